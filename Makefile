@@ -1,0 +1,33 @@
+# Two entry points (see README): `make fit` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.rosetta-installed
+PYTEST_ARGS ?=
+
+.PHONY: setup fit test test-fast lint bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+fit: $(STAMP)
+	$(BIN)/rosetta fit --min-benchmarks 4 --since 2022-11-01 --out results/posterior.nc
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The full suite: lint, fast tests, then the slow (real-data, recovery) tests.
+test: lint
+	$(BIN)/python -m pytest --run-slow $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_fit.py

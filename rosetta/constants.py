@@ -1,0 +1,48 @@
+"""Project-wide defaults and names: every default lives here, never inside a function."""
+
+from typing import Final
+
+#: Probability mass of every reported interval (5% and 95% quantiles).
+CI_PROB: Final = 0.90
+
+#: Seed used when the caller gives none, so that two runs agree.
+DEFAULT_SEED: Final = 2025
+
+# Dimension names: singular nouns equal to the table columns.
+MODEL: Final = "model"
+BENCHMARK: Final = "benchmark"
+OBS: Final = "obs"
+
+#: Columns of the tidy score table, in canonical order.
+SCORE_COLUMNS: Final = (
+    "model",
+    "benchmark",
+    "score",
+    "floor",
+    "n_items",
+    "stderr",
+    "date",
+    "compute",
+    "distilled",
+    "source",
+)
+#: Columns a user table must have (long layout).
+REQUIRED_COLUMNS: Final = ("model", "benchmark", "score")
+#: Optional user columns understood by the reader.
+OPTIONAL_COLUMNS: Final = ("date", "compute", "floor", "n_items", "stderr", "distilled", "source")
+
+#: How repeated (model, benchmark) pairs are merged.
+DUPLICATE_POLICIES: Final = ("max", "mean", "latest", "error")
+#: The reference analysis (Ho et al. 2025) keeps the best score of a pair.
+DEFAULT_DUPLICATES: Final = "max"
+
+#: Filters of the reference analysis (Ho et al. 2025); options, not defaults of the library.
+REFERENCE_MIN_BENCHMARKS: Final = 4
+REFERENCE_SINCE: Final = "2022-11-01"
+
+#: At most this many problems are listed in one validation message.
+MAX_LISTED_PROBLEMS: Final = 10
+
+# Convergence thresholds reported after every fit.
+RHAT_MAX: Final = 1.01
+ESS_MIN: Final = 400

@@ -1,0 +1,54 @@
+import json
+
+import pytest
+
+from rosetta.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_data_json_on_bundled(capsys):
+    code, out, _ = run(capsys, "data", "--min-benchmarks", "4", "--since", "2022-11-01", "--json")
+    assert code == 0
+    summary = json.loads(out)
+    for key in ("n_scores", "n_models", "n_benchmarks", "components", "dropped"):
+        assert key in summary
+    assert summary["components"] == sorted(summary["components"], reverse=True)
+    assert summary["dropped"]["model has fewer than 4 benchmarks"] > 0
+
+
+def test_data_text_and_out(capsys, write_csv, tmp_path):
+    path = write_csv("model,benchmark,score\na,X,0.5\nb,X,77%\nb,Y,0.1\n")
+    code, out, _ = run(capsys, "data", str(path), "--out", str(tmp_path / "tidy.csv"))
+    assert code == 0
+    assert "scores       3" in out
+    assert (tmp_path / "tidy.csv").read_text().startswith("model,benchmark,score,floor")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("model,benchmark,score\na,X,1.7\n", "score 1.7 outside [0, 1]"),
+        ("model,benchmark,score\na,X,abc\n", "non-numeric score 'abc'"),
+        ("model,score\na,0.5\n", "missing required column(s) 'benchmark'"),
+        ("", "empty"),
+        ("model,benchmark,score\na,X,0.5\nb,X,0.5\nc,Y,0.5\nd,Y,0.5\n", "disconnected"),
+    ],
+)
+def test_bad_input_gives_one_line_and_nonzero_exit(capsys, write_csv, text, message):
+    code, out, err = run(capsys, "data", str(write_csv(text)))
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_missing_file_and_bad_option(capsys, tmp_path):
+    code, _, err = run(capsys, "data", str(tmp_path / "none.csv"))
+    assert code == 2 and "score file not found" in err
+    code, _, err = run(capsys, "data", "--min-benchmarks", "0")
+    assert code == 2 and "min-benchmarks" in err
