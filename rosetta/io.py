@@ -52,3 +52,63 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs) -> Path:
     """Write a DataFrame to CSV atomically (``index=False`` unless given)."""
     kwargs.setdefault("index", False)
     return write_atomic(path, lambda tmp: frame.to_csv(tmp, **kwargs))
+
+
+#: Version of the saved-posterior layout; bumped when a saved fit can no longer be read.
+FIT_FORMAT = 1
+
+
+def save_fit(idata, path: str | Path) -> Path:
+    """Write a fit (InferenceData) to netCDF atomically.
+
+    Parameters
+    ----------
+    idata
+        The InferenceData returned by `rosetta.fit`.
+    path
+        Destination ``.nc`` file; an existing file is replaced only once the new one is complete.
+
+    Returns
+    -------
+    Path
+    """
+    if "rosetta_version" not in idata.posterior.attrs:
+        raise ValueError("not a rosetta fit: its posterior lacks the rosetta attrs")
+    return write_atomic(path, lambda tmp: idata.to_netcdf(str(tmp), engine="h5netcdf"))
+
+
+def load_fit(path: str | Path):
+    """Read a saved fit eagerly (the file is closed afterwards) and check it is a rosetta fit.
+
+    Parameters
+    ----------
+    path
+        A ``.nc`` file written by `save_fit` or ``rosetta fit --out``.
+
+    Returns
+    -------
+    arviz.InferenceData
+    """
+    import arviz as az
+
+    from rosetta.errors import IncompatibleFitError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"posterior file not found: {path}")
+    try:
+        with az.rc_context({"data.load": "eager"}):
+            idata = az.from_netcdf(str(path), engine="h5netcdf")
+    except Exception as err:  # h5py/netCDF raise many types for damaged files
+        raise IncompatibleFitError(
+            f"cannot read {path} as a posterior (truncated or not netCDF): {err}"
+        ) from err
+    attrs = idata.posterior.attrs if "posterior" in idata.groups() else {}
+    if "rosetta_version" not in attrs:
+        raise IncompatibleFitError(f"{path} is not a rosetta posterior (no rosetta attrs)")
+    if int(attrs.get("fit_format", -1)) != FIT_FORMAT:
+        raise IncompatibleFitError(
+            f"{path} was written by rosetta {attrs['rosetta_version']} in fit format "
+            f"{attrs.get('fit_format')}; this rosetta reads format {FIT_FORMAT}: refit it"
+        )
+    return idata

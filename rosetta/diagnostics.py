@@ -1,0 +1,87 @@
+"""Convergence diagnostics after every fit: R-hat, bulk/tail ESS, divergences, with warnings."""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from rosetta.constants import ESS_MIN, RHAT_MAX
+from rosetta.errors import ConvergenceWarning
+
+#: Variables whose convergence is checked (the ones every later number is built from).
+CHECKED = ("capability", "difficulty", "slope", "precision", "sigma", "floor")
+
+
+def summarize_diagnostics(idata, *, warn: bool = True) -> dict:
+    """Summarise convergence of a NUTS fit, and warn past the thresholds.
+
+    Parameters
+    ----------
+    idata
+        InferenceData with a ``posterior`` group (and ``sample_stats`` for NUTS).
+    warn
+        Emit a `ConvergenceWarning` when max R-hat > `RHAT_MAX`, min ESS < `ESS_MIN` or any
+        divergence.
+
+    Returns
+    -------
+    dict
+        ``max_rhat``, ``min_ess_bulk``, ``min_ess_tail``, ``divergences``, ``n_draws``,
+        ``ok`` and ``per_variable`` (a list of per-variable rows); for approximate methods
+        (one chain of independent draws) R-hat is ``None``.
+    """
+    posterior = idata.posterior
+    names = [v for v in CHECKED if v in posterior and _varies(posterior[v])]
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    rows = []
+    for name in names:
+        sub = posterior[[name]]
+        rhat = float(az.rhat(sub)[name].max()) if n_chains > 1 else np.nan
+        rows.append(
+            {
+                "variable": name,
+                "max_rhat": rhat,
+                "min_ess_bulk": float(az.ess(sub, method="bulk")[name].min()),
+                "min_ess_tail": float(az.ess(sub, method="tail")[name].min()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    stats = getattr(idata, "sample_stats", None)
+    divergences = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
+    max_rhat = float(table["max_rhat"].max()) if n_chains > 1 else None
+    summary = {
+        "max_rhat": max_rhat,
+        "min_ess_bulk": float(table["min_ess_bulk"].min()),
+        "min_ess_tail": float(table["min_ess_tail"].min()),
+        "divergences": divergences,
+        "n_chains": int(n_chains),
+        "n_draws": int(n_chains * n_draws),
+        "per_variable": table.round(4).to_dict(orient="records"),
+    }
+    problems = []
+    if max_rhat is not None and max_rhat > RHAT_MAX:
+        problems.append(f"max R-hat {max_rhat:.3f} > {RHAT_MAX}")
+    if summary["min_ess_bulk"] < ESS_MIN:
+        problems.append(f"min bulk ESS {summary['min_ess_bulk']:.0f} < {ESS_MIN}")
+    if divergences:
+        problems.append(f"{divergences} divergent transitions")
+    summary["ok"] = not problems
+    summary["problems"] = problems
+    if problems and warn:
+        warnings.warn(
+            "the posterior may not be reliable: "
+            + "; ".join(problems)
+            + " (try more --tune/--draws, or check the data of the worst variables)",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return summary
+
+
+def _varies(array) -> bool:
+    """Constant variables (fixed floors) have no meaningful diagnostics."""
+    values = array.to_numpy()
+    return bool(np.ptp(values.reshape(-1, *values.shape[2:]), axis=0).max() > 0)

@@ -1,0 +1,209 @@
+"""Fit the measurement model: one score table in, one anchored InferenceData out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from rosetta._version import __version__
+from rosetta.constants import DEFAULT_SEED
+from rosetta.data import ScoreTable, load_scores
+from rosetta.diagnostics import summarize_diagnostics
+from rosetta.errors import SamplingError
+from rosetta.io import FIT_FORMAT
+from rosetta.model.measurement import build_coords, build_model
+from rosetta.model.sampling import METHODS, run_advi, run_map, run_nuts
+from rosetta.model.spec import MeasurementSpec
+from rosetta.predict import predictive_scores
+from rosetta.scale import apply_scale
+
+__all__ = ["MeasurementSpec", "build_model", "fit"]
+
+log = logging.getLogger("rosetta")
+
+
+def fit(
+    data: ScoreTable | pd.DataFrame | str | Path | None = None,
+    spec: MeasurementSpec | None = None,
+    *,
+    method: str = "nuts",
+    sampler: str = "auto",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: int = DEFAULT_SEED,
+    target_accept: float = 0.9,
+    progress: bool = True,
+    warn: bool = True,
+) -> az.InferenceData:
+    """Fit the measurement model and return the anchored posterior.
+
+    Parameters
+    ----------
+    data
+        A `ScoreTable`, anything `rosetta.load_scores` reads, or ``None`` for the bundled data.
+    spec
+        Likelihood, floors, priors and anchor scale; `MeasurementSpec()` by default.
+    method
+        ``"nuts"`` (default), ``"map"`` (posterior mode + Laplace) or ``"advi"``.
+    sampler
+        NUTS backend: ``"auto"`` (numpyro, else nutpie, else PyMC), or one of them by name.
+    draws, tune, chains
+        NUTS settings; approximate methods return ``chains * draws`` draws as one chain.
+    random_seed
+        The same table, settings and seed give the same posterior.
+    target_accept
+        NUTS step-size adaptation target.
+    progress
+        Show a progress bar.
+    warn
+        Emit a `ConvergenceWarning` when the diagnostics are bad.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Groups ``posterior`` (``capability``, ``difficulty``, ``slope``, ``floor``, ... on the
+        anchor scale; attrs carry the scale, spec, data hash and versions),
+        ``posterior_predictive`` (``score``), ``observed_data``, ``constant_data`` and, for
+        NUTS, ``sample_stats``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    table = data if isinstance(data, ScoreTable) else load_scores(data)
+    spec = spec or MeasurementSpec()
+    counts = table.benchmark_info()["n_models"].to_dict()
+    spec = spec.with_scale(spec.scale.resolve(table.models, table.benchmarks, counts))
+    model = build_model(table, spec)
+    start = time.perf_counter()
+    log.info(
+        "fitting %d scores of %d models on %d benchmarks (%s)",
+        table.n_scores,
+        len(table.models),
+        len(table.benchmarks),
+        method,
+    )
+    try:
+        if method == "nuts":
+            raw = run_nuts(
+                model,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                random_seed=random_seed,
+                sampler=sampler,
+                target_accept=target_accept,
+                progress=progress,
+            )
+        elif method == "map":
+            raw = run_map(
+                model, draws=draws, chains=chains, random_seed=random_seed, progress=progress
+            )
+        else:
+            raw = run_advi(
+                model, draws=draws, chains=chains, random_seed=random_seed, progress=progress
+            )
+    except (FloatingPointError, ValueError, RuntimeError) as err:
+        if isinstance(err, SamplingError):
+            raise
+        raise SamplingError(
+            f"{method} failed ({type(err).__name__}: {err}); try --method nuts with the pymc "
+            "sampler, more --tune, or check the data with `rosetta data`"
+        ) from err
+    wall = time.perf_counter() - start
+    posterior = apply_scale(raw.posterior, spec.scale)
+    idata = _assemble(table, spec, raw, posterior, random_seed)
+    diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
+    idata.posterior.attrs.update(
+        _attrs(table, spec, raw, random_seed, draws, tune, chains, wall, diagnostics)
+    )
+    return idata
+
+
+def _assemble(table, spec, raw, posterior, random_seed) -> az.InferenceData:
+    coords, model_idx, bench_idx = build_coords(table)
+    scores = table.scores
+    obs = {"obs": coords["obs"]}
+    observed = xr.Dataset({"score": ("obs", scores["score"].to_numpy(dtype=float))}, coords=obs)
+    info = table.model_info()
+    distilled = info["distilled"].astype("float").to_numpy()
+    constant = xr.Dataset(
+        {
+            "model_idx": ("obs", model_idx),
+            "benchmark_idx": ("obs", bench_idx),
+            "n_items": ("obs", scores["n_items"].to_numpy(dtype=float, na_value=np.nan)),
+            "stderr": ("obs", scores["stderr"].to_numpy(dtype=float)),
+            "nominal_floor": ("benchmark", table.benchmark_info()["floor"].to_numpy(dtype=float)),
+            "release_date": ("model", info["date"].to_numpy(dtype="datetime64[ns]")),
+            "compute": ("model", info["compute"].to_numpy(dtype=float)),
+            "distilled": ("model", distilled),
+        },
+        coords={**obs, "model": coords["model"], "benchmark": coords["benchmark"]},
+    )
+    predictive = (
+        predictive_scores(
+            posterior,
+            scores["model"].tolist(),
+            scores["benchmark"].tolist(),
+            likelihood=spec.likelihood,
+            n_items=constant["n_items"].to_numpy(),
+            random_seed=np.random.default_rng([random_seed, 1]),
+        )
+        .rename({"pair": "obs"})
+        .assign_coords(obs=coords["obs"])
+    )
+    groups = {
+        "posterior": posterior,
+        "posterior_predictive": xr.Dataset({"score": predictive}),
+        "observed_data": observed,
+        "constant_data": constant,
+    }
+    if raw.sample_stats is not None:
+        groups["sample_stats"] = raw.sample_stats
+    return az.InferenceData(**groups)
+
+
+def _attrs(table, spec, raw, random_seed, draws, tune, chains, wall, diagnostics) -> dict:
+    import pymc
+
+    versions = {
+        "python": platform.python_version(),
+        "pymc": pymc.__version__,
+        "arviz": az.__version__,
+        "numpy": np.__version__,
+        "xarray": xr.__version__,
+        "pandas": pd.__version__,
+    }
+    return {
+        "rosetta_version": __version__,
+        "fit_format": FIT_FORMAT,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "spec": spec.to_json(),
+        "scale": spec.scale.to_json(),
+        "scale_description": spec.scale.describe(),
+        "likelihood": spec.likelihood,
+        "floors": spec.floors,
+        "method": raw.method,
+        "sampler": raw.sampler,
+        "random_seed": int(random_seed),
+        "draws": int(draws),
+        "tune": int(tune),
+        "chains": int(chains),
+        "wall_seconds": round(wall, 2),
+        "data_source": table.source,
+        "data_sha256": table.sha256(),
+        "data_dropped": json.dumps(table.dropped),
+        "n_models": len(table.models),
+        "n_benchmarks": len(table.benchmarks),
+        "n_scores": table.n_scores,
+        "diagnostics": json.dumps(diagnostics),
+        "versions": json.dumps(versions),
+    }

@@ -1,0 +1,201 @@
+"""The hierarchical measurement model as a PyMC graph (graph only; no sampling here).
+
+For model m and benchmark b with observed score y in [0, 1]::
+
+    p_mb = floor_b + (1 - floor_b) * sigmoid(slope_b * (capability_m - difficulty_b))
+
+    capability     = z / rms(z),  z ~ ZeroSumNormal(1)   population prior, standardised:
+                                                       no date or compute; mean 0, sd 1
+    difficulty_b   = difficulty_mu + difficulty_sigma * difficulty_offset_b
+    log slope_b    = log_slope_mu + log_slope_sigma * log_slope_offset_b
+    log precision_b = log_precision_mu + log_precision_sigma * log_precision_offset_b
+    offsets ~ Normal(0, 1)                             non-centred partial pooling
+
+The raw scale is pinned by standardising the capabilities of the fitted models (mean 0, root mean
+square 1) inside the model: the likelihood then sees only the direction of ``z``, so the shift and
+stretch that leave every predicted score unchanged cannot form a ridge in the posterior (a soft,
+prior-only identification samples about 100 effective draws in 4,000). `rosetta.scale` maps every
+draw onto the declared anchor scale afterwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from scipy.special import logit
+
+from rosetta.constants import BENCHMARK, MODEL, OBS
+from rosetta.data import ScoreTable
+from rosetta.model.likelihoods import (
+    beta_binomial_logp,
+    beta_logp,
+    expected_score_logs,
+    normal_logp,
+    ordered_beta_logp,
+)
+from rosetta.model.spec import MeasurementSpec
+
+#: Floors are kept this far inside [0, 1) in logit space when learned.
+_FLOOR_EPS = 1e-3
+
+
+def build_coords(table: ScoreTable) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Coordinates and integer indices of the long table.
+
+    Returns
+    -------
+    coords, model_idx, benchmark_idx
+        ``{"model": ..., "benchmark": ..., "obs": 0..n-1}`` and per-score indices.
+    """
+    scores = table.scores
+    coords = {
+        MODEL: list(table.models),
+        BENCHMARK: list(table.benchmarks),
+        OBS: np.arange(len(scores)),
+    }
+    model_idx = table.models.get_indexer(scores["model"])
+    benchmark_idx = table.benchmarks.get_indexer(scores["benchmark"])
+    return coords, model_idx, benchmark_idx
+
+
+def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Model:
+    """Build the PyMC measurement model for a score table.
+
+    Parameters
+    ----------
+    table
+        A validated `ScoreTable`.
+    spec
+        Likelihood, floors and priors; defaults to `MeasurementSpec()`.
+
+    Returns
+    -------
+    pymc.Model
+        Free variables ``capability_raw``, ``*_offset``, hyperparameters; deterministic
+        ``capability``, ``difficulty``, ``slope``, ``floor``, ``precision`` (beta); ``sigma``
+        (normal); the log-likelihood as a potential, the scores as data (dim ``obs``).
+    """
+    spec = spec or MeasurementSpec()
+    prior = spec.priors
+    coords, model_idx, bench_idx = build_coords(table)
+    scores = table.scores
+    y = scores["score"].to_numpy(dtype=float)
+    nominal = table.benchmark_info()["floor"].to_numpy(dtype=float)
+
+    with pm.Model(coords=coords) as model:
+        raw = pm.ZeroSumNormal(
+            "capability_raw",
+            sigma=1.0,
+            dims=MODEL,
+            initval=_initial_capability(scores, model_idx, len(table.models)),
+        )
+        rms = pt.sqrt(pt.mean(raw**2))
+        capability = pm.Deterministic("capability", raw / rms, dims=MODEL)
+        # The likelihood sees only the direction of `raw`; this term moves the mode of `raw` from
+        # the origin (where the direction is undefined) to the unit-RMS sphere, so MAP and
+        # Laplace are well posed. It leaves the posterior of `capability` unchanged.
+        pm.Potential("capability_radius", (len(table.models) - 2) * pt.log(rms))
+        difficulty = _pooled(
+            "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"]
+        )
+        log_slope = _pooled(
+            "log_slope",
+            prior["log_slope_mu_mean"],
+            prior["log_slope_mu_sd"],
+            prior["log_slope_sigma_sd"],
+        )
+        slope = pm.Deterministic("slope", pt.exp(log_slope), dims=BENCHMARK)
+        floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
+        x = slope[bench_idx] * (capability[model_idx] - difficulty[bench_idx])
+        log_floor = pt.log(pt.maximum(floor, 1e-300))[bench_idx]
+        log_p, log1m_p, logit_p = expected_score_logs(x, log_floor, pt.log1p(-floor)[bench_idx])
+
+        if spec.likelihood == "normal":
+            sigma = pm.HalfNormal("sigma", prior["noise_sd"])
+            loglik = normal_logp(y, log_p, sigma)
+        else:
+            log_precision = _pooled(
+                "log_precision",
+                prior["log_precision_mu_mean"],
+                prior["log_precision_mu_sd"],
+                prior["log_precision_sigma_sd"],
+            )
+            precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
+            loglik = _beta_family(scores, y, log_p, log1m_p, logit_p, precision[bench_idx], prior)
+
+        pm.Potential("score_loglik", loglik.sum())
+        pm.Data("score", y, dims=OBS)
+        pm.Data("model_idx", model_idx, dims=OBS)
+        pm.Data("benchmark_idx", bench_idx, dims=OBS)
+    return model
+
+
+def _initial_capability(scores, model_idx: np.ndarray, n_models: int) -> np.ndarray:
+    """Standardised mean benchmark-centred score per model: a start near the mode, never 0."""
+    centred = scores["score"] - scores.groupby("benchmark")["score"].transform("mean")
+    start = np.bincount(model_idx, centred, n_models) / np.bincount(model_idx, None, n_models)
+    start = start - start.mean()
+    spread = start.std()
+    if not spread > 0:
+        start, spread = np.linspace(-1, 1, n_models), np.linspace(-1, 1, n_models).std()
+    return start / spread
+
+
+def _pooled(name: str, mu_mean: float, mu_sd: float, sigma_sd: float):
+    """Non-centred partial pooling: ``name = mu + sigma * offset`` over benchmarks."""
+    mu = pm.Normal(f"{name}_mu", mu_mean, mu_sd)
+    sigma = pm.HalfNormal(f"{name}_sigma", sigma_sd)
+    offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=BENCHMARK)
+    return pm.Deterministic(name, mu + sigma * offset, dims=BENCHMARK)
+
+
+def _floor(mode: str, nominal: np.ndarray, logit_sd: float):
+    if mode == "zero":
+        return pm.Deterministic("floor", pt.zeros(len(nominal)), dims=BENCHMARK)
+    if mode == "nominal":
+        return pm.Deterministic("floor", pt.as_tensor(nominal), dims=BENCHMARK)
+    centre = logit(np.clip(nominal, _FLOOR_EPS, 1 - _FLOOR_EPS))
+    offset = pm.Normal("floor_offset", 0.0, 1.0, dims=BENCHMARK)
+    return pm.Deterministic("floor", pm.math.sigmoid(centre + logit_sd * offset), dims=BENCHMARK)
+
+
+def _beta_family(scores, y, log_p, log1m_p, logit_p, precision, prior):
+    """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known."""
+    n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
+    counted = np.isfinite(n_items)
+    inside = (y > 0) & (y < 1)
+    y_safe = np.where(inside, y, 0.5)  # boundary rows never use the Beta density
+    beta_part = beta_logp(np.log(y_safe), np.log1p(-y_safe), log_p, log1m_p, precision)
+    zero_cut, one_cut = _cutpoints((~counted & (y <= 0)).any(), (~counted & (y >= 1)).any(), prior)
+    loglik = ordered_beta_logp(y, logit_p, beta_part, zero_cut, one_cut)
+    if counted.any():
+        n = np.where(counted, n_items, 1.0)
+        k = np.round(np.where(counted, y, 0.0) * n)
+        loglik = pt.switch(counted, beta_binomial_logp(k, n, log_p, log1m_p, precision), loglik)
+    return loglik
+
+
+def _cutpoints(zeros: bool, ones: bool, prior):
+    """Ordered-Beta cutpoints for the ends the data reach (``None`` for the others)."""
+    mean0, mean1, sd = (
+        prior["zero_cutpoint_mean"],
+        prior["one_cutpoint_mean"],
+        prior["cutpoint_sd"],
+    )
+    if zeros and ones:
+        cuts = pm.Normal(
+            "cutpoints",
+            [mean0, mean1],
+            sd,
+            shape=2,
+            transform=pm.distributions.transforms.ordered,
+            initval=[mean0, mean1],
+        )
+        return (
+            pm.Deterministic("zero_cutpoint", cuts[0]),
+            pm.Deterministic("one_cutpoint", cuts[1]),
+        )
+    zero = pm.Normal("zero_cutpoint", mean0, sd) if zeros else None
+    one = pm.Normal("one_cutpoint", mean1, sd) if ones else None
+    return zero, one

@@ -1,0 +1,202 @@
+"""Inference for the measurement model: NUTS (numpyro, nutpie or PyMC), MAP + Laplace, ADVI.
+
+Every method returns the raw posterior as an `xarray.Dataset` with dims (chain, draw, ...) plus
+sampler statistics; `rosetta.model.fit` anchors it and assembles the InferenceData.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from rosetta.errors import SamplingError
+
+log = logging.getLogger("rosetta")
+
+METHODS = ("nuts", "map", "advi")
+SAMPLERS = ("auto", "numpyro", "nutpie", "pymc")
+
+#: Posterior variables kept from the raw fit (offsets and raw capabilities are dropped).
+KEEP = (
+    "capability",
+    "difficulty",
+    "slope",
+    "floor",
+    "precision",
+    "sigma",
+    "zero_cutpoint",
+    "one_cutpoint",
+    "difficulty_mu",
+    "difficulty_sigma",
+    "log_slope_mu",
+    "log_slope_sigma",
+    "log_precision_mu",
+    "log_precision_sigma",
+)
+
+
+@dataclass(frozen=True)
+class RawPosterior:
+    """What a sampler returns: draws on the raw scale and the sampler's own statistics."""
+
+    posterior: xr.Dataset
+    sample_stats: xr.Dataset | None
+    method: str
+    sampler: str
+
+
+def choose_sampler(sampler: str = "auto") -> str:
+    """Resolve ``"auto"`` to the fastest NUTS backend installed: numpyro, nutpie, then PyMC."""
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    if sampler != "auto":
+        if sampler != "pymc" and importlib.util.find_spec(sampler) is None:
+            raise SamplingError(f"sampler {sampler!r} is not installed; pip install {sampler}")
+        return sampler
+    for name in ("numpyro", "nutpie"):
+        if importlib.util.find_spec(name) is not None:
+            return name
+    return "pymc"
+
+
+def run_nuts(
+    model: pm.Model,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int,
+    sampler: str,
+    target_accept: float,
+    progress: bool,
+) -> RawPosterior:
+    """Sample with NUTS through the chosen backend."""
+    backend = choose_sampler(sampler)
+    kwargs: dict = {}
+    if backend == "numpyro":
+        _allow_parallel_jax_chains(chains)
+        kwargs["nuts_sampler_kwargs"] = {"chain_method": _numpyro_chain_method(chains)}
+    cores = min(chains, os.cpu_count() or 1)
+    with model, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*[Tt]he effective sample size.*")
+        warnings.filterwarnings("ignore", ".*rhat statistic.*")
+        warnings.filterwarnings("ignore", ".*divergen.*")
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            target_accept=target_accept,
+            progressbar=progress,
+            nuts_sampler=backend,
+            compute_convergence_checks=False,
+            var_names=_kept(model),
+            **kwargs,
+        )
+    return RawPosterior(idata.posterior, idata.sample_stats, "nuts", backend)
+
+
+def _kept(model: pm.Model) -> list[str]:
+    return [name for name in KEEP if name in model.named_vars]
+
+
+def _allow_parallel_jax_chains(chains: int) -> None:
+    """Let JAX see one CPU device per core so chains can run in parallel (before JAX starts)."""
+    if importlib.util.find_spec("jax") is None or "jax" in _imported():
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        count = max(1, min(chains, os.cpu_count() or 1))
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
+
+
+def _imported() -> set[str]:
+    import sys
+
+    return set(sys.modules)
+
+
+def _numpyro_chain_method(chains: int) -> str:
+    import jax
+
+    return "parallel" if jax.local_device_count() >= chains else "vectorized"
+
+
+def run_map(
+    model: pm.Model, *, draws: int, chains: int, random_seed: int, progress: bool
+) -> RawPosterior:
+    """Posterior mode with a Laplace (Gaussian) approximation in the unconstrained space.
+
+    The mode comes from `pymc.find_MAP`. Directions where the log density is flatter than a unit
+    normal (a hierarchical scale near zero at the mode, say) are given unit variance, so the
+    approximation stays proper. The ``chains * draws`` draws are returned as one chain.
+    """
+    from pymc.blocking import DictToArrayBijection
+
+    with model:
+        mode = pm.find_MAP(progressbar=progress, seed=random_seed, include_transformed=True)
+    mode = {v.name: mode[v.name] for v in model.value_vars}
+    raveled = DictToArrayBijection.map(mode)
+    curvature = -np.asarray(model.compile_d2logp(jacobian=True)(mode))
+    covariance = _laplace_covariance(curvature)
+    rng = np.random.default_rng(random_seed)
+    samples = rng.multivariate_normal(
+        raveled.data, covariance, size=chains * draws, method="cholesky"
+    )
+    names = _kept(model)
+    outputs = model.replace_rvs_by_values([model[n] for n in names])
+    evaluate = model.compile_fn(
+        outputs, inputs=model.value_vars, on_unused_input="ignore", point_fn=True
+    )
+    values = [evaluate(DictToArrayBijection.rmap(raveled._replace(data=x))) for x in samples]
+    return RawPosterior(_stack(model, names, values), None, "map", "laplace")
+
+
+def _laplace_covariance(curvature: np.ndarray) -> np.ndarray:
+    """Invert the negative Hessian with its eigenvalues floored at 1 (unit-normal curvature)."""
+    eigval, eigvec = np.linalg.eigh((curvature + curvature.T) / 2)
+    flat = int((eigval < 1.0).sum())
+    if flat:
+        log.info("Laplace: %d direction(s) flatter than a unit normal given unit variance", flat)
+    return (eigvec / np.maximum(eigval, 1.0)) @ eigvec.T
+
+
+def run_advi(
+    model: pm.Model,
+    *,
+    draws: int,
+    chains: int,
+    random_seed: int,
+    progress: bool,
+    iterations: int = 30_000,
+) -> RawPosterior:
+    """Mean-field ADVI, then ``chains * draws`` draws from the approximation (one chain)."""
+    with model:
+        approx = pm.fit(
+            n=iterations,
+            method="advi",
+            random_seed=random_seed,
+            progressbar=progress,
+            callbacks=[pm.callbacks.CheckParametersConvergence(tolerance=1e-3)],
+        )
+        idata = approx.sample(chains * draws, random_seed=random_seed)
+    return RawPosterior(idata.posterior[_kept(model)], None, "advi", "advi")
+
+
+def _stack(model, names, values) -> xr.Dataset:
+    """Turn per-draw value tuples into a one-chain (chain, draw, ...) Dataset with model dims."""
+    data = {}
+    for i, name in enumerate(names):
+        array = np.stack([v[i] for v in values])[np.newaxis]
+        dims = ["chain", "draw", *(model.named_vars_to_dims.get(name) or ())]
+        data[name] = (dims, array)
+    coords = {k: list(v) for k, v in model.coords.items() if k in ("model", "benchmark")}
+    return xr.Dataset(data, coords={"chain": [0], "draw": np.arange(len(values)), **coords})

@@ -1,0 +1,88 @@
+"""`MeasurementSpec`: what the measurement model is (likelihood, floors, priors, scale)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from rosetta.scale import Scale
+
+LIKELIHOODS = ("beta", "normal")
+FLOOR_MODES = ("nominal", "zero", "learned")
+
+#: Prior hyperparameters on the raw scale, where capabilities are standard normal.
+DEFAULT_PRIORS = MappingProxyType(
+    {
+        "difficulty_mu_sd": 1.5,  # difficulty_mu ~ Normal(0, .)
+        "difficulty_sigma_sd": 1.5,  # difficulty_sigma ~ HalfNormal(.)
+        "log_slope_mu_mean": 0.5,  # log_slope_mu ~ Normal(., log_slope_mu_sd)
+        "log_slope_mu_sd": 0.75,
+        "log_slope_sigma_sd": 0.5,  # log_slope_sigma ~ HalfNormal(.)
+        "log_precision_mu_mean": 4.0,  # log_precision_mu ~ Normal(., log_precision_mu_sd)
+        "log_precision_mu_sd": 1.5,
+        "log_precision_sigma_sd": 1.0,  # log_precision_sigma ~ HalfNormal(.)
+        "zero_cutpoint_mean": -4.0,  # ordered-beta cutpoint for exact zeros
+        "one_cutpoint_mean": 4.0,  # ... and for exact ones
+        "cutpoint_sd": 2.0,
+        "noise_sd": 0.1,  # normal likelihood: sigma ~ HalfNormal(.)
+        "floor_logit_sd": 0.5,  # learned floors: logit(floor) ~ Normal(logit(nominal), .)
+    }
+)
+
+
+@dataclass(frozen=True)
+class MeasurementSpec:
+    """Specification of the measurement model; JSON-serialisable, stored with every fit.
+
+    Attributes
+    ----------
+    likelihood
+        ``"beta"`` (default: ordered Beta for scores, exact 0 and 1 included; beta-binomial for
+        rows with ``n_items``) or ``"normal"`` (least squares, the reference method of Ho et al.).
+    floors
+        ``"nominal"`` (chance scores from the table), ``"zero"``, or ``"learned"`` (estimated,
+        prior centred on the nominal value).
+    scale
+        The anchor scale every reported number is put on.
+    priors
+        Overrides of `DEFAULT_PRIORS`.
+    """
+
+    likelihood: str = "beta"
+    floors: str = "nominal"
+    scale: Scale = field(default_factory=Scale)
+    priors: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.floors not in FLOOR_MODES:
+            raise ValueError(f"floors must be one of {FLOOR_MODES}, got {self.floors!r}")
+        unknown = set(self.priors) - set(DEFAULT_PRIORS)
+        if unknown:
+            raise ValueError(f"unknown prior(s) {sorted(unknown)}; known: {sorted(DEFAULT_PRIORS)}")
+        object.__setattr__(self, "priors", MappingProxyType({**DEFAULT_PRIORS, **self.priors}))
+
+    def with_scale(self, scale: Scale) -> MeasurementSpec:
+        """The same specification on another scale."""
+        return replace(self, scale=scale, priors=dict(self.priors))
+
+    def to_json(self) -> str:
+        """Serialise for the attrs of a saved posterior."""
+        return json.dumps(
+            {
+                "likelihood": self.likelihood,
+                "floors": self.floors,
+                "scale": json.loads(self.scale.to_json()),
+                "priors": dict(self.priors),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> MeasurementSpec:
+        """Read back what `to_json` wrote."""
+        data = json.loads(text)
+        scale = Scale.from_json(json.dumps(data.pop("scale")))
+        return cls(scale=scale, **data)

@@ -1,0 +1,159 @@
+"""Predicted scores from posterior draws, in numpy and xarray only (no PyMC import).
+
+The expected score and the score a new evaluation would show, for any (model, benchmark) pair in
+the posterior, draw by draw. The anchor scale does not matter: ``slope * (capability -
+difficulty)`` is invariant under it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+from scipy.special import expit
+
+from rosetta.constants import DEFAULT_SEED
+
+
+def expected_score(
+    posterior: xr.Dataset, models: Sequence[str], benchmarks: Sequence[str]
+) -> xr.DataArray:
+    """Expected score ``p`` for pairs ``(models[i], benchmarks[i])``, per draw.
+
+    Parameters
+    ----------
+    posterior
+        Posterior group with ``capability``, ``difficulty``, ``slope``, ``floor``.
+    models, benchmarks
+        Equal-length sequences naming the pairs.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(chain, draw, pair)``.
+    """
+    models, benchmarks = list(models), list(benchmarks)
+    if len(models) != len(benchmarks):
+        raise ValueError("models and benchmarks must have the same length")
+    _check_names(posterior, "model", models)
+    _check_names(posterior, "benchmark", benchmarks)
+    m = xr.DataArray(models, dims="pair")
+    b = xr.DataArray(benchmarks, dims="pair")
+    theta = posterior["capability"].sel(model=m)
+    diff = posterior["difficulty"].sel(benchmark=b)
+    slope = posterior["slope"].sel(benchmark=b)
+    floor = posterior["floor"].sel(benchmark=b)
+    p = floor + (1 - floor) * xr.apply_ufunc(expit, slope * (theta - diff))
+    return p.drop_vars(["model", "benchmark"], errors="ignore").rename("score_mean")
+
+
+def predictive_scores(
+    posterior: xr.Dataset,
+    models: Sequence[str],
+    benchmarks: Sequence[str],
+    *,
+    likelihood: str = "beta",
+    n_items: Sequence[float] | None = None,
+    random_seed: int | np.random.Generator | None = DEFAULT_SEED,
+) -> xr.DataArray:
+    """Draw the score a new evaluation of each pair would show (posterior predictive).
+
+    Parameters
+    ----------
+    posterior
+        Posterior group (``precision`` and cutpoints for ``beta``, ``sigma`` for ``normal``).
+    models, benchmarks
+        Equal-length sequences naming the pairs.
+    likelihood
+        ``"beta"`` or ``"normal"``, as in the fit.
+    n_items
+        Items per pair (NaN where unknown); known counts give beta-binomial draws.
+    random_seed
+        Seed or generator.
+
+    Returns
+    -------
+    xarray.DataArray
+        Score draws, dims ``(chain, draw, pair)``.
+    """
+    rng = np.random.default_rng(random_seed)
+    p = expected_score(posterior, models, benchmarks)
+    mean = p.to_numpy()
+    if likelihood == "normal":
+        sigma = posterior["sigma"].to_numpy()[..., np.newaxis]
+        draws = rng.normal(mean, sigma)
+        return p.copy(data=draws).rename("score")
+    phi = posterior["precision"].sel(benchmark=xr.DataArray(list(benchmarks), dims="pair"))
+    phi = phi.to_numpy()
+    mean = np.clip(mean, 1e-12, 1 - 1e-12)
+    draws = rng.beta(mean * phi, (1 - mean) * phi)
+    logit_p = np.log(mean) - np.log1p(-mean)
+    u = rng.random(mean.shape)
+    if "zero_cutpoint" in posterior:
+        k0 = posterior["zero_cutpoint"].to_numpy()[..., np.newaxis]
+        draws = np.where(u < expit(k0 - logit_p), 0.0, draws)
+    if "one_cutpoint" in posterior:
+        k1 = posterior["one_cutpoint"].to_numpy()[..., np.newaxis]
+        draws = np.where(u > 1 - expit(logit_p - k1), 1.0, draws)
+    if n_items is not None:
+        n = np.asarray(n_items, dtype=float)
+        counted = np.isfinite(n)
+        if counted.any():
+            q = rng.beta(mean * phi, (1 - mean) * phi)
+            k = rng.binomial(np.where(counted, n, 1).astype(int), q)
+            draws = np.where(counted, k / np.where(counted, n, 1), draws)
+    return p.copy(data=draws).rename("score")
+
+
+def predict(
+    idata,
+    models: Sequence[str],
+    benchmarks: Sequence[str],
+    *,
+    kind: str = "score",
+    random_seed: int | None = DEFAULT_SEED,
+) -> xr.DataArray:
+    """Predicted score draws for (model, benchmark) pairs of a fitted posterior.
+
+    Parameters
+    ----------
+    idata
+        A fit from `rosetta.fit` or `rosetta.load` (anything with a ``posterior`` group and the
+        rosetta attrs).
+    models, benchmarks
+        Equal-length sequences naming the pairs; each name must be in the posterior.
+    kind
+        ``"score"`` for predictive draws of an observed score (noise included), ``"mean"`` for
+        draws of the expected score.
+    random_seed
+        Seed of the predictive noise.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(chain, draw, pair)`` with ``model`` and ``benchmark`` coordinates on ``pair``.
+    """
+    posterior = idata.posterior
+    if kind == "mean":
+        out = expected_score(posterior, models, benchmarks)
+    elif kind == "score":
+        spec = json.loads(posterior.attrs.get("spec", idata.attrs.get("spec", "{}")) or "{}")
+        out = predictive_scores(
+            posterior,
+            models,
+            benchmarks,
+            likelihood=spec.get("likelihood", "beta"),
+            random_seed=random_seed,
+        )
+    else:
+        raise ValueError(f"kind must be 'score' or 'mean', got {kind!r}")
+    return out.assign_coords(model=("pair", list(models)), benchmark=("pair", list(benchmarks)))
+
+
+def _check_names(posterior: xr.Dataset, dim: str, names: list[str]) -> None:
+    known = set(posterior[dim].to_numpy().tolist())
+    unknown = sorted({n for n in names if n not in known})
+    if unknown:
+        raise KeyError(f"unknown {dim}(s) {unknown[:5]}: not in the fitted posterior")

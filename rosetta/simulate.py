@@ -1,0 +1,162 @@
+"""Synthetic score tables drawn from the measurement model, with the truth that made them.
+
+Used by the tests (parameter recovery, interval calibration) and by later calibration studies.
+The generative story, for model m and benchmark b::
+
+    capability_m ~ Normal(capability_mu, capability_sd)
+    difficulty_b ~ Normal(difficulty_mu, difficulty_sd)
+    slope_b      ~ LogNormal(log(slope_median), slope_log_sd)
+    p_mb  = floor_b + (1 - floor_b) * sigmoid(slope_b * (capability_m - difficulty_b))
+    score ~ Beta(p * precision_b, (1 - p) * precision_b)    (noise="beta")
+          | Binomial(n_items, p) / n_items                  (noise="binomial")
+          | Normal(p, noise_sd) clipped to [0, 1]           (noise="normal")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from rosetta.constants import DEFAULT_SEED
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The parameters a synthetic table was drawn from (on the simulation's raw scale).
+
+    Attributes
+    ----------
+    capability
+        Indexed by model.
+    benchmarks
+        Indexed by benchmark; columns ``difficulty``, ``slope``, ``floor``, ``precision``.
+    """
+
+    capability: pd.Series
+    benchmarks: pd.DataFrame
+
+    def on_benchmark_scale(
+        self, benchmark: str, difficulty: float = 0.0, slope: float = 1.0
+    ) -> Truth:
+        """The same truth with ``benchmark`` placed at ``difficulty`` and ``slope``."""
+        stretch = self.benchmarks.loc[benchmark, "slope"] / slope
+        shift = difficulty - stretch * self.benchmarks.loc[benchmark, "difficulty"]
+        bench = self.benchmarks.copy()
+        bench["difficulty"] = shift + stretch * bench["difficulty"]
+        bench["slope"] = bench["slope"] / stretch
+        return Truth(capability=shift + stretch * self.capability, benchmarks=bench)
+
+
+def simulate_scores(
+    n_models: int = 40,
+    n_benchmarks: int = 15,
+    *,
+    observed_fraction: float = 0.5,
+    floors: float | np.ndarray = 0.0,
+    noise: str = "beta",
+    precision: float = 60.0,
+    noise_sd: float = 0.05,
+    n_items: int | None = None,
+    capability_mu: float = 0.0,
+    capability_sd: float = 1.0,
+    difficulty_mu: float = 0.0,
+    difficulty_sd: float = 1.0,
+    slope_median: float = 1.5,
+    slope_log_sd: float = 0.4,
+    random_seed: int | np.random.Generator | None = DEFAULT_SEED,
+) -> tuple[pd.DataFrame, Truth]:
+    """Draw a sparse long score table from known parameters.
+
+    Every model is observed on at least two benchmarks and every benchmark on at least two
+    models, along a chain that keeps the model-benchmark graph connected.
+
+    Parameters
+    ----------
+    n_models, n_benchmarks
+        Table size; models are named ``m000``..., benchmarks ``b00``....
+    observed_fraction
+        Share of (model, benchmark) pairs observed (before the connectivity chain is added).
+    floors
+        Chance score per benchmark (a scalar or one value per benchmark).
+    noise
+        ``"beta"``, ``"binomial"`` (needs ``n_items``) or ``"normal"``.
+    precision
+        Beta precision (``noise="beta"``), the same for every benchmark.
+    noise_sd
+        Standard deviation of ``noise="normal"``.
+    n_items
+        Items per benchmark; also written to an ``n_items`` column when given.
+    capability_mu, capability_sd, difficulty_mu, difficulty_sd, slope_median, slope_log_sd
+        Population distributions of the parameters.
+    random_seed
+        Seed or generator; the same seed gives the same table.
+
+    Returns
+    -------
+    table, truth
+        Long frame (``model``, ``benchmark``, ``score``, ``floor`` [, ``n_items``]) and the
+        `Truth`.
+
+    Examples
+    --------
+    >>> table, truth = simulate_scores(10, 4, random_seed=1)
+    >>> sorted(table.columns)
+    ['benchmark', 'floor', 'model', 'score']
+    """
+    if n_models < 2 or n_benchmarks < 2:
+        raise ValueError("simulate at least 2 models and 2 benchmarks")
+    if not 0 < observed_fraction <= 1:
+        raise ValueError(f"observed_fraction must be in (0, 1], got {observed_fraction}")
+    if noise not in ("beta", "binomial", "normal"):
+        raise ValueError(f"noise must be 'beta', 'binomial' or 'normal', got {noise!r}")
+    if noise == "binomial" and not n_items:
+        raise ValueError("noise='binomial' needs n_items")
+    rng = np.random.default_rng(random_seed)
+    models = [f"m{i:03d}" for i in range(n_models)]
+    benchmarks = [f"b{j:02d}" for j in range(n_benchmarks)]
+    capability = rng.normal(capability_mu, capability_sd, n_models)
+    difficulty = rng.normal(difficulty_mu, difficulty_sd, n_benchmarks)
+    slope = np.exp(rng.normal(np.log(slope_median), slope_log_sd, n_benchmarks))
+    floor = np.broadcast_to(np.asarray(floors, dtype=float), (n_benchmarks,)).copy()
+
+    observed = rng.random((n_models, n_benchmarks)) < observed_fraction
+    for i in range(n_models):  # a connected chain: model i sees benchmarks i and i+1 (cyclic)
+        observed[i, i % n_benchmarks] = observed[i, (i + 1) % n_benchmarks] = True
+    for j in range(n_benchmarks):
+        observed[j % n_models, j] = observed[(j + 1) % n_models, j] = True
+    rows, cols = np.nonzero(observed)
+
+    p = floor[cols] + (1 - floor[cols]) * expit(slope[cols] * (capability[rows] - difficulty[cols]))
+    if noise == "beta":
+        score = rng.beta(p * precision, (1 - p) * precision)
+    elif noise == "binomial":
+        score = rng.binomial(n_items, p) / n_items
+    else:
+        score = np.clip(rng.normal(p, noise_sd), 0.0, 1.0)
+
+    table = pd.DataFrame(
+        {
+            "model": np.array(models)[rows],
+            "benchmark": np.array(benchmarks)[cols],
+            "score": score,
+            "floor": floor[cols],
+        }
+    )
+    if n_items:
+        table["n_items"] = n_items
+    truth = Truth(
+        capability=pd.Series(capability, index=pd.Index(models, name="model"), name="capability"),
+        benchmarks=pd.DataFrame(
+            {
+                "difficulty": difficulty,
+                "slope": slope,
+                "floor": floor,
+                "precision": np.full(n_benchmarks, precision),
+            },
+            index=pd.Index(benchmarks, name="benchmark"),
+        ),
+    )
+    return table, truth
