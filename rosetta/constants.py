@@ -46,3 +46,15 @@ MAX_LISTED_PROBLEMS: Final = 10
 # Convergence thresholds reported after every fit.
 RHAT_MAX: Final = 1.01
 ESS_MIN: Final = 400
+
+# Choices of the measurement model and its inference (kept here so the CLI needs no PyMC).
+LIKELIHOODS: Final = ("beta", "normal")
+FLOOR_MODES: Final = ("nominal", "zero", "learned")
+METHODS: Final = ("nuts", "map", "advi")
+SAMPLERS: Final = ("auto", "nutpie", "numpyro", "pymc")
+
+# NUTS defaults: two long chains suit a 2-core laptop (PyMC's own default there is two chains),
+# and give min bulk ESS above ESS_MIN on the bundled data (see benchmarks/bench_fit.py).
+DEFAULT_CHAINS: Final = 2
+DEFAULT_TUNE: Final = 600
+DEFAULT_DRAWS: Final = 1500

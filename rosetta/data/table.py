@@ -82,6 +82,16 @@ class ScoreTable:
         info["mean_score"] = grouped["score"].mean()
         return info
 
+    def subset(self, mask) -> ScoreTable:
+        """The rows selected by a boolean mask, as a new table (e.g. a training fold)."""
+        scores = self.scores[np.asarray(mask, dtype=bool)].reset_index(drop=True)
+        return ScoreTable(
+            scores=scores,
+            dropped=dict(self.dropped),
+            source=self.source,
+            components=find_components(scores),
+        )
+
     def sha256(self) -> str:
         """Hash of the canonical table, stamped into every fit made from it."""
         text = self.scores.to_csv(index=False, date_format="%Y-%m-%d", float_format="%.10g")

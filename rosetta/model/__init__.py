@@ -15,13 +15,19 @@ import pandas as pd
 import xarray as xr
 
 from rosetta._version import __version__
-from rosetta.constants import DEFAULT_SEED
+from rosetta.constants import (
+    DEFAULT_CHAINS,
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    DEFAULT_TUNE,
+    METHODS,
+)
 from rosetta.data import ScoreTable, load_scores
 from rosetta.diagnostics import summarize_diagnostics
 from rosetta.errors import SamplingError
 from rosetta.io import FIT_FORMAT
 from rosetta.model.measurement import build_coords, build_model
-from rosetta.model.sampling import METHODS, run_advi, run_map, run_nuts
+from rosetta.model.sampling import run_advi, run_map, run_nuts
 from rosetta.model.spec import MeasurementSpec
 from rosetta.predict import predictive_scores
 from rosetta.scale import apply_scale
@@ -37,9 +43,9 @@ def fit(
     *,
     method: str = "nuts",
     sampler: str = "auto",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = DEFAULT_DRAWS,
+    tune: int = DEFAULT_TUNE,
+    chains: int = DEFAULT_CHAINS,
     random_seed: int = DEFAULT_SEED,
     target_accept: float = 0.9,
     progress: bool = True,

@@ -1,16 +1,13 @@
-"""Log-likelihoods of an observed score given the expected score, in stable log space.
+"""Log-likelihoods of an observed score given the expected score, with few transcendentals.
 
 The expected score is ``p = c + (1 - c) * sigmoid(x)`` with ``x = slope * (capability -
-difficulty)`` and floor ``c``. Working with ``x`` directly keeps ``log p``, ``log(1 - p)`` and
-``logit(p)`` exact in the tails (no clipping of ``p``)::
-
-    log p       = softplus(log c - x) - softplus(-x)
-    log(1 - p)  = log(1 - c) - softplus(x)
-    logit p     = x + softplus(log c - x) - log(1 - c)
+difficulty)`` and floor ``c``; its complement is computed as ``q = (1 - c) * sigmoid(-x)`` so that
+neither underflows to 0 in the tails. The likelihood dominates the cost of every gradient, so each
+expression below is written to need as few exp/log/gamma evaluations per score as possible.
 
 Beta (ordered Beta, Kubinec 2022): exact zeros and ones get their own probability through
-cutpoints ``k0 < k1`` on the logit of the expected score; scores strictly inside (0, 1) get
-``P(0 < y < 1) * Beta(y; p * phi, (1 - p) * phi)``. Only the cutpoints the data need are used.
+cutpoints ``k0 < k1`` on ``logit p``; a score strictly inside (0, 1) gets
+``P(0 < y < 1) * Beta(y; p * phi, q * phi)``. Only the cutpoints the data need are used.
 Beta-binomial: ``round(y * n)`` correct answers out of ``n`` items.
 """
 
@@ -21,41 +18,47 @@ import pytensor.tensor as pt
 from pytensor.tensor.math import softplus
 
 
-def expected_score_logs(x, log_floor, log1m_floor):
-    """Return ``(log p, log(1 - p), logit p)`` for ``p = c + (1 - c) sigmoid(x)``."""
-    lift = softplus(log_floor - x)
-    log_p = lift - softplus(-x)
-    log1m_p = log1m_floor - softplus(x)
-    return log_p, log1m_p, x + lift - log1m_floor
+def expected_score(x, floor):
+    """Return ``(p, q)`` with ``p = c + (1 - c) sigmoid(x)`` and ``q = 1 - p``."""
+    return floor + (1 - floor) * pt.sigmoid(x), (1 - floor) * pt.sigmoid(-x)
 
 
-def beta_logp(y_log, y_log1m, log_p, log1m_p, precision):
-    """Beta log-density of ``y`` (given as ``log y``, ``log(1 - y)``) with mean ``p``."""
-    alpha = pt.exp(log_p) * precision
-    beta = pt.exp(log1m_p) * precision
+def beta_logp(y_log, y_log1m, p, q, precision, gammaln_precision):
+    """Beta log-density of ``y`` (given as ``log y``, ``log(1 - y)``) with mean ``p``.
+
+    ``gammaln_precision`` is passed in so it can be computed once per benchmark.
+    """
+    alpha = p * precision
+    beta = q * precision
     return (
         (alpha - 1) * y_log
         + (beta - 1) * y_log1m
-        + pt.gammaln(precision)
+        + gammaln_precision
         - pt.gammaln(alpha)
         - pt.gammaln(beta)
     )
 
 
-def ordered_beta_logp(y, logit_p, beta_part, zero_cutpoint=None, one_cutpoint=None):
+def ordered_beta_logp(y, p, q, beta_part, zero_cutpoint=None, one_cutpoint=None):
     """Ordered-Beta log-likelihood; a missing cutpoint means that end has no point mass.
+
+    With ``logit p = log p - log q``: ``P(y = 0) = sigmoid(k0 - logit p)``,
+    ``P(y = 1) = sigmoid(logit p - k1)``, and the rest is the continuous part.
 
     Parameters
     ----------
     y
         Observed scores (numpy, known when the graph is built).
-    logit_p
-        Logit of the expected score.
+    p, q
+        Expected score and its complement.
     beta_part
         Beta log-density of the interior scores (ignored at exact 0 and 1).
     zero_cutpoint, one_cutpoint
         Cutpoints, or ``None`` when the data hold no exact 0 (resp. 1).
     """
+    if zero_cutpoint is None and one_cutpoint is None:
+        return beta_part
+    logit_p = pt.log(p) - pt.log(q)
     interior = beta_part
     if zero_cutpoint is not None:
         interior = interior - softplus(zero_cutpoint - logit_p)
@@ -71,10 +74,10 @@ def ordered_beta_logp(y, logit_p, beta_part, zero_cutpoint=None, one_cutpoint=No
     return out
 
 
-def beta_binomial_logp(k, n, log_p, log1m_p, precision):
+def beta_binomial_logp(k, n, p, q, precision):
     """Beta-binomial log-probability of ``k`` correct out of ``n`` with mean ``p``."""
-    alpha = pt.exp(log_p) * precision
-    beta = pt.exp(log1m_p) * precision
+    alpha = p * precision
+    beta = q * precision
     return (
         pt.gammaln(n + 1)
         - pt.gammaln(k + 1)
@@ -88,6 +91,6 @@ def _betaln(a, b):
     return pt.gammaln(a) + pt.gammaln(b) - pt.gammaln(a + b)
 
 
-def normal_logp(y, log_p, sigma):
+def normal_logp(y, p, sigma):
     """Gaussian log-density of ``y`` around ``p`` (the least-squares reference)."""
-    return -0.5 * ((y - pt.exp(log_p)) / sigma) ** 2 - pt.log(sigma) - 0.5 * np.log(2 * np.pi)
+    return -0.5 * ((y - p) / sigma) ** 2 - pt.log(sigma) - 0.5 * np.log(2 * np.pi)

@@ -6,10 +6,14 @@ For model m and benchmark b with observed score y in [0, 1]::
 
     capability     = z / rms(z),  z ~ ZeroSumNormal(1)   population prior, standardised:
                                                        no date or compute; mean 0, sd 1
-    difficulty_b   = difficulty_mu + difficulty_sigma * difficulty_offset_b
-    log slope_b    = log_slope_mu + log_slope_sigma * log_slope_offset_b
-    log precision_b = log_precision_mu + log_precision_sigma * log_precision_offset_b
-    offsets ~ Normal(0, 1)                             non-centred partial pooling
+    difficulty_b    ~ Normal(difficulty_mu, difficulty_sigma)          partial pooling
+    log slope_b     ~ Normal(log_slope_mu, log_slope_sigma)
+    log precision_b ~ Normal(log_precision_mu, log_precision_sigma)
+
+Benchmark-level parameters are centred by default: on the bundled data most benchmarks are seen by
+many models, and the centred form samples several times more effective draws per second than the
+non-centred one (``MeasurementSpec(centred=False)``, ``name = mu + sigma * name_offset``), which
+stays available for small or sparse tables where funnels appear.
 
 The raw scale is pinned by standardising the capabilities of the fitted models (mean 0, root mean
 square 1) inside the model: the likelihood then sees only the direction of ``z``, so the shift and
@@ -30,7 +34,7 @@ from rosetta.data import ScoreTable
 from rosetta.model.likelihoods import (
     beta_binomial_logp,
     beta_logp,
-    expected_score_logs,
+    expected_score,
     normal_logp,
     ordered_beta_logp,
 )
@@ -96,33 +100,35 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
         # the origin (where the direction is undefined) to the unit-RMS sphere, so MAP and
         # Laplace are well posed. It leaves the posterior of `capability` unchanged.
         pm.Potential("capability_radius", (len(table.models) - 2) * pt.log(rms))
+        centred = spec.centred
         difficulty = _pooled(
-            "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"]
+            "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], centred
         )
         log_slope = _pooled(
             "log_slope",
             prior["log_slope_mu_mean"],
             prior["log_slope_mu_sd"],
             prior["log_slope_sigma_sd"],
+            centred,
         )
         slope = pm.Deterministic("slope", pt.exp(log_slope), dims=BENCHMARK)
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
         x = slope[bench_idx] * (capability[model_idx] - difficulty[bench_idx])
-        log_floor = pt.log(pt.maximum(floor, 1e-300))[bench_idx]
-        log_p, log1m_p, logit_p = expected_score_logs(x, log_floor, pt.log1p(-floor)[bench_idx])
+        p, q = expected_score(x, floor[bench_idx])
 
         if spec.likelihood == "normal":
             sigma = pm.HalfNormal("sigma", prior["noise_sd"])
-            loglik = normal_logp(y, log_p, sigma)
+            loglik = normal_logp(y, p, sigma)
         else:
             log_precision = _pooled(
                 "log_precision",
                 prior["log_precision_mu_mean"],
                 prior["log_precision_mu_sd"],
                 prior["log_precision_sigma_sd"],
+                centred,
             )
             precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
-            loglik = _beta_family(scores, y, log_p, log1m_p, logit_p, precision[bench_idx], prior)
+            loglik = _beta_family(scores, y, p, q, precision, bench_idx, prior)
 
         pm.Potential("score_loglik", loglik.sum())
         pm.Data("score", y, dims=OBS)
@@ -142,10 +148,12 @@ def _initial_capability(scores, model_idx: np.ndarray, n_models: int) -> np.ndar
     return start / spread
 
 
-def _pooled(name: str, mu_mean: float, mu_sd: float, sigma_sd: float):
-    """Non-centred partial pooling: ``name = mu + sigma * offset`` over benchmarks."""
+def _pooled(name: str, mu_mean: float, mu_sd: float, sigma_sd: float, centred: bool = False):
+    """Partial pooling over benchmarks: ``name ~ Normal(mu, sigma)``, centred or not."""
     mu = pm.Normal(f"{name}_mu", mu_mean, mu_sd)
     sigma = pm.HalfNormal(f"{name}_sigma", sigma_sd)
+    if centred:
+        return pm.Normal(name, mu, sigma, dims=BENCHMARK)
     offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=BENCHMARK)
     return pm.Deterministic(name, mu + sigma * offset, dims=BENCHMARK)
 
@@ -160,19 +168,22 @@ def _floor(mode: str, nominal: np.ndarray, logit_sd: float):
     return pm.Deterministic("floor", pm.math.sigmoid(centre + logit_sd * offset), dims=BENCHMARK)
 
 
-def _beta_family(scores, y, log_p, log1m_p, logit_p, precision, prior):
+def _beta_family(scores, y, p, q, precision_b, bench_idx, prior):
     """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known."""
     n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
     counted = np.isfinite(n_items)
     inside = (y > 0) & (y < 1)
     y_safe = np.where(inside, y, 0.5)  # boundary rows never use the Beta density
-    beta_part = beta_logp(np.log(y_safe), np.log1p(-y_safe), log_p, log1m_p, precision)
+    precision = precision_b[bench_idx]
+    beta_part = beta_logp(
+        np.log(y_safe), np.log1p(-y_safe), p, q, precision, pt.gammaln(precision_b)[bench_idx]
+    )
     zero_cut, one_cut = _cutpoints((~counted & (y <= 0)).any(), (~counted & (y >= 1)).any(), prior)
-    loglik = ordered_beta_logp(y, logit_p, beta_part, zero_cut, one_cut)
+    loglik = ordered_beta_logp(y, p, q, beta_part, zero_cut, one_cut)
     if counted.any():
         n = np.where(counted, n_items, 1.0)
         k = np.round(np.where(counted, y, 0.0) * n)
-        loglik = pt.switch(counted, beta_binomial_logp(k, n, log_p, log1m_p, precision), loglik)
+        loglik = pt.switch(counted, beta_binomial_logp(k, n, p, q, precision), loglik)
     return loglik
 
 

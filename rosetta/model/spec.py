@@ -7,10 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from rosetta.constants import FLOOR_MODES, LIKELIHOODS
 from rosetta.scale import Scale
-
-LIKELIHOODS = ("beta", "normal")
-FLOOR_MODES = ("nominal", "zero", "learned")
 
 #: Prior hyperparameters on the raw scale, where capabilities are standard normal.
 DEFAULT_PRIORS = MappingProxyType(
@@ -48,12 +46,15 @@ class MeasurementSpec:
         The anchor scale every reported number is put on.
     priors
         Overrides of `DEFAULT_PRIORS`.
+    centred
+        Centred (default) or non-centred partial pooling of the benchmark parameters.
     """
 
     likelihood: str = "beta"
     floors: str = "nominal"
     scale: Scale = field(default_factory=Scale)
     priors: Mapping[str, float] = field(default_factory=dict)
+    centred: bool = True
 
     def __post_init__(self) -> None:
         if self.likelihood not in LIKELIHOODS:
@@ -77,6 +78,7 @@ class MeasurementSpec:
                 "floors": self.floors,
                 "scale": json.loads(self.scale.to_json()),
                 "priors": dict(self.priors),
+                "centred": self.centred,
             }
         )
 

@@ -1,0 +1,67 @@
+"""Summary tables of a fitted posterior (numpy/xarray only): capabilities and benchmarks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import xarray as xr
+
+from rosetta.constants import CI_PROB
+
+
+def _describe(draws: xr.DataArray, dim: str, ci_prob: float) -> pd.DataFrame:
+    lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+    stacked = draws.stack(sample=("chain", "draw"))
+    frame = pd.DataFrame(
+        {
+            "mean": stacked.mean("sample").to_series(),
+            "sd": stacked.std("sample").to_series(),
+            f"q{lo:.0%}".replace("%", ""): stacked.quantile(lo, "sample").to_series(),
+            f"q{hi:.0%}".replace("%", ""): stacked.quantile(hi, "sample").to_series(),
+        }
+    )
+    frame.index.name = dim
+    return frame.drop(columns="quantile", errors="ignore")
+
+
+def capability_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Capability per model (mean, sd, interval), most capable first, with its data coverage.
+
+    Parameters
+    ----------
+    idata
+        A fit (anything with ``posterior`` and ``constant_data`` groups).
+    ci_prob
+        Probability mass of the equal-tailed interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model: ``mean``, ``sd``, ``q5``, ``q95``, ``n_scores``, ``release_date``.
+    """
+    table = _describe(idata.posterior["capability"], "model", ci_prob)
+    constant = idata.constant_data
+    counts = pd.Series(constant["model_idx"].to_numpy()).value_counts()
+    table["n_scores"] = [int(counts.get(i, 0)) for i in range(len(table))]
+    if "release_date" in constant and constant["release_date"].notnull().any():
+        table["release_date"] = constant["release_date"].to_series().dt.date
+    return table.sort_values("mean", ascending=False)
+
+
+def benchmark_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Difficulty, slope and floor per benchmark (mean, sd, interval), easiest first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by benchmark, columns ``difficulty_*``, ``slope_*``, ``floor``, ``n_scores``.
+    """
+    posterior = idata.posterior
+    parts = [
+        _describe(posterior[name], "benchmark", ci_prob).add_prefix(f"{name}_")
+        for name in ("difficulty", "slope")
+    ]
+    table = pd.concat(parts, axis=1)
+    table["floor"] = posterior["floor"].mean(("chain", "draw")).to_series()
+    counts = pd.Series(idata.constant_data["benchmark_idx"].to_numpy()).value_counts()
+    table["n_scores"] = [int(counts.get(i, 0)) for i in range(len(table))]
+    return table.sort_values("difficulty_mean")
