@@ -39,14 +39,14 @@ def summarize_diagnostics(idata, *, warn: bool = True) -> dict:
     rows = []
     for name in names:
         sub = posterior[[name]]
-        rhat = float(az.rhat(sub)[name].max()) if n_chains > 1 else np.nan
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            # anchored entries are constant: their R-hat/ESS are NaN and are skipped
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rhat = float(az.rhat(sub)[name].max(skipna=True)) if n_chains > 1 else np.nan
+            bulk = float(az.ess(sub, method="bulk")[name].min(skipna=True))
+            tail = float(az.ess(sub, method="tail")[name].min(skipna=True))
         rows.append(
-            {
-                "variable": name,
-                "max_rhat": rhat,
-                "min_ess_bulk": float(az.ess(sub, method="bulk")[name].min()),
-                "min_ess_tail": float(az.ess(sub, method="tail")[name].min()),
-            }
+            {"variable": name, "max_rhat": rhat, "min_ess_bulk": bulk, "min_ess_tail": tail}
         )
     table = pd.DataFrame(rows)
     stats = getattr(idata, "sample_stats", None)

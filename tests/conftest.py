@@ -47,3 +47,32 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def tiny_sim():
+    """A small simulated table (25 models x 6 benchmarks) and its truth."""
+    from rosetta.data import load_scores
+    from rosetta.simulate import simulate_scores
+
+    frame, truth = simulate_scores(
+        25, 6, observed_fraction=0.5, floors=[0.25, 0, 0, 0, 0.5, 0], random_seed=11
+    )
+    return load_scores(frame, metadata=False), truth
+
+
+@pytest.fixture(scope="session")
+def tiny_fit(tiny_sim, tmp_path_factory):
+    """One real NUTS fit of the tiny table, shared by the session, and its saved file."""
+    from rosetta.io import save_fit
+    from rosetta.model import MeasurementSpec, fit
+    from rosetta.scale import Scale
+
+    table, _ = tiny_sim
+    spec = MeasurementSpec(scale=Scale(benchmark="b01"))
+    idata = fit(
+        table, spec, draws=150, tune=150, chains=2, random_seed=3, progress=False, warn=False
+    )
+    path = tmp_path_factory.mktemp("fit") / "tiny.nc"
+    save_fit(idata, path)
+    return idata, path

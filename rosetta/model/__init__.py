@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
+if "pytensor" not in sys.modules and "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", ""):
+    # The graph is elementwise and gathers only: no BLAS is needed, so do not search for one
+    # (pip installs have none, and PyTensor would warn about it on every run).
+    os.environ["PYTENSOR_FLAGS"] = ",".join(
+        f for f in (os.environ.get("PYTENSOR_FLAGS", ""), "blas__ldflags=") if f
+    )
+
 import json
 import logging
 import platform

@@ -1,0 +1,145 @@
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from rosetta.errors import ConvergenceWarning, IncompatibleFitError
+from rosetta.io import load_fit, save_fit
+from rosetta.model import MeasurementSpec, fit
+from rosetta.predict import predict
+from rosetta.scale import Scale
+
+
+def test_groups_names_and_attrs(tiny_fit, tiny_sim):
+    idata, _ = tiny_fit
+    table, _ = tiny_sim
+    assert {
+        "posterior",
+        "posterior_predictive",
+        "observed_data",
+        "constant_data",
+        "sample_stats",
+    } <= set(idata.groups())
+    post = idata.posterior
+    for name in (
+        "capability",
+        "difficulty",
+        "slope",
+        "floor",
+        "precision",
+        "capability_mu",
+        "capability_sigma",
+    ):
+        assert name in post and np.isfinite(post[name]).all()
+    assert not any(name.endswith("_offset") for name in post.data_vars)
+    assert post.sizes["model"] == len(table.models) and post.sizes["chain"] == 2
+    attrs = post.attrs
+    assert attrs["data_sha256"] == table.sha256()
+    assert json.loads(attrs["scale"])["benchmark"] == "b01"
+    assert attrs["likelihood"] == "beta" and attrs["sampler"] == "nutpie"
+    assert {"pymc", "arviz", "numpy"} <= set(json.loads(attrs["versions"]))
+    assert idata.posterior_predictive["score"].sizes["obs"] == table.n_scores
+
+
+def test_anchor_sits_exactly_in_every_draw(tiny_fit):
+    post = tiny_fit[0].posterior
+    np.testing.assert_allclose(post["difficulty"].sel(benchmark="b01"), 0, atol=1e-9)
+    np.testing.assert_allclose(post["slope"].sel(benchmark="b01"), 1)
+
+
+def test_diagnostics_recorded(tiny_fit):
+    diagnostics = json.loads(tiny_fit[0].posterior.attrs["diagnostics"])
+    assert {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "ok"} <= set(diagnostics)
+    assert diagnostics["max_rhat"] < 1.2
+
+
+def test_capabilities_track_the_truth(tiny_fit, tiny_sim):
+    post = tiny_fit[0].posterior
+    truth = tiny_sim[1].capability
+    estimate = post["capability"].mean(("chain", "draw")).to_series()
+    assert np.corrcoef(estimate, truth.loc[estimate.index])[0, 1] > 0.9
+
+
+def test_save_load_round_trip(tiny_fit, tmp_path):
+    idata, path = tiny_fit
+    loaded = load_fit(path)
+    assert set(loaded.groups()) == set(idata.groups())
+    assert loaded.posterior.attrs == idata.posterior.attrs
+    np.testing.assert_array_equal(loaded.posterior["capability"], idata.posterior["capability"])
+    assert list(loaded.posterior["model"].values) == list(idata.posterior["model"].values)
+    save_fit(loaded, tmp_path / "again.nc")  # re-saving a loaded fit works (file was closed)
+
+
+def test_load_refuses_bad_files(tmp_path, tiny_fit):
+    with pytest.raises(FileNotFoundError):
+        load_fit(tmp_path / "missing.nc")
+    junk = tmp_path / "junk.nc"
+    junk.write_text("not a netcdf file")
+    with pytest.raises(IncompatibleFitError, match="cannot read"):
+        load_fit(junk)
+    truncated = tmp_path / "truncated.nc"
+    truncated.write_bytes(tiny_fit[1].read_bytes()[:5000])
+    with pytest.raises(IncompatibleFitError):
+        load_fit(truncated)
+
+
+def test_predict_api(tiny_fit):
+    idata, _ = tiny_fit
+    draws = predict(idata, ["m000", "m001"], ["b02", "b03"])
+    assert draws.dims == ("chain", "draw", "pair")
+    assert ((draws >= 0) & (draws <= 1)).all()
+    mean = predict(idata, ["m000"], ["b02"], kind="mean")
+    assert float(mean.std()) > 0
+    with pytest.raises(KeyError, match="unknown model"):
+        predict(idata, ["nobody"], ["b02"])
+
+
+def test_same_seed_same_posterior(tiny_sim):
+    table, _ = tiny_sim
+    spec = MeasurementSpec(scale=Scale(benchmark="b01"))
+    kwargs = dict(draws=30, tune=30, chains=2, random_seed=9, progress=False, warn=False)
+    a = fit(table, spec, **kwargs).posterior["capability"]
+    b = fit(table, spec, **kwargs).posterior["capability"]
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("method", ["map", "advi"])
+def test_approximate_methods(tiny_sim, method):
+    table, truth = tiny_sim
+    idata = fit(
+        table,
+        MeasurementSpec(scale=Scale(benchmark="b01")),
+        method=method,
+        draws=100,
+        chains=2,
+        progress=False,
+    )
+    post = idata.posterior
+    assert post.sizes["chain"] == 1 and post.sizes["draw"] == 200
+    assert "sample_stats" not in idata.groups()
+    estimate = post["capability"].mean(("chain", "draw")).to_series()
+    assert np.corrcoef(estimate, truth.capability.loc[estimate.index])[0, 1] > 0.85
+
+
+def test_bad_convergence_warns(tiny_sim):
+    table, _ = tiny_sim
+    with pytest.warns(ConvergenceWarning, match="may not be reliable"):
+        fit(
+            table,
+            MeasurementSpec(scale=Scale(benchmark="b01")),
+            draws=5,
+            tune=5,
+            chains=2,
+            progress=False,
+        )
+
+
+def test_bad_arguments(tiny_sim):
+    table, _ = tiny_sim
+    with pytest.raises(ValueError, match="method"):
+        fit(table, method="gibbs")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception, match="anchor benchmark 'Nope'"):
+            fit(table, MeasurementSpec(scale=Scale(benchmark="Nope")))

@@ -1,0 +1,68 @@
+import json
+
+from rosetta.cli import main
+from rosetta.io import load_fit
+
+
+def test_fit_json_and_tables(capsys, tmp_path, tiny_sim):
+    table, _ = tiny_sim
+    path = tmp_path / "scores.csv"
+    table.scores[["model", "benchmark", "score", "floor"]].to_csv(path, index=False)
+    out = tmp_path / "post.nc"
+    code = main(
+        [
+            "fit",
+            str(path),
+            "--method",
+            "map",
+            "--draws",
+            "50",
+            "--chains",
+            "1",
+            "--anchor-benchmark",
+            "b01",
+            "--out",
+            str(out),
+            "--tables",
+            str(tmp_path / "tables"),
+            "--json",
+        ]
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0
+    for key in (
+        "n_models",
+        "n_benchmarks",
+        "n_scores",
+        "wall_seconds",
+        "max_rhat",
+        "min_ess_bulk",
+        "divergences",
+        "scale",
+    ):
+        assert key in payload
+    assert payload["scale"]["benchmark"] == "b01"
+    assert load_fit(out).posterior.attrs["method"] == "map"
+    assert (tmp_path / "tables" / "capabilities.csv").read_text().startswith("model,mean,sd")
+
+
+def test_fit_rejects_bad_anchor_and_bad_data(capsys, tmp_path, write_csv):
+    path = write_csv("model,benchmark,score\na,X,0.5\nb,X,0.6\na,Y,0.2\nb,Y,0.3\n")
+    code = main(
+        [
+            "fit",
+            str(path),
+            "--method",
+            "map",
+            "--anchor-benchmark",
+            "Nope",
+            "--out",
+            str(tmp_path / "x.nc"),
+        ]
+    )
+    assert code == 2 and "anchor benchmark 'Nope'" in capsys.readouterr().err
+    code = main(["fit", str(path), "--anchor-models", "a=1", "b", "--out", str(tmp_path / "x.nc")])
+    assert code == 2 and "ID=VALUE" in capsys.readouterr().err
+    code = main(["fit", str(write_csv("model,benchmark,score\na,X,1.7\n", "bad.csv"))])
+    assert code == 2 and "score 1.7 outside [0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "x.nc").exists()

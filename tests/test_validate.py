@@ -1,0 +1,28 @@
+import numpy as np
+
+from rosetta.data import find_components
+from rosetta.validate import assign_folds, cross_validate
+
+
+def test_folds_keep_every_heldout_score_predictable(tiny_sim):
+    table, _ = tiny_sim
+    fold = assign_folds(table, 5, random_seed=1)
+    assert (fold >= 0).mean() > 0.5
+    scores = table.scores
+    for k in range(5):
+        train, test = scores[fold != k], scores[fold == k]
+        assert set(test["model"]) <= set(train["model"])
+        assert set(test["benchmark"]) <= set(train["benchmark"])
+        assert len(find_components(train)) == 1
+    np.testing.assert_array_equal(fold, assign_folds(table, 5, random_seed=1))
+
+
+def test_cross_validate_reports_errors_and_coverage(tiny_sim):
+    table, _ = tiny_sim
+    result = cross_validate(
+        table, folds=3, random_seed=2, method="map", draws=100, chains=1, progress=False
+    )
+    assert result["n_heldout"] == len(result["predictions"]) > 0
+    assert 0 < result["rmse"] < 0.3 and 0 < result["mae"] <= result["rmse"]
+    assert 0 <= result["coverage_90"] <= 1
+    assert len(result["per_fold"]) == 3
