@@ -98,7 +98,14 @@ def test_predict_api(tiny_fit):
 def test_same_seed_same_posterior(tiny_sim):
     table, _ = tiny_sim
     spec = MeasurementSpec(scale=Scale(benchmark="b01"))
-    kwargs = dict(draws=30, tune=30, chains=2, random_seed=9, progress=False, warn=False)
+    kwargs = {
+        "draws": 30,
+        "tune": 30,
+        "chains": 2,
+        "random_seed": 9,
+        "progress": False,
+        "warn": False,
+    }
     a = fit(table, spec, **kwargs).posterior["capability"]
     b = fit(table, spec, **kwargs).posterior["capability"]
     np.testing.assert_array_equal(a, b)
