@@ -107,9 +107,14 @@ def run_numpyro(seed: int) -> dict:
 
     chains = DEFAULT_CHAINS
     method = "parallel" if jax.local_device_count() >= chains else "vectorized"
-    mcmc = MCMC(NUTS(model, target_accept_prob=0.9), num_warmup=DEFAULT_TUNE,
-                num_samples=DEFAULT_DRAWS, num_chains=chains, chain_method=method,
-                progress_bar=False)
+    mcmc = MCMC(
+        NUTS(model, target_accept_prob=0.9),
+        num_warmup=DEFAULT_TUNE,
+        num_samples=DEFAULT_DRAWS,
+        num_chains=chains,
+        chain_method=method,
+        progress_bar=False,
+    )
     mcmc.run(jax.random.PRNGKey(seed))
     samples = mcmc.get_samples(group_by_chain=True)
     jax.block_until_ready(samples)
@@ -135,16 +140,30 @@ def main() -> None:
                 result = run()
                 result["ess_per_s"] = result["min_ess"] / result["wall"]
                 results[name].append(result)
-                print(f"{name:16s} repeat {i}: wall {result['wall']:6.1f} s  min ESS "
-                      f"{result['min_ess']:6.0f}  max R-hat {result['max_rhat']:.4f}  "
-                      f"divergences {result['divergences']}  ESS/s {result['ess_per_s']:.1f}",
-                      flush=True)
+                print(
+                    f"{name:16s} repeat {i}: wall {result['wall']:6.1f} s  min ESS "
+                    f"{result['min_ess']:6.0f}  max R-hat {result['max_rhat']:.4f}  "
+                    f"divergences {result['divergences']}  ESS/s {result['ess_per_s']:.1f}",
+                    flush=True,
+                )
     medians = {
         name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-        for name, runs in results.items() if runs
+        for name, runs in results.items()
+        if runs
     }
-    print(json.dumps({"settings": {"chains": DEFAULT_CHAINS, "tune": DEFAULT_TUNE,
-                                   "draws": DEFAULT_DRAWS}, "medians": medians}, indent=2))
+    print(
+        json.dumps(
+            {
+                "settings": {
+                    "chains": DEFAULT_CHAINS,
+                    "tune": DEFAULT_TUNE,
+                    "draws": DEFAULT_DRAWS,
+                },
+                "medians": medians,
+            },
+            indent=2,
+        )
+    )
     if len(medians) == 2:
         ratio = medians["rosetta"]["ess_per_s"] / medians["numpyro_by_hand"]["ess_per_s"]
         print(f"ESS/s ratio rosetta / hand-written NumPyro (medians): {ratio:.2f}")

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.slow
 
 def test_fit_bundled_data_end_to_end(capsys, tmp_path):
     out = tmp_path / "posterior.nc"
-    code = main(["fit", "--min-benchmarks", "4", "--since", "2022-11-01", "--out", str(out),
-                 "--json"])
+    code = main(
+        ["fit", "--min-benchmarks", "4", "--since", "2022-11-01", "--out", str(out), "--json"]
+    )
     payload = json.loads(capsys.readouterr().out)
     assert code == 0
     assert payload["n_models"] > 150 and payload["n_benchmarks"] >= 38

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -143,18 +144,12 @@ def _kept(model: pm.Model) -> list[str]:
 
 def _allow_parallel_jax_chains(chains: int) -> None:
     """Let JAX see one CPU device per core so chains can run in parallel (before JAX starts)."""
-    if importlib.util.find_spec("jax") is None or "jax" in _imported():
+    if importlib.util.find_spec("jax") is None or "jax" in sys.modules:
         return
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
         count = max(1, min(chains, os.cpu_count() or 1))
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
-
-
-def _imported() -> set[str]:
-    import sys
-
-    return set(sys.modules)
 
 
 def _numpyro_chain_method(chains: int) -> str:
