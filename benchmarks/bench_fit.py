@@ -28,13 +28,13 @@ from pathlib import Path
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
-import arviz as az  # noqa: E402
-import numpy as np  # noqa: E402
+import arviz as az
+import numpy as np
 
-from rosetta.constants import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE  # noqa: E402
-from rosetta.data import load_epoch  # noqa: E402
-from rosetta.io import save_fit  # noqa: E402
-from rosetta.model import fit  # noqa: E402
+from rosetta.constants import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
+from rosetta.data import load_epoch
+from rosetta.io import save_fit
+from rosetta.model import fit
 
 
 def convergence(posterior) -> dict:

@@ -36,6 +36,9 @@ DUPLICATE_POLICIES: Final = ("max", "mean", "latest", "error")
 #: The reference analysis (Ho et al. 2025) keeps the best score of a pair.
 DEFAULT_DUPLICATES: Final = "max"
 
+#: Benchmarks seen by fewer models are dropped (with a count): one model links nothing.
+DEFAULT_MIN_MODELS: Final = 2
+
 #: Filters of the reference analysis (Ho et al. 2025); options, not defaults of the library.
 REFERENCE_MIN_BENCHMARKS: Final = 4
 REFERENCE_SINCE: Final = "2022-11-01"

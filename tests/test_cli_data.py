@@ -22,10 +22,10 @@ def test_data_json_on_bundled(capsys):
 
 
 def test_data_text_and_out(capsys, write_csv, tmp_path):
-    path = write_csv("model,benchmark,score\na,X,0.5\nb,X,77%\nb,Y,0.1\n")
+    path = write_csv("model,benchmark,score\na,X,0.5\nb,X,77%\nb,Y,0.1\na,Y,0.2\n")
     code, out, _ = run(capsys, "data", str(path), "--out", str(tmp_path / "tidy.csv"))
     assert code == 0
-    assert "scores       3" in out
+    assert "scores       4" in out
     assert (tmp_path / "tidy.csv").read_text().startswith("model,benchmark,score,floor")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rosetta.constants import DEFAULT_DUPLICATES
+from rosetta.constants import DEFAULT_DUPLICATES, DEFAULT_MIN_MODELS
 from rosetta.data.epoch import (
     bundled_dir,
     read_benchmark_metadata,
@@ -40,6 +40,7 @@ def load_scores(
     errors: str | None = None,
     duplicates: str = DEFAULT_DUPLICATES,
     min_benchmarks: int = 1,
+    min_models: int = DEFAULT_MIN_MODELS,
     since: str | pd.Timestamp | None = None,
     include: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
@@ -67,6 +68,9 @@ def load_scores(
         ``"mean"``, ``"latest"`` or ``"error"``.
     min_benchmarks
         Keep models evaluated on at least this many benchmarks.
+    min_models
+        Keep benchmarks evaluated by at least this many models (default 2: a benchmark seen by
+        one model links nothing to the shared scale and only slows the sampler).
     since
         Keep models released on or after this date (``"YYYY-MM-DD"``).
     include, exclude
@@ -110,6 +114,7 @@ def load_scores(
         errors=errors,
         duplicates=duplicates,
         min_benchmarks=min_benchmarks,
+        min_models=min_models,
         since=since,
         include=include,
         exclude=exclude,

@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from rosetta.constants import DUPLICATE_POLICIES, SCORE_COLUMNS
+from rosetta.constants import DEFAULT_MIN_MODELS, DUPLICATE_POLICIES, SCORE_COLUMNS
 from rosetta.data.graph import find_components
 from rosetta.data.parse import parse_dates, parse_flags, parse_numbers, parse_scores
 from rosetta.errors import DataValidationError, DisconnectedGraphError
@@ -121,6 +121,7 @@ def build_table(
     errors: str = "raise",
     duplicates: str = "max",
     min_benchmarks: int = 1,
+    min_models: int = DEFAULT_MIN_MODELS,
     since: str | pd.Timestamp | None = None,
     include: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
@@ -149,6 +150,9 @@ def build_table(
         in input order) or ``"error"``.
     min_benchmarks
         Keep models evaluated on at least this many distinct benchmarks (after the date filter).
+    min_models
+        Keep benchmarks evaluated by at least this many models (after the date filter, before
+        ``min_benchmarks``); a benchmark seen by one model links nothing to the shared scale.
     since
         Keep models released on or after this date; models without a date are then dropped.
     include, exclude
@@ -168,8 +172,8 @@ def build_table(
         raise ValueError(f"errors must be 'raise' or 'drop', got {errors!r}")
     if duplicates not in DUPLICATE_POLICIES:
         raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}, got {duplicates!r}")
-    if int(min_benchmarks) < 1:
-        raise ValueError(f"min_benchmarks must be >= 1, got {min_benchmarks!r}")
+    if int(min_benchmarks) < 1 or int(min_models) < 1:
+        raise ValueError("min_benchmarks and min_models must be >= 1")
     if raw.empty:
         raise DataValidationError(["no rows: the table is empty"], source)
 
@@ -179,7 +183,7 @@ def build_table(
     rows = _select_benchmarks(rows, include, exclude, source, dropped)
     rows = _merge_duplicates(rows, duplicates, source, dropped)
     rows = _join_metadata(rows, model_metadata, benchmark_metadata, source)
-    rows = _filter_models(rows, since, int(min_benchmarks), dropped)
+    rows = _filter_models(rows, since, int(min_models), int(min_benchmarks), dropped)
     if rows.empty:
         reasons = ", ".join(f"{k}: {v}" for k, v in dropped.items()) or "none"
         raise DataValidationError(
@@ -364,7 +368,7 @@ def _join_metadata(rows, model_metadata, benchmark_metadata, source):
     return rows
 
 
-def _filter_models(rows, since, min_benchmarks, dropped):
+def _filter_models(rows, since, min_models, min_benchmarks, dropped):
     if since is not None:
         cutoff = pd.Timestamp(since)
         undated = rows["date"].isna()
@@ -372,6 +376,11 @@ def _filter_models(rows, since, min_benchmarks, dropped):
         dropped["model has no release date"] += int(undated.sum())
         dropped[f"model released before {cutoff.date()}"] += int(early.sum())
         rows = rows[~undated & ~early]
+    if min_models > 1:
+        counts = rows.groupby("benchmark")["model"].transform("nunique")
+        few = counts < min_models
+        dropped[f"benchmark has fewer than {min_models} models"] += int(few.sum())
+        rows = rows[~few]
     if min_benchmarks > 1:
         counts = rows.groupby("model")["benchmark"].transform("nunique")
         few = counts < min_benchmarks

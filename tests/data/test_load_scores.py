@@ -147,13 +147,14 @@ def test_filters_min_benchmarks_since_include_exclude():
             ],
         }
     )
-    table = load_scores(frame, since="2023-01-01", min_benchmarks=2, metadata=False)
+    table = load_scores(frame, since="2023-01-01", min_benchmarks=2, min_models=1, metadata=False)
     assert list(table.models) == ["new"]
     assert table.dropped == {
         "model released before 2023-01-01": 2,
         "model has fewer than 2 benchmarks": 1,
     }
     only_a = load_scores(frame, include=["A"], metadata=False)
+    assert load_scores(frame, metadata=False).dropped == {"benchmark has fewer than 2 models": 1}
     assert list(only_a.benchmarks) == ["A"]
     no_a = load_scores(frame, exclude=["A"], metadata=False)
     assert "A" not in set(no_a.benchmarks)
