@@ -60,4 +60,4 @@ SAMPLERS: Final = ("auto", "nutpie", "numpyro", "pymc")
 # and give min bulk ESS above ESS_MIN on the bundled data (see benchmarks/bench_fit.py).
 DEFAULT_CHAINS: Final = 2
 DEFAULT_TUNE: Final = 600
-DEFAULT_DRAWS: Final = 1500
+DEFAULT_DRAWS: Final = 1800

@@ -72,7 +72,7 @@ def fit(
     method
         ``"nuts"`` (default), ``"map"`` (posterior mode + Laplace) or ``"advi"``.
     sampler
-        NUTS backend: ``"auto"`` (numpyro, else nutpie, else PyMC), or one of them by name.
+        NUTS backend: ``"auto"`` (nutpie, else numpyro, else PyMC), or one of them by name.
     draws, tune, chains
         NUTS settings; approximate methods return ``chains * draws`` draws as one chain.
     random_seed
@@ -175,6 +175,7 @@ def _assemble(table, spec, raw, posterior, random_seed) -> az.InferenceData:
         )
         .rename({"pair": "obs"})
         .assign_coords(obs=coords["obs"])
+        .astype(np.float32)  # halves the file; scores need no more precision
     )
     groups = {
         "posterior": posterior,
