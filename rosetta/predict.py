@@ -139,7 +139,7 @@ def predict(
     if kind == "mean":
         out = expected_score(posterior, models, benchmarks)
     elif kind == "score":
-        spec = json.loads(posterior.attrs.get("spec", idata.attrs.get("spec", "{}")) or "{}")
+        spec = json.loads(posterior.attrs.get("spec", "{}"))
         out = predictive_scores(
             posterior,
             models,
