@@ -102,52 +102,23 @@ def data_options(command: Callable) -> Callable:
     return command
 
 
-def load_table(
-    scores,
-    layout,
-    percent,
-    min_benchmarks,
-    min_models,
-    since,
-    duplicates,
-    include,
-    exclude,
-    drop_invalid,
-    keep_largest_component,
-):
-    """Build the `ScoreTable` that the shared data options describe."""
+def load_table(kwargs: dict):
+    """Pop the shared data options from a command's arguments and build the `ScoreTable`."""
     from rosetta.data import load_scores
 
     return load_scores(
-        scores,
-        layout=layout,
-        score_scale="percent" if percent else "fraction",
-        errors="drop" if drop_invalid else None,
-        duplicates=duplicates,
-        min_benchmarks=min_benchmarks,
-        min_models=min_models,
-        since=since,
-        include=list(include) or None,
-        exclude=list(exclude) or None,
-        keep_largest_component=keep_largest_component,
+        kwargs.pop("scores"),
+        layout=kwargs.pop("layout"),
+        score_scale="percent" if kwargs.pop("percent") else "fraction",
+        errors="drop" if kwargs.pop("drop_invalid") else None,
+        duplicates=kwargs.pop("duplicates"),
+        min_benchmarks=kwargs.pop("min_benchmarks"),
+        min_models=kwargs.pop("min_models"),
+        since=kwargs.pop("since"),
+        include=list(kwargs.pop("include")) or None,
+        exclude=list(kwargs.pop("exclude")) or None,
+        keep_largest_component=kwargs.pop("keep_largest_component"),
     )
-
-
-def _table_kwargs(kwargs: dict) -> dict:
-    names = (
-        "scores",
-        "layout",
-        "percent",
-        "min_benchmarks",
-        "min_models",
-        "since",
-        "duplicates",
-        "include",
-        "exclude",
-        "drop_invalid",
-        "keep_largest_component",
-    )
-    return {name: kwargs.pop(name) for name in names}
 
 
 def emit(payload: dict, as_json: bool, text: Callable[[dict], str]) -> None:
@@ -180,7 +151,7 @@ def cli(verbose: int) -> None:
 )
 def data_command(as_json: bool, out: str | None, **kwargs) -> None:
     """Summarise a score table (the bundled Epoch data without SCORES)."""
-    table = load_table(**_table_kwargs(kwargs))
+    table = load_table(kwargs)
     if out:
         from rosetta.io import write_csv
 
@@ -348,7 +319,7 @@ def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
     import warnings
 
     start = time.perf_counter()
-    table = load_table(**_table_kwargs(kwargs))
+    table = load_table(kwargs)
     spec, fit_kwargs = _spec_and_fit_kwargs(kwargs)
     from rosetta.errors import ConvergenceWarning
     from rosetta.io import save_fit, write_csv
@@ -444,7 +415,7 @@ def validate_command(folds, compare_reference, predictions, as_json, **kwargs) -
     from rosetta.io import write_csv
     from rosetta.validate import cross_validate
 
-    table = load_table(**_table_kwargs(kwargs))
+    table = load_table(kwargs)
     spec, fit_kwargs = _spec_and_fit_kwargs(kwargs)
     seed = fit_kwargs.pop("random_seed")
     result = cross_validate(

@@ -20,7 +20,7 @@ def _describe(draws: xr.DataArray, dim: str, ci_prob: float) -> pd.DataFrame:
         }
     )
     frame.index.name = dim
-    return frame.drop(columns="quantile", errors="ignore")
+    return frame
 
 
 def capability_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:

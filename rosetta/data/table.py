@@ -284,6 +284,7 @@ def _reason(problem: str) -> str:
 
 def _select_benchmarks(rows, include, exclude, source, dropped):
     known = sorted(rows["benchmark"].unique())
+    reasons = {"include": "benchmark not included", "exclude": "benchmark excluded"}
     for option, names in (("include", include), ("exclude", exclude)):
         if names is None:
             continue
@@ -297,9 +298,7 @@ def _select_benchmarks(rows, include, exclude, source, dropped):
         keep = (
             rows["benchmark"].isin(names) if option == "include" else ~rows["benchmark"].isin(names)
         )
-        dropped[f"benchmark {option}d" if option == "exclude" else "benchmark not included"] += int(
-            (~keep).sum()
-        )
+        dropped[reasons[option]] += int((~keep).sum())
         rows = rows[keep]
     return rows
 
@@ -324,7 +323,7 @@ def _merge_duplicates(rows, policy, source, dropped):
             for (m, b), w in groups.items()
         ]
         raise DataValidationError(
-            [*lines, "choose a duplicate policy: max, mean or latest"][:], source
+            [*lines, "choose a duplicate policy: max, mean or latest"], source
         )
     n_before = len(rows)
     if policy == "max":
