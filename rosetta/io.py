@@ -12,7 +12,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import h5py
 import pandas as pd
+import xarray as xr
+
+from rosetta.errors import IncompatibleFitError
 
 
 @contextlib.contextmanager
@@ -91,19 +95,62 @@ def load_fit(path: str | Path):
     """
     import arviz as az
 
-    from rosetta.errors import IncompatibleFitError
+    path = _existing(path)
+    with _readable(path), az.rc_context({"data.load": "eager"}):
+        idata = az.from_netcdf(str(path), engine="h5netcdf")
+    _check_attrs(idata.posterior.attrs if "posterior" in idata.groups() else {}, path)
+    return idata
 
+
+def load_posterior(path: str | Path) -> xr.Dataset:
+    """Read only the posterior group of a saved fit, with xarray alone (no ArviZ, no PyMC).
+
+    The quick path of `rosetta.query`: it skips the posterior predictive draws, which make up most
+    of the file. The same checks as `load_fit`.
+
+    Parameters
+    ----------
+    path
+        A ``.nc`` file written by `save_fit` or ``rosetta fit --out``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The anchored posterior draws with their attrs, loaded into memory.
+    """
+    path = _existing(path)
+    with _readable(path):
+        with h5py.File(path, "r") as handle:
+            has_posterior = "posterior" in handle
+        if not has_posterior:
+            _check_attrs({}, path)
+        with xr.open_dataset(path, group="posterior", engine="h5netcdf") as dataset:
+            posterior = dataset.load()
+    _check_attrs(posterior.attrs, path)
+    return posterior
+
+
+def _existing(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"posterior file not found: {path}")
+    return path
+
+
+@contextlib.contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Turn the many errors of damaged or foreign files into one `IncompatibleFitError`."""
     try:
-        with az.rc_context({"data.load": "eager"}):
-            idata = az.from_netcdf(str(path), engine="h5netcdf")
+        yield
+    except IncompatibleFitError:
+        raise
     except Exception as err:  # h5py/netCDF raise many types for damaged files
         raise IncompatibleFitError(
             f"cannot read {path} as a posterior (truncated or not netCDF): {err}"
         ) from err
-    attrs = idata.posterior.attrs if "posterior" in idata.groups() else {}
+
+
+def _check_attrs(attrs: dict, path: Path) -> None:
     if "rosetta_version" not in attrs:
         raise IncompatibleFitError(f"{path} is not a rosetta posterior (no rosetta attrs)")
     if int(attrs.get("fit_format", -1)) != FIT_FORMAT:
@@ -111,4 +158,3 @@ def load_fit(path: str | Path):
             f"{path} was written by rosetta {attrs['rosetta_version']} in fit format "
             f"{attrs.get('fit_format')}; this rosetta reads format {FIT_FORMAT}: refit it"
         )
-    return idata

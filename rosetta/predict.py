@@ -15,6 +15,7 @@ import xarray as xr
 from scipy.special import expit
 
 from rosetta.constants import DEFAULT_SEED
+from rosetta.likelihoods import expected_score as score_mean
 
 
 def expected_score(
@@ -45,7 +46,7 @@ def expected_score(
     diff = posterior["difficulty"].sel(benchmark=b)
     slope = posterior["slope"].sel(benchmark=b)
     floor = posterior["floor"].sel(benchmark=b)
-    p = floor + (1 - floor) * xr.apply_ufunc(expit, slope * (theta - diff))
+    p, _ = score_mean(slope * (theta - diff), floor)
     return p.drop_vars(["model", "benchmark"], errors="ignore").rename("score_mean")
 
 
@@ -78,33 +79,62 @@ def predictive_scores(
     xarray.DataArray
         Score draws, dims ``(chain, draw, pair)``.
     """
-    rng = np.random.default_rng(random_seed)
     p = expected_score(posterior, models, benchmarks)
-    mean = p.to_numpy()
-    if likelihood == "normal":
-        sigma = posterior["sigma"].to_numpy()[..., np.newaxis]
-        draws = rng.normal(mean, sigma)
-        return p.copy(data=draws).rename("score")
-    phi = posterior["precision"].sel(benchmark=xr.DataArray(list(benchmarks), dims="pair"))
-    phi = phi.to_numpy()
+    pair_benchmarks = xr.DataArray(list(benchmarks), dims="pair")
+
+    def per_draw(name):
+        return posterior[name].to_numpy()[..., np.newaxis] if name in posterior else None
+
+    draws = draw_scores(
+        p.to_numpy(),
+        precision=(
+            posterior["precision"].sel(benchmark=pair_benchmarks).to_numpy()
+            if likelihood != "normal"
+            else None
+        ),
+        sigma=per_draw("sigma") if likelihood == "normal" else None,
+        zero_cutpoint=per_draw("zero_cutpoint"),
+        one_cutpoint=per_draw("one_cutpoint"),
+        n_items=n_items,
+        rng=np.random.default_rng(random_seed),
+    )
+    return p.copy(data=draws).rename("score")
+
+
+def draw_scores(
+    mean: np.ndarray,
+    *,
+    precision: np.ndarray | None = None,
+    sigma: np.ndarray | None = None,
+    zero_cutpoint: np.ndarray | None = None,
+    one_cutpoint: np.ndarray | None = None,
+    n_items=None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Scores a new evaluation would show, given expected scores and the noise parameters.
+
+    Ordered Beta when ``precision`` is given (cutpoints where the fit had them; beta-binomial
+    where ``n_items`` is known), otherwise Normal with sd ``sigma``. Every argument broadcasts
+    against ``mean``.
+    """
+    if precision is None:
+        return rng.normal(mean, sigma)
     mean = np.clip(mean, 1e-12, 1 - 1e-12)
-    draws = rng.beta(mean * phi, (1 - mean) * phi)
+    draws = rng.beta(mean * precision, (1 - mean) * precision)
     logit_p = np.log(mean) - np.log1p(-mean)
     u = rng.random(mean.shape)
-    if "zero_cutpoint" in posterior:
-        k0 = posterior["zero_cutpoint"].to_numpy()[..., np.newaxis]
-        draws = np.where(u < expit(k0 - logit_p), 0.0, draws)
-    if "one_cutpoint" in posterior:
-        k1 = posterior["one_cutpoint"].to_numpy()[..., np.newaxis]
-        draws = np.where(u > 1 - expit(logit_p - k1), 1.0, draws)
+    if zero_cutpoint is not None:
+        draws = np.where(u < expit(zero_cutpoint - logit_p), 0.0, draws)
+    if one_cutpoint is not None:
+        draws = np.where(u > 1 - expit(logit_p - one_cutpoint), 1.0, draws)
     if n_items is not None:
         n = np.asarray(n_items, dtype=float)
         counted = np.isfinite(n)
         if counted.any():
-            q = rng.beta(mean * phi, (1 - mean) * phi)
+            q = rng.beta(mean * precision, (1 - mean) * precision)
             k = rng.binomial(np.where(counted, n, 1).astype(int), q)
             draws = np.where(counted, k / np.where(counted, n, 1), draws)
-    return p.copy(data=draws).rename("score")
+    return draws
 
 
 def predict(

@@ -4,7 +4,7 @@ import sys
 
 def test_light_paths_do_not_import_pymc():
     code = (
-        "import sys, rosetta, rosetta.predict, rosetta.summary, rosetta.cli;"
+        "import sys, rosetta, rosetta.predict, rosetta.summary, rosetta.query, rosetta.cli;"
         "assert 'pymc' not in sys.modules, 'pymc imported';"
         "assert 'arviz' not in sys.modules, 'arviz imported';"
         "print('ok')"

@@ -292,7 +292,7 @@ def _select_benchmarks(rows, include, exclude, source, dropped):
         unknown = [n for n in names if n not in known]
         if unknown:
             raise DataValidationError(
-                [f"{option}: unknown benchmark {n!r}{_close_matches(n, known)}" for n in unknown],
+                [f"{option}: unknown benchmark {n!r}{did_you_mean(n, known)}" for n in unknown],
                 source,
             )
         keep = (
@@ -303,7 +303,8 @@ def _select_benchmarks(rows, include, exclude, source, dropped):
     return rows
 
 
-def _close_matches(name: str, known: list[str]) -> str:
+def did_you_mean(name: str, known: list[str]) -> str:
+    """``" (did you mean 'A', 'B'?)"`` for the known names closest to ``name``, else ``""``."""
     lowered = {k.lower(): k for k in known}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.5)
     return f" (did you mean {', '.join(repr(lowered[c]) for c in close)}?)" if close else ""

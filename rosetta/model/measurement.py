@@ -27,18 +27,23 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pytensor.tensor.math import softplus
 from scipy.special import logit
 
 from rosetta.constants import BENCHMARK, MODEL, OBS
 from rosetta.data import ScoreTable
-from rosetta.model.likelihoods import (
-    beta_binomial_logp,
-    beta_logp,
-    expected_score,
-    normal_logp,
-    ordered_beta_logp,
-)
+from rosetta.likelihoods import Ops, beta_family_logp, expected_score, normal_logp
 from rosetta.model.spec import MeasurementSpec
+
+#: PyTensor's elementwise operations, for the likelihoods shared with `rosetta.query`.
+PYTENSOR = Ops(
+    sigmoid=pt.sigmoid,
+    log=pt.log,
+    expm1=pt.expm1,
+    softplus=softplus,
+    gammaln=pt.gammaln,
+    where=pt.switch,
+)
 
 #: Floors are kept this far inside [0, 1) in logit space when learned.
 _FLOOR_EPS = 1e-3
@@ -114,11 +119,11 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
         slope = pm.Deterministic("slope", pt.exp(log_slope), dims=BENCHMARK)
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
         x = slope[bench_idx] * (capability[model_idx] - difficulty[bench_idx])
-        p, q = expected_score(x, floor[bench_idx])
+        p, q = expected_score(x, floor[bench_idx], PYTENSOR)
 
         if spec.likelihood == "normal":
             sigma = pm.HalfNormal("sigma", prior["noise_sd"])
-            loglik = normal_logp(y, p, sigma)
+            loglik = normal_logp(y, p, sigma, PYTENSOR)
         else:
             log_precision = _pooled(
                 "log_precision",
@@ -172,19 +177,18 @@ def _beta_family(scores, y, p, q, precision_b, bench_idx, prior):
     """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known."""
     n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
     counted = np.isfinite(n_items)
-    inside = (y > 0) & (y < 1)
-    y_safe = np.where(inside, y, 0.5)  # boundary rows never use the Beta density
-    precision = precision_b[bench_idx]
-    beta_part = beta_logp(
-        np.log(y_safe), np.log1p(-y_safe), p, q, precision, pt.gammaln(precision_b)[bench_idx]
-    )
     zero_cut, one_cut = _cutpoints((~counted & (y <= 0)).any(), (~counted & (y >= 1)).any(), prior)
-    loglik = ordered_beta_logp(y, p, q, beta_part, zero_cut, one_cut)
-    if counted.any():
-        n = np.where(counted, n_items, 1.0)
-        k = np.round(np.where(counted, y, 0.0) * n)
-        loglik = pt.switch(counted, beta_binomial_logp(k, n, p, q, precision), loglik)
-    return loglik
+    return beta_family_logp(
+        y,
+        n_items,
+        p,
+        q,
+        precision_b[bench_idx],
+        pt.gammaln(precision_b)[bench_idx],
+        zero_cut,
+        one_cut,
+        PYTENSOR,
+    )
 
 
 def _cutpoints(zeros: bool, ones: bool, prior):

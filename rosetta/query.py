@@ -1,0 +1,632 @@
+"""Where does a new model stand? Its capability from a few scores, without refitting (no PyMC).
+
+For every posterior draw ``s`` of the benchmark parameters and of the capability population
+``N(mu_s, sd_s)`` (the fitted models' mean and spread on the anchored scale), the new model's
+capability has the one-dimensional posterior::
+
+    p_s(theta | y)  ∝  N(theta; mu_s, sd_s) * prod_j L(y_j | theta, benchmark j in draw s)
+
+with the fit's own likelihood (`rosetta.likelihoods`). It is integrated on a grid: in population
+units ``u = (theta - mu_s) / sd_s`` all draws share one equally spaced grid, chosen from a pilot
+run on a subset of draws to be wide enough for every draw and to put at least two points per
+posterior sd of the narrowest one. Sums over equally spaced points converge geometrically for
+smooth densities, so that is enough for the normalising constants and moments
+(``tests/test_query.py`` compares with a brute-force fine grid); capability draws come from the
+piecewise-linear interpolant of each draw's density, sampled exactly.
+
+Each draw is then reweighted by its marginal likelihood ``p(y | draw s)`` and the draws are
+resampled: the new scores update the benchmark parameters too, as if the new model had been in
+the fit. The answer so carries both the noise of the new scores and the uncertainty of the
+benchmark parameters; nothing is frozen at a point estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.special import gammaln, logit
+
+from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.data.parse import parse_numbers, parse_scores
+from rosetta.data.readers import read_file, to_raw_long
+from rosetta.data.table import did_you_mean
+from rosetta.errors import DataValidationError
+from rosetta.io import load_posterior
+from rosetta.likelihoods import beta_family_logp, expected_score, normal_logp
+from rosetta.predict import draw_scores
+
+#: Pilot grid (population units) and number of draws used to place the integration grid.
+_PILOT_GRID = np.linspace(-10.0, 10.0, 201)
+_PILOT_DRAWS = 64
+#: The integration grid reaches this many of the widest pilot posterior's sds beyond the pilot
+#: means; the pilot sees only some draws, and the rest may be a little wider.
+_TAIL_SDS = 7.5
+#: Grid points per posterior sd of the narrowest pilot draw; at most this many points. Even sums
+#: of a smooth density are accurate to ~exp(-2 pi^2 (sd / step)^2) relative: 1e-5 at this step.
+_POINTS_PER_SD = 1.25
+_MAX_POINTS = 400
+#: A draw whose density at either end of the grid exceeds this fraction of its peak widens it.
+_EDGE_DENSITY = 1e-6
+#: Below this fraction of draws' effective sample size the reweighting is flagged.
+_LOW_ESS_FRACTION = 0.1
+#: How many of the most capable fitted models get a probability of being outranked.
+DEFAULT_TOP = 5
+
+
+@dataclass
+class QueryResult:
+    """The posterior of one new model's capability and what follows from it.
+
+    Attributes
+    ----------
+    name
+        The new model's name.
+    scores
+        Its scores as used: ``benchmark``, ``score`` (fraction), ``n_items``, ``stderr``.
+    capability
+        Capability draws on the posterior's scale (equally weighted, one per posterior draw).
+    draw_index
+        For each capability draw, the posterior draw (flattened chain x draw) it pairs with.
+    mean, sd
+        Capability mean and sd (from the quadrature, not the draws).
+    rank, percentile
+        Draws of the rank among the fitted models (1 = most capable) and of the percentile
+        (share of fitted models below, in %).
+    p_above
+        Probability that the new model is more capable than each of the top fitted models.
+    predictions
+        Per benchmark of the posterior: expected score ``mean``, ``lo``, ``hi`` and the interval
+        of a new evaluation's score ``score_lo``, ``score_hi``; ``observed`` where given.
+    weight_ess
+        Effective sample size of the draw weights (a low value means the new scores disagree
+        with much of the posterior: refitting with the model included is then safer).
+    scale
+        Description of the posterior's scale.
+    ci_prob
+        Probability mass of the reported intervals.
+    """
+
+    name: str
+    scores: pd.DataFrame
+    capability: np.ndarray
+    draw_index: np.ndarray
+    mean: float
+    sd: float
+    rank: np.ndarray
+    percentile: np.ndarray
+    p_above: dict[str, float]
+    predictions: pd.DataFrame
+    weight_ess: float
+    scale: str
+    ci_prob: float = CI_PROB
+    notes: list[str] = field(default_factory=list)
+
+    def interval(self) -> tuple[float, float]:
+        """Equal-tailed interval of the capability."""
+        return _interval(self.capability, self.ci_prob)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready summary (the keys of ``rosetta query --json``)."""
+        lo, hi = self.interval()
+        rank_lo, rank_hi = _interval(self.rank, self.ci_prob)
+        pct_lo, pct_hi = _interval(self.percentile, self.ci_prob)
+        predictions = {
+            bench: {k: _num(v) for k, v in row.items() if not pd.isna(v)}
+            for bench, row in self.predictions.iterrows()
+        }
+        return {
+            "model": self.name,
+            "scale": self.scale,
+            "ci_prob": self.ci_prob,
+            "n_scores": len(self.scores),
+            "scores": dict(zip(self.scores["benchmark"], self.scores["score"], strict=True)),
+            "capability": {"mean": self.mean, "sd": self.sd, "lo": lo, "hi": hi},
+            "percentile": float(np.mean(self.percentile)),
+            "percentile_interval": {"lo": pct_lo, "hi": pct_hi},
+            "rank": {"median": float(np.median(self.rank)), "lo": rank_lo, "hi": rank_hi},
+            "n_fitted_models": int(self.rank.max(initial=1)),
+            "p_above": self.p_above,
+            "predictions": predictions,
+            "weight_ess": self.weight_ess,
+            "notes": self.notes,
+        }
+
+
+def query(
+    posterior,
+    scores: Mapping[str, object] | pd.DataFrame,
+    *,
+    name: str = "new model",
+    top: int = DEFAULT_TOP,
+    ci_prob: float = CI_PROB,
+    random_seed: int | None = DEFAULT_SEED,
+) -> QueryResult:
+    """Capability of a new model from its scores, conditional on a fitted posterior.
+
+    Parameters
+    ----------
+    posterior
+        A fit (`rosetta.fit` / `rosetta.load`), its ``posterior`` Dataset, or a ``.nc`` path.
+    scores
+        ``{benchmark: score}`` where a score is a fraction (``0.71``), a percent number (``71``:
+        plain numbers above 1 are percentages) or a string (``"71%"``); or ``{benchmark:
+        {"score": ..., "n_items": ..., "stderr": ...}}``; or a DataFrame with columns
+        ``benchmark``, ``score`` and optionally ``n_items``, ``stderr``.
+    name
+        Name of the new model in the result.
+    top
+        Report the probability of outranking this many of the most capable fitted models.
+    ci_prob
+        Probability mass of the reported intervals.
+    random_seed
+        Seed of the resampling and of the predictive draws: the same query gives the same answer.
+
+    Returns
+    -------
+    QueryResult
+    """
+    draws = _Draws.from_posterior(_as_posterior(posterior))
+    observed = _as_score_frame(scores, name)
+    _check_benchmarks(observed["benchmark"], draws.benchmarks)
+    return _query_one(draws, observed, name, top, ci_prob, np.random.default_rng(random_seed))
+
+
+def query_table(
+    posterior,
+    scores: pd.DataFrame | str | Path,
+    *,
+    layout: str = "auto",
+    top: int = DEFAULT_TOP,
+    ci_prob: float = CI_PROB,
+    random_seed: int | None = DEFAULT_SEED,
+) -> dict[str, QueryResult]:
+    """Query several new models at once from a long or wide table (or CSV path).
+
+    A long table has ``model``, ``benchmark``, ``score`` (+ ``n_items``, ``stderr``); without a
+    ``model`` column every row belongs to one model named after the file. A wide table has the
+    model in its first column and one column per benchmark.
+
+    Returns
+    -------
+    dict
+        Model name -> `QueryResult`, in the table's order.
+    """
+    source = str(scores) if isinstance(scores, str | Path) else "DataFrame"
+    frame = read_file(scores) if isinstance(scores, str | Path) else scores.copy()
+    columns = {str(c).strip().lower() for c in frame.columns}
+    if "model" not in columns and {"benchmark", "score"} <= columns:
+        frame.insert(0, "model", Path(source).stem if source != "DataFrame" else "new model")
+    raw = to_raw_long(frame, layout=layout, source=source)
+    draws = _Draws.from_posterior(_as_posterior(posterior))
+    _check_benchmarks(raw["benchmark"].astype(str).str.strip(), draws.benchmarks, source)
+    rng = np.random.default_rng(random_seed)
+    results = {}
+    for model, rows in raw.groupby("model", sort=False):
+        observed = _score_frame(rows, source)
+        results[str(model)] = _query_one(draws, observed, str(model), top, ci_prob, rng)
+    return results
+
+
+def score_at(posterior, benchmark: str, capability: float, *, ci_prob: float = CI_PROB) -> dict:
+    """Expected score on ``benchmark`` of a model with the given capability (posterior scale).
+
+    Returns
+    -------
+    dict
+        ``mean``, ``lo``, ``hi`` of the expected score over the posterior draws.
+    """
+    draws = _Draws.from_posterior(_as_posterior(posterior))
+    _check_benchmarks(pd.Series([benchmark]), draws.benchmarks)
+    j = draws.benchmarks.get_loc(benchmark)
+    x = draws.slope[:, j] * (capability - draws.difficulty[:, j])
+    p, _ = expected_score(x, draws.floor[:, j])
+    lo, hi = _interval(p, ci_prob)
+    return {
+        "benchmark": benchmark,
+        "capability": capability,
+        "mean": float(p.mean()),
+        "lo": lo,
+        "hi": hi,
+    }
+
+
+def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = CI_PROB) -> dict:
+    """Capability at which the expected score on ``benchmark`` equals ``score``.
+
+    Draws where ``score`` is at or below the benchmark's floor have no such capability and are
+    left out (their share is reported as ``p_below_floor``).
+
+    Returns
+    -------
+    dict
+        ``mean``, ``lo``, ``hi`` of the capability and ``p_below_floor``.
+    """
+    draws = _Draws.from_posterior(_as_posterior(posterior))
+    _check_benchmarks(pd.Series([benchmark]), draws.benchmarks)
+    value = _parse_one(score, f"score for {benchmark!r}")
+    if not 0.0 < value < 1.0:
+        raise DataValidationError([f"score {value:g} must lie strictly between 0 and 1"])
+    j = draws.benchmarks.get_loc(benchmark)
+    floor = draws.floor[:, j]
+    reachable = value > floor
+    if not reachable.any():
+        raise DataValidationError([f"score {value:g} is at or below the floor of {benchmark!r}"])
+    rel = (value - floor[reachable]) / (1 - floor[reachable])
+    theta = draws.difficulty[reachable, j] + logit(rel) / draws.slope[reachable, j]
+    lo, hi = _interval(theta, ci_prob)
+    return {
+        "benchmark": benchmark,
+        "score": value,
+        "mean": float(theta.mean()),
+        "lo": lo,
+        "hi": hi,
+        "p_below_floor": float(1 - reachable.mean()),
+    }
+
+
+# --- the computation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """Posterior draws flattened over (chain, draw) as plain arrays: ``(S,)`` or ``(S, J)``."""
+
+    models: pd.Index
+    benchmarks: pd.Index
+    capability: np.ndarray
+    difficulty: np.ndarray
+    slope: np.ndarray
+    floor: np.ndarray
+    precision: np.ndarray | None
+    sigma: np.ndarray | None
+    zero_cutpoint: np.ndarray | None
+    one_cutpoint: np.ndarray | None
+    mu: np.ndarray
+    sd: np.ndarray
+    scale: str
+
+    @classmethod
+    def from_posterior(cls, posterior: xr.Dataset) -> _Draws:
+        def flat(name):
+            if name not in posterior:
+                return None
+            var = posterior[name]
+            extra = [d for d in var.dims if d not in ("chain", "draw")]
+            return var.transpose("chain", "draw", *extra).to_numpy().reshape(-1, *var.shape[2:])
+
+        missing = [n for n in ("capability", "difficulty", "slope", "floor") if n not in posterior]
+        if missing:
+            raise DataValidationError([f"the posterior lacks {missing}"], "posterior")
+        capability = flat("capability")
+        mu = capability.mean(axis=1)
+        sd = np.sqrt(((capability - mu[:, None]) ** 2).mean(axis=1))
+        return cls(
+            models=pd.Index(posterior["model"].to_numpy().astype(str)),
+            benchmarks=pd.Index(posterior["benchmark"].to_numpy().astype(str)),
+            capability=capability,
+            difficulty=flat("difficulty"),
+            slope=flat("slope"),
+            floor=flat("floor"),
+            precision=flat("precision"),
+            sigma=flat("sigma"),
+            zero_cutpoint=flat("zero_cutpoint"),
+            one_cutpoint=flat("one_cutpoint"),
+            mu=mu,
+            sd=sd,
+            scale=str(posterior.attrs.get("scale_description", "")),
+        )
+
+    @property
+    def n_draws(self) -> int:
+        return self.capability.shape[0]
+
+    def take(self, index: np.ndarray, columns: np.ndarray) -> dict:
+        """Benchmark parameters of draws ``index`` and benchmarks ``columns`` (broadcastable)."""
+        rows = index[:, None]
+        out = {
+            "difficulty": self.difficulty[rows, columns],
+            "slope": self.slope[rows, columns],
+            "floor": self.floor[rows, columns],
+        }
+        if self.precision is not None:
+            out["precision"] = self.precision[rows, columns]
+        for name in ("sigma", "zero_cutpoint", "one_cutpoint"):
+            value = getattr(self, name)
+            out[name] = None if value is None else value[index][:, None]
+        return out
+
+
+def _query_one(
+    draws: _Draws, observed: pd.DataFrame, name: str, top: int, ci_prob: float, rng
+) -> QueryResult:
+    notes = []
+    loglik = _LogLik(draws, observed, notes)
+    grid, log_density, cond_mean, cond_sd, log_evidence = _integrate(loglik, draws.n_draws)
+
+    weights = np.exp(log_evidence - log_evidence.max())
+    weights /= weights.sum()
+    weight_ess = float(1.0 / np.sum(weights**2))
+    if weight_ess < _LOW_ESS_FRACTION * draws.n_draws:
+        notes.append(
+            f"the scores move the benchmark parameters a lot (weight ESS {weight_ess:.0f} of "
+            f"{draws.n_draws} draws): refitting with this model is safer"
+        )
+    index = _systematic_resample(weights, rng)
+    u = _sample_grid(log_density[index], grid, cond_mean[index], cond_sd[index], rng)
+    capability = draws.mu[index] + draws.sd[index] * u
+
+    mean_theta = draws.mu + draws.sd * cond_mean
+    mean = float(np.sum(weights * mean_theta))
+    second = np.sum(weights * (mean_theta**2 + (draws.sd * cond_sd) ** 2))
+    sd = float(math.sqrt(max(second - mean**2, 0.0)))
+
+    fitted = draws.capability[index]
+    above = fitted > capability[:, None]
+    rank = 1 + above.sum(axis=1)
+    percentile = 100.0 * (fitted < capability[:, None]).mean(axis=1)
+    leaders = np.argsort(-draws.capability.mean(axis=0))[: max(top, 0)]
+    p_above = {str(draws.models[k]): float(np.mean(~above[:, k])) for k in leaders}
+
+    predictions = _predictions(draws, index, capability, observed, ci_prob, rng)
+    return QueryResult(
+        name=name,
+        scores=observed,
+        capability=capability,
+        draw_index=index,
+        mean=mean,
+        sd=sd,
+        rank=rank,
+        percentile=percentile,
+        p_above=p_above,
+        predictions=predictions,
+        weight_ess=weight_ess,
+        scale=draws.scale,
+        ci_prob=ci_prob,
+        notes=notes,
+    )
+
+
+class _LogLik:
+    """``log N(u; 0, 1) + sum_j log L(y_j | mu_s + sd_s * u)`` on a grid of ``u``, per draw."""
+
+    def __init__(self, draws: _Draws, observed: pd.DataFrame, notes: list[str]) -> None:
+        self.draws = draws
+        self.columns = draws.benchmarks.get_indexer(observed["benchmark"])
+        y = observed["score"].to_numpy(dtype=float)
+        self.n_items = observed["n_items"].to_numpy(dtype=float)
+        self.stderr = observed["stderr"].to_numpy(dtype=float)
+        self.beta = draws.precision is not None
+        if self.beta:
+            counted = np.isfinite(self.n_items)
+            ends = ((0.0, draws.zero_cutpoint, 1e-3), (1.0, draws.one_cutpoint, 1 - 1e-3))
+            for end, cut, value in ends:
+                hit = (y == end) & ~counted
+                if hit.any() and cut is None:
+                    notes.append(
+                        f"the fit saw no score of exactly {end:g}; read as {value:g} instead"
+                    )
+                    y = np.where(hit, value, y)
+        self.y = y
+
+    def __call__(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        d = self.draws
+        par = d.take(index, self.columns)
+        theta = d.mu[index, None] + d.sd[index, None] * grid  # (S, G)
+        x = par["slope"][:, None, :] * (theta[:, :, None] - par["difficulty"][:, None, :])
+        p, q = expected_score(x, par["floor"][:, None, :])
+        has_se = np.isfinite(self.stderr)
+        if not self.beta:
+            sd = np.sqrt(par["sigma"][:, :, None] ** 2 + np.where(has_se, self.stderr, 0.0) ** 2)
+            loglik = normal_logp(self.y, p, sd)
+        else:
+            precision = par["precision"][:, None, :]
+            cut0, cut1 = (
+                None if c is None else c[:, :, None]
+                for c in (par["zero_cutpoint"], par["one_cutpoint"])
+            )
+            loglik = beta_family_logp(
+                self.y, self.n_items, p, q, precision, gammaln(precision), cut0, cut1
+            )
+            if has_se.any():
+                # A reported standard error widens the benchmark's own residual spread.
+                spread = np.sqrt(p * q / (1 + precision) + np.where(has_se, self.stderr, 0.0) ** 2)
+                loglik = np.where(has_se, normal_logp(self.y, p, spread), loglik)
+        return loglik.sum(axis=2) - 0.5 * grid**2 - 0.5 * math.log(2 * math.pi)
+
+
+def _integrate(loglik: _LogLik, n_draws: int):
+    """Each draw's density of ``u`` on one even grid, with its mean, sd and log evidence.
+
+    A pilot on a wide fine grid over a subset of draws places the grid; if some draw's density
+    still reaches an end of it (a pilot sees only some draws), that end moves out and all draws
+    are evaluated again.
+    """
+    pilot = np.linspace(0, n_draws - 1, min(_PILOT_DRAWS, n_draws)).astype(int)
+    mean, sd, _ = _moments(loglik(pilot, _PILOT_GRID), _PILOT_GRID)
+    lo = float(np.min(mean) - _TAIL_SDS * np.max(sd))
+    hi = float(np.max(mean) + _TAIL_SDS * np.max(sd))
+    step = max(float(sd.min()), 1e-3) / _POINTS_PER_SD
+    everyone = np.arange(n_draws)
+    while True:
+        n_points = int(np.clip(math.ceil((hi - lo) / step) + 1, 16, _MAX_POINTS))
+        grid = np.linspace(lo, hi, n_points)
+        log_density = loglik(everyone, grid)
+        peak = log_density.max(axis=1)
+        left = bool(np.any(log_density[:, 0] - peak > math.log(_EDGE_DENSITY)))
+        right = bool(np.any(log_density[:, -1] - peak > math.log(_EDGE_DENSITY)))
+        if not (left or right) or n_points == _MAX_POINTS:
+            return grid, log_density, *_moments(log_density, grid)
+        width = hi - lo
+        lo, hi = lo - 0.5 * width * left, hi + 0.5 * width * right
+
+
+def _moments(log_density: np.ndarray, grid: np.ndarray):
+    """Per-draw mean, sd and log normalising constant of a density given on an even grid."""
+    top = log_density.max(axis=1, keepdims=True)
+    w = np.exp(log_density - top)
+    total = w.sum(axis=1)
+    mean = (w @ grid) / total
+    var = (w @ grid**2) / total - mean**2
+    log_evidence = top[:, 0] + np.log(total * (grid[1] - grid[0]))
+    return mean, np.sqrt(np.maximum(var, 0.0)), log_evidence
+
+
+def _sample_grid(log_density, grid, mean, sd, rng) -> np.ndarray:
+    """One draw per row from the piecewise-linear interpolant of ``exp(log_density)``.
+
+    The interpolant adds ``step**2 / 6`` to the variance of the density it interpolates; each
+    draw is shrunk towards its row's mean to take that back, so draws keep the exact mean and sd.
+    """
+    f = np.exp(log_density - log_density.max(axis=1, keepdims=True))
+    a, b = f[:, :-1], f[:, 1:]
+    cells = np.cumsum(a + b, axis=1)
+    pick = rng.random(len(f)) * cells[:, -1]
+    k = np.minimum((cells < pick[:, None]).sum(axis=1), cells.shape[1] - 1)
+    rows = np.arange(len(f))
+    a, b = a[rows, k], b[rows, k]
+    v = rng.random(len(f))
+    # Inverse CDF of the density a(1 - t) + b t on [0, 1], in its cancellation-free form.
+    t = v * (a + b) / (a + np.sqrt(a**2 + (b**2 - a**2) * v))
+    step = grid[1] - grid[0]
+    u = grid[k] + t * step
+    shrink = np.sqrt(sd**2 / (sd**2 + step**2 / 6))
+    return mean + shrink * (u - mean)
+
+
+def _systematic_resample(weights: np.ndarray, rng) -> np.ndarray:
+    positions = (rng.random() + np.arange(len(weights))) / len(weights)
+    return np.minimum(np.searchsorted(np.cumsum(weights), positions), len(weights) - 1)
+
+
+def _predictions(draws, index, capability, observed, ci_prob, rng) -> pd.DataFrame:
+    columns = np.arange(len(draws.benchmarks))
+    par = draws.take(index, columns)
+    p, _ = expected_score(par["slope"] * (capability[:, None] - par["difficulty"]), par["floor"])
+    noisy = draw_scores(
+        p,
+        precision=par.get("precision"),
+        sigma=par["sigma"],
+        zero_cutpoint=par["zero_cutpoint"],
+        one_cutpoint=par["one_cutpoint"],
+        rng=rng,
+    )
+    lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+    frame = pd.DataFrame(
+        {
+            "mean": p.mean(axis=0),
+            "lo": np.quantile(p, lo, axis=0),
+            "hi": np.quantile(p, hi, axis=0),
+            "score_lo": np.quantile(noisy, lo, axis=0),
+            "score_hi": np.quantile(noisy, hi, axis=0),
+        },
+        index=pd.Index(draws.benchmarks, name="benchmark"),
+    )
+    frame["observed"] = observed.set_index("benchmark")["score"].reindex(frame.index)
+    return frame
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def _as_posterior(posterior) -> xr.Dataset:
+    if isinstance(posterior, str | Path):
+        return load_posterior(posterior)
+    if isinstance(posterior, xr.Dataset):
+        return posterior
+    if hasattr(posterior, "posterior"):
+        return posterior.posterior
+    raise TypeError(
+        f"expected a fit, a posterior Dataset or a .nc path, got {type(posterior).__name__}"
+    )
+
+
+def _as_score_frame(scores, name: str) -> pd.DataFrame:
+    if isinstance(scores, pd.DataFrame):
+        rows = scores.rename(columns=lambda c: str(c).strip().lower())
+    elif isinstance(scores, Mapping):
+        records = [
+            {"benchmark": bench, **(value if isinstance(value, Mapping) else {"score": value})}
+            for bench, value in scores.items()
+        ]
+        rows = pd.DataFrame(records, columns=None if records else ["benchmark", "score"])
+    else:
+        raise TypeError(f"scores must be a mapping or a DataFrame, got {type(scores).__name__}")
+    rows = rows.assign(where=[f"{name}: benchmark {b!r}" for b in rows.get("benchmark", [])])
+    return _score_frame(rows, name)
+
+
+def _score_frame(rows: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Parse and check one model's scores: benchmark, score, n_items, stderr."""
+    if rows.empty or "score" not in rows or "benchmark" not in rows:
+        raise DataValidationError(["no scores given: a query needs at least one score"], source)
+    benchmarks = rows["benchmark"].astype(str).str.strip()
+    score, problems = _parse_query_scores(rows["score"])
+    extra = {}
+    for column, low, high in (("n_items", 1.0, np.inf), ("stderr", 0.0, 1.0)):
+        if column in rows:
+            values, bad = parse_numbers(rows[column])
+        else:
+            values, bad = pd.Series(np.nan, index=rows.index), pd.Series("", index=rows.index)
+        outside = values.notna() & ~values.between(low, high)
+        bad[outside] = [f"{column} {v:g} outside [{low:g}, {high:g}]" for v in values[outside]]
+        problems = problems.str.cat(bad, sep="; ").str.strip("; ")
+        extra[column] = values
+    where = rows.get("where", benchmarks)
+    lines = [f"{w}: {p}" for w, p in zip(where, problems, strict=True) if p]
+    repeated = sorted(set(benchmarks[benchmarks.duplicated()]))
+    lines += [f"benchmark {b!r} is given more than once" for b in repeated]
+    if lines:
+        raise DataValidationError(lines, source)
+    return pd.DataFrame(
+        {
+            "benchmark": benchmarks.to_numpy(),
+            "score": score.to_numpy(),
+            "n_items": extra["n_items"].to_numpy(),
+            "stderr": extra["stderr"].to_numpy(),
+        }
+    )
+
+
+def _parse_query_scores(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Fractions, percent strings, and plain numbers above 1 read as percentages."""
+    score, problems = parse_scores(values.reset_index(drop=True))
+    plain = ~values.reset_index(drop=True).astype(str).str.strip().str.endswith("%")
+    percent_number = plain & (score > 1) & (score <= 100)
+    score = score.where(~percent_number, score / 100)
+    outside = score.notna() & ~score.between(0.0, 1.0)
+    problems[outside] = [f"score {v:g} outside [0, 1] (or 0-100%)" for v in score[outside]]
+    return score.set_axis(values.index), problems.set_axis(values.index)
+
+
+def _parse_one(value, what: str) -> float:
+    score, problems = _parse_query_scores(pd.Series([value], dtype=object))
+    if problems.iloc[0]:
+        raise DataValidationError([f"{what}: {problems.iloc[0]}"])
+    return float(score.iloc[0])
+
+
+def _check_benchmarks(names: pd.Series, known: pd.Index, source: str | None = None) -> None:
+    unknown = [n for n in dict.fromkeys(names) if n not in known]
+    if unknown:
+        raise DataValidationError(
+            [
+                f"benchmark {n!r} is not in the posterior{did_you_mean(n, list(known))}"
+                for n in unknown
+            ],
+            source,
+        )
+
+
+def _interval(values: np.ndarray, ci_prob: float) -> tuple[float, float]:
+    lo, hi = np.quantile(values, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
+    return float(lo), float(hi)
+
+
+def _num(value):
+    return float(value) if isinstance(value, float | np.floating | int | np.integer) else value

@@ -1,0 +1,146 @@
+"""rosetta.query: the grid integration, agreement with the fit, inputs and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rosetta import query as q
+from rosetta.errors import DataValidationError, IncompatibleFitError
+
+
+def scores_of(idata, model: str) -> dict[str, float]:
+    """The observed scores of one fitted model, by benchmark."""
+    observed = idata.observed_data["score"].to_numpy()
+    const = idata.constant_data
+    models = idata.posterior["model"].to_numpy()
+    benchmarks = idata.posterior["benchmark"].to_numpy()
+    rows = np.flatnonzero(models[const["model_idx"].to_numpy()] == model)
+    return {str(benchmarks[const["benchmark_idx"].to_numpy()[i]]): float(observed[i]) for i in rows}
+
+
+@pytest.fixture(scope="module")
+def draws(tiny_fit):
+    return q._Draws.from_posterior(tiny_fit[0].posterior)
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        {"b00": 0.8, "b02": 0.6, "b03": 0.35},
+        {"b01": 0.0, "b04": 0.97},  # a boundary score and a score near the ceiling
+        {"b05": {"score": 0.4, "n_items": 50}, "b02": {"score": 0.7, "stderr": 0.05}},
+    ],
+)
+def test_grid_integration_matches_a_brute_force_grid(draws, scores):
+    loglik = q._LogLik(draws, q._as_score_frame(scores, "x"), [])
+    grid, _, mean, sd, log_evidence = q._integrate(loglik, draws.n_draws)
+    fine = np.linspace(-12, 12, 4801)
+    ref_mean, ref_sd, ref_evidence = q._moments(loglik(np.arange(draws.n_draws), fine), fine)
+    assert len(grid) < 120
+    np.testing.assert_allclose(mean, ref_mean, atol=1e-3 * ref_sd.min())
+    np.testing.assert_allclose(sd, ref_sd, rtol=1e-3)
+    np.testing.assert_allclose(log_evidence, ref_evidence, atol=1e-4)
+
+
+def test_grid_sampling_keeps_each_draws_mean_and_sd(draws):
+    loglik = q._LogLik(draws, q._as_score_frame({"b00": 0.8, "b03": 0.35}, "x"), [])
+    grid, log_density, mean, sd, _ = q._integrate(loglik, draws.n_draws)
+    row = np.repeat(log_density[:1], 40000, axis=0)
+    u = q._sample_grid(row, grid, mean[:1], sd[:1], np.random.default_rng(0))
+    assert abs(u.mean() - mean[0]) < 4 * sd[0] / np.sqrt(len(u))
+    assert u.std() == pytest.approx(sd[0], rel=0.02)
+
+
+def test_querying_a_fitted_model_with_its_scores_lands_on_its_capability(tiny_fit):
+    idata, _ = tiny_fit
+    fitted = idata.posterior["capability"]
+    misses = 0
+    for model in ["m000", "m005", "m010", "m015", "m020"]:
+        result = q.query(idata, scores_of(idata, model))
+        own = fitted.sel(model=model)
+        misses += abs(result.mean - float(own.mean())) > float(own.std())
+        lo, hi = result.interval()
+        assert lo < float(own.mean()) < hi
+    assert misses <= 1
+
+
+def test_result_summary_and_predictions(tiny_fit):
+    idata, _ = tiny_fit
+    result = q.query(idata, {"b00": 0.8, "b02": "60%", "b03": 35}, name="new", top=3)
+    out = result.to_dict()
+    cap = out["capability"]
+    assert cap["lo"] < cap["mean"] < cap["hi"] and cap["sd"] > 0
+    assert 0 <= out["percentile"] <= 100 and 1 <= out["rank"]["median"] <= 26
+    assert len(out["p_above"]) == 3 and all(0 <= p <= 1 for p in out["p_above"].values())
+    assert set(out["predictions"]) == set(idata.posterior["benchmark"].to_numpy())
+    b02 = out["predictions"]["b02"]
+    assert b02["observed"] == pytest.approx(0.6)
+    assert b02["score_lo"] <= b02["lo"] < b02["mean"] < b02["hi"] <= b02["score_hi"]
+    # Percent strings and percent numbers mean the same as fractions.
+    again = q.query(idata, {"b00": "80%", "b02": 0.6, "b03": 0.35}, name="new", top=3)
+    assert again.mean == pytest.approx(result.mean)
+
+
+def test_more_scores_narrow_the_interval_and_seeds_reproduce(tiny_fit):
+    idata, _ = tiny_fit
+    one = q.query(idata, {"b02": 0.6})
+    three = q.query(idata, {"b02": 0.6, "b00": 0.8, "b03": 0.35})
+    assert three.sd < one.sd
+    same = q.query(idata, {"b02": 0.6, "b00": 0.8, "b03": 0.35})
+    np.testing.assert_array_equal(three.capability, same.capability)
+    noisy = q.query(idata, {"b02": {"score": 0.6, "stderr": 0.2}})
+    assert noisy.sd > one.sd
+
+
+def test_inverse_questions_agree(tiny_fit):
+    idata, _ = tiny_fit
+    at = q.capability_at(idata, "b03", 0.5)
+    assert at["lo"] < at["mean"] < at["hi"] and at["p_below_floor"] == 0
+    back = q.score_at(idata, "b03", at["mean"])
+    assert back["mean"] == pytest.approx(0.5, abs=0.05)
+    with pytest.raises(DataValidationError, match="floor"):
+        q.capability_at(idata, "b04", 0.3)  # b04 has a floor of 0.5
+
+
+def test_query_table_reads_long_and_wide_files(tiny_fit, write_csv):
+    _, path = tiny_fit
+    long = write_csv("model,benchmark,score\nx,b00,0.8\nx,b02,0.6\ny,b01,40%\n", "long.csv")
+    results = q.query_table(path, long)
+    assert list(results) == ["x", "y"]
+    wide = write_csv("model,b00,b02,b01\nx,0.8,0.6,\ny,,,40%\n", "wide.csv")
+    again = q.query_table(path, wide)
+    assert again["x"].mean == pytest.approx(results["x"].mean, abs=0.05)
+    single = write_csv("benchmark,score\nb00,0.8\nb02,0.6\n", "lab.csv")
+    assert list(q.query_table(path, single)) == ["lab"]
+
+
+@pytest.mark.parametrize(
+    ("scores", "message"),
+    [
+        ({"B00": 0.5}, "did you mean 'b00'"),
+        ({"b00": -0.1}, "outside"),
+        ({"b00": "101%"}, "outside"),
+        ({"b00": 150}, "outside"),
+        ({"b00": "high"}, "non-numeric"),
+        ({}, "no scores"),
+        ({"b00": {"score": 0.5, "n_items": 0}}, "n_items"),
+    ],
+)
+def test_bad_queries_are_refused(tiny_fit, scores, message):
+    with pytest.raises(DataValidationError, match=message):
+        q.query(tiny_fit[0], scores)
+
+
+def test_posterior_files_are_checked(tiny_fit, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        q.query(tmp_path / "missing.nc", {"b00": 0.5})
+    truncated = tmp_path / "truncated.nc"
+    truncated.write_bytes(tiny_fit[1].read_bytes()[:5000])
+    with pytest.raises(IncompatibleFitError, match="truncated"):
+        q.query(truncated, {"b00": 0.5})
+    foreign = tmp_path / "foreign.nc"
+    pd.DataFrame({"a": [1.0]}).to_xarray().to_netcdf(foreign, engine="h5netcdf")
+    with pytest.raises(IncompatibleFitError, match="not a rosetta posterior"):
+        q.query(foreign, {"b00": 0.5})
