@@ -452,6 +452,147 @@ def _validate_text(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def _pairs(texts: Sequence[str], option: str) -> list[tuple[str, str]]:
+    """Split ``NAME=VALUE`` option values at their last ``=``."""
+    pairs = []
+    for text in texts:
+        name, sep, value = text.rpartition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint=option)
+        pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+@cli.command("query")
+@click.argument("posterior", type=click.Path(dir_okay=False))
+@click.option(
+    "--score",
+    "score_pairs",
+    multiple=True,
+    metavar="BENCHMARK=SCORE",
+    help="A score of the new model: 0.71, 71 or 71% (plain numbers above 1 are percentages). "
+    "Repeatable.",
+)
+@click.option(
+    "--scores",
+    "scores_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="CSV of scores: long (model, benchmark, score [, n_items, stderr]) or wide; several "
+    "models at once.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "long", "wide"]),
+    default="auto",
+    show_default=True,
+    help="Table layout of --scores.",
+)
+@click.option("--name", default="new model", show_default=True, help="Name of the --score model.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Probability of outranking each of the N most capable fitted models.",
+)
+@click.option(
+    "--score-at",
+    multiple=True,
+    metavar="BENCHMARK=CAPABILITY",
+    help="Expected score on BENCHMARK of a model with this capability. Repeatable.",
+)
+@click.option(
+    "--capability-at",
+    multiple=True,
+    metavar="BENCHMARK=SCORE",
+    help="Capability at which the expected score on BENCHMARK is SCORE. Repeatable.",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def query_command(
+    posterior, score_pairs, scores_file, layout, name, top, score_at, capability_at, seed, as_json
+) -> None:
+    """Place new models on a fitted scale from their scores, without refitting."""
+    from rosetta import query as q
+    from rosetta.io import load_posterior
+
+    draws = load_posterior(posterior)
+    results = []
+    if score_pairs:
+        scores = dict(_pairs(score_pairs, "--score"))
+        if len(scores) < len(score_pairs):
+            raise click.BadParameter("a benchmark is given twice", param_hint="--score")
+        results.append(q.query(draws, scores, name=name, top=top, random_seed=seed))
+    if scores_file:
+        found = q.query_table(draws, scores_file, layout=layout, top=top, random_seed=seed)
+        results += list(found.values())
+    inverse = {
+        "score_at": [
+            q.score_at(draws, bench, _number(value, "--score-at"))
+            for bench, value in _pairs(score_at, "--score-at")
+        ],
+        "capability_at": [
+            q.capability_at(draws, bench, value)
+            for bench, value in _pairs(capability_at, "--capability-at")
+        ],
+    }
+    inverse = {k: v for k, v in inverse.items() if v}
+    if not results and not inverse:
+        raise click.UsageError(
+            "nothing to query: give --score, --scores, --score-at or --capability-at"
+        )
+    payload = results[0].to_dict() if len(results) == 1 else {}
+    if len(results) > 1:
+        payload["models"] = [r.to_dict() for r in results]
+    payload.update(inverse)
+    emit(payload, as_json, _query_text)
+
+
+def _number(text: str, option: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise click.BadParameter(f"not a number: {text!r}", param_hint=option) from None
+
+
+def _query_text(payload: dict) -> str:
+    lines = []
+    for result in payload.get("models", [payload] if "capability" in payload else []):
+        cap, rank = result["capability"], result["rank"]
+        pct = result["percentile_interval"]
+        lines += [
+            f"{result['model']}: capability {cap['mean']:.3f} (sd {cap['sd']:.3f}; "
+            f"{result['ci_prob']:.0%} interval {cap['lo']:.3f} to {cap['hi']:.3f})",
+            f"  scale        {result['scale']}",
+            f"  rank         {rank['median']:.0f} of {result['n_fitted_models']} fitted models "
+            f"(interval {rank['lo']:.0f} to {rank['hi']:.0f})",
+            f"  percentile   {result['percentile']:.1f} (interval {pct['lo']:.1f} to "
+            f"{pct['hi']:.1f})",
+        ]
+        lines += [f"  P(above {m}) = {p:.3f}" for m, p in result["p_above"].items()]
+        lines += [f"  note: {n}" for n in result["notes"]]
+        lines += ["  predicted scores (expected score lo-hi; a new evaluation score_lo-score_hi)"]
+        for bench, row in result["predictions"].items():
+            seen = f"  observed {row['observed']:.3f}" if "observed" in row else ""
+            lines.append(
+                f"    {bench:<40} {row['mean']:.3f} [{row['lo']:.3f}, {row['hi']:.3f}]  "
+                f"new [{row['score_lo']:.3f}, {row['score_hi']:.3f}]{seen}"
+            )
+        lines.append("")
+    for row in payload.get("score_at", []):
+        lines.append(
+            f"score on {row['benchmark']} at capability {row['capability']:g}: {row['mean']:.3f} "
+            f"[{row['lo']:.3f}, {row['hi']:.3f}]"
+        )
+    for row in payload.get("capability_at", []):
+        lines.append(
+            f"capability for a score of {row['score']:g} on {row['benchmark']}: "
+            f"{row['mean']:.3f} [{row['lo']:.3f}, {row['hi']:.3f}]"
+        )
+    return "\n".join(lines).rstrip()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status instead of exiting.
 

@@ -102,10 +102,11 @@ def ordered_beta_logp(y, p, q, beta_part, zero_cutpoint=None, one_cutpoint=None,
     if zero_cutpoint is not None and one_cutpoint is not None:
         interior = interior + ops.log(-ops.expm1(zero_cutpoint - one_cutpoint))
     out = interior
-    if zero_cutpoint is not None:
-        out = ops.where(np.asarray(y <= 0), -ops.softplus(logit_p - zero_cutpoint), out)
-    if one_cutpoint is not None:
-        out = ops.where(np.asarray(y >= 1), -ops.softplus(one_cutpoint - logit_p), out)
+    zeros, ones = np.asarray(y <= 0), np.asarray(y >= 1)
+    if zero_cutpoint is not None and zeros.any():
+        out = ops.where(zeros, -ops.softplus(logit_p - zero_cutpoint), out)
+    if one_cutpoint is not None and ones.any():
+        out = ops.where(ones, -ops.softplus(one_cutpoint - logit_p), out)
     return out
 
 

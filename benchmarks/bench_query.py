@@ -1,0 +1,90 @@
+"""Time `rosetta.query`: in process, and as a cold ``rosetta query`` command.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_query.py [--posterior FILE] [--repeats 20]
+
+Without --posterior it fits the bundled data once with 2 chains x 2,000 draws (a 4,000-draw
+posterior) and keeps it as ``results/posterior_4000.nc``. It then times, with medians over the
+repeats:
+
+1. ``rosetta.query(posterior, scores)`` for one new model with 4 scores, in this process (the
+   posterior already in memory: what an analysis session or a web service does);
+2. the whole ``rosetta query FILE --score ... --json`` command in a fresh process (imports,
+   reading the file, the query and the output);
+3. for scale, the Python interpreter starting and exiting (``python -c pass``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCORES = {"GPQA diamond": 0.71, "MMLU": "88%", "MATH level 5": 0.75, "SWE-Bench verified": 0.45}
+
+
+def posterior_path(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    path = Path("results/posterior_4000.nc")
+    if not path.is_file():
+        from rosetta.data import load_epoch
+        from rosetta.io import save_fit
+        from rosetta.model import fit
+
+        table = load_epoch(min_benchmarks=4, since="2022-11-01")
+        save_fit(fit(table, chains=2, draws=2000, progress=False), path)
+    return path
+
+
+def timed(call, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posterior", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    path = posterior_path(args.posterior)
+
+    from rosetta.io import load_posterior
+    from rosetta.query import query
+
+    posterior = load_posterior(path)
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    query(posterior, SCORES)  # warm caches once
+    in_process = timed(lambda: query(posterior, SCORES), args.repeats)
+
+    rosetta = Path(sys.executable).with_name("rosetta")
+    command = [str(rosetta), "query", str(path), "--json"]
+    for bench, score in SCORES.items():
+        command += ["--score", f"{bench}={score}"]
+    cold_runs = max(5, args.repeats // 4)
+    cold = timed(lambda: subprocess.run(command, check=True, capture_output=True), cold_runs)
+    bare = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), cold_runs)
+
+    print(f"posterior: {path} ({n_draws} draws); query: {len(SCORES)} scores")
+    print(
+        f"in-process query   median {statistics.median(in_process) * 1e3:7.1f} ms  "
+        f"(min {min(in_process) * 1e3:.1f}, max {max(in_process) * 1e3:.1f}; "
+        f"{args.repeats} runs)"
+    )
+    print(
+        f"cold rosetta query median {statistics.median(cold):7.2f} s   "
+        f"(min {min(cold):.2f}, max {max(cold):.2f}; {cold_runs} runs)"
+    )
+    print(f"python -c pass     median {statistics.median(bare):7.2f} s")
+
+
+if __name__ == "__main__":
+    main()
