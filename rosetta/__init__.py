@@ -12,6 +12,7 @@ from rosetta._version import __version__
 from rosetta.data import ScoreTable, load_epoch, load_scores
 from rosetta.io import load_fit, save_fit
 from rosetta.predict import predict
+from rosetta.query import query
 from rosetta.scale import Scale
 from rosetta.simulate import simulate_scores
 
@@ -28,6 +29,7 @@ __all__ = [
     "load_fit",
     "load_scores",
     "predict",
+    "query",
     "save_fit",
     "simulate_scores",
 ]

@@ -514,8 +514,10 @@ def query_command(
     posterior, score_pairs, scores_file, layout, name, top, score_at, capability_at, seed, as_json
 ) -> None:
     """Place new models on a fitted scale from their scores, without refitting."""
-    from rosetta import query as q
     from rosetta.io import load_posterior
+    from rosetta.query import capability_at as capability_query
+    from rosetta.query import query, query_table
+    from rosetta.query import score_at as score_query
 
     draws = load_posterior(posterior)
     results = []
@@ -523,17 +525,17 @@ def query_command(
         scores = dict(_pairs(score_pairs, "--score"))
         if len(scores) < len(score_pairs):
             raise click.BadParameter("a benchmark is given twice", param_hint="--score")
-        results.append(q.query(draws, scores, name=name, top=top, random_seed=seed))
+        results.append(query(draws, scores, name=name, top=top, random_seed=seed))
     if scores_file:
-        found = q.query_table(draws, scores_file, layout=layout, top=top, random_seed=seed)
+        found = query_table(draws, scores_file, layout=layout, top=top, random_seed=seed)
         results += list(found.values())
     inverse = {
         "score_at": [
-            q.score_at(draws, bench, _number(value, "--score-at"))
+            score_query(draws, bench, _number(value, "--score-at"))
             for bench, value in _pairs(score_at, "--score-at")
         ],
         "capability_at": [
-            q.capability_at(draws, bench, value)
+            capability_query(draws, bench, value)
             for bench, value in _pairs(capability_at, "--capability-at")
         ],
     }
