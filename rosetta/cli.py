@@ -595,6 +595,69 @@ def _query_text(payload: dict) -> str:
     return "\n".join(lines).rstrip()
 
 
+@cli.command("trend")
+@click.argument("posterior", type=click.Path(dir_okay=False))
+@click.option("--since", metavar="YYYY-MM-DD", default=None, help="Regress on models from here.")
+@click.option(
+    "--horizon",
+    type=click.FloatRange(min=0.25),
+    default=2.0,
+    show_default=True,
+    help="Forecast this many years beyond the latest release.",
+)
+@click.option(
+    "--backtest-cutoff",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Also refit on models released before this date and check its forecast of the later "
+    "frontier (a full NUTS fit).",
+)
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def trend_command(posterior, since, horizon, backtest_cutoff, plot, seed, as_json) -> None:
+    """Frontier, growth per year and forecast, with intervals from the posterior."""
+    from rosetta.io import load_fit
+    from rosetta.trend import backtest, trend
+
+    fit = load_fit(posterior)
+    result = trend(fit, since=since, horizon_years=horizon, random_seed=seed)
+    if backtest_cutoff:
+        result.backtest = backtest(fit, backtest_cutoff, since=since, random_seed=seed)
+    if plot:
+        from rosetta.plots import plot_trend
+
+        plot_trend(result, path=plot)
+    emit(result.to_dict(), as_json, _trend_text)
+
+
+def _trend_text(payload: dict) -> str:
+    def interval(d):
+        return f"{d['median']:.3f} per year (90% interval {d['lo']:.3f} to {d['hi']:.3f})"
+
+    lines = [
+        f"{payload['n_models']} models with a release date ({payload['scale']}); excluded: "
+        + (", ".join(f"{n} {why}" for why, n in payload["excluded"].items()) or "none"),
+        f"frontier growth    {interval(payload['frontier_growth_per_year'])}",
+        f"all-models growth  {interval(payload['all_models_growth_per_year'])}",
+        "frontier (P >= 0.5, by release date): " + ", ".join(payload["frontier"]),
+        "forecast of a new frontier model (median [90% predictive interval]):",
+    ]
+    lines += [
+        f"  {row['date']}  {row['median']:.2f} [{row['lo']:.2f}, {row['hi']:.2f}]"
+        for row in payload["forecast"]
+    ]
+    if "backtest" in payload:
+        bt = payload["backtest"]
+        lines.append(
+            f"back-test from {bt['cutoff']}: {bt['n_test']} later frontier models, MAE "
+            f"{bt['mae']:.3f}, bias {bt['bias']:+.3f}, {bt['ci_prob']:.0%} interval coverage "
+            f"{bt['coverage']:.2f}"
+        )
+    lines += [f"note: {n}" for n in payload["notes"]]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status instead of exiting.
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -100,6 +101,38 @@ def load_fit(path: str | Path):
         idata = az.from_netcdf(str(path), engine="h5netcdf")
     _check_attrs(idata.posterior.attrs if "posterior" in idata.groups() else {}, path)
     return idata
+
+
+def scores_of_fit(idata) -> pd.DataFrame:
+    """The long score table a fit was made from, rebuilt from its saved groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, ``benchmark``, ``score``, ``floor``, ``n_items``, ``stderr``,
+        ``date``, ``compute``, ``distilled``: what `rosetta.load_scores` reads back.
+    """
+    const = idata.constant_data
+    models = const["model"].to_numpy().astype(str)
+    benchmarks = const["benchmark"].to_numpy().astype(str)
+    m = const["model_idx"].to_numpy()
+    b = const["benchmark_idx"].to_numpy()
+    distilled = const["distilled"].to_numpy()[m]
+    return pd.DataFrame(
+        {
+            "model": models[m],
+            "benchmark": benchmarks[b],
+            "score": idata.observed_data["score"].to_numpy(),
+            "floor": const["nominal_floor"].to_numpy()[b],
+            "n_items": const["n_items"].to_numpy(),
+            "stderr": const["stderr"].to_numpy(),
+            "date": const["release_date"].to_numpy()[m],
+            "compute": const["compute"].to_numpy()[m],
+            "distilled": pd.array(
+                np.where(np.isnan(distilled), None, distilled == 1), dtype="boolean"
+            ),
+        }
+    )
 
 
 def load_posterior(path: str | Path) -> xr.Dataset:

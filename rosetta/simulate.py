@@ -66,6 +66,8 @@ def simulate_scores(
     difficulty_sd: float = 1.0,
     slope_median: float = 1.5,
     slope_log_sd: float = 0.4,
+    capability: np.ndarray | None = None,
+    dates=None,
     random_seed: int | np.random.Generator | None = DEFAULT_SEED,
 ) -> tuple[pd.DataFrame, Truth]:
     """Draw a sparse long score table from known parameters.
@@ -91,6 +93,11 @@ def simulate_scores(
         Items per benchmark; also written to an ``n_items`` column when given.
     capability_mu, capability_sd, difficulty_mu, difficulty_sd, slope_median, slope_log_sd
         Population distributions of the parameters.
+    capability
+        The models' true capabilities (``n_models`` values) instead of population draws, e.g. a
+        trend over release dates.
+    dates
+        Release date per model, written to a ``date`` column.
     random_seed
         Seed or generator; the same seed gives the same table.
 
@@ -117,7 +124,11 @@ def simulate_scores(
     rng = np.random.default_rng(random_seed)
     models = [f"m{i:03d}" for i in range(n_models)]
     benchmarks = [f"b{j:02d}" for j in range(n_benchmarks)]
-    capability = rng.normal(capability_mu, capability_sd, n_models)
+    if capability is None:
+        capability = rng.normal(capability_mu, capability_sd, n_models)
+    capability = np.asarray(capability, dtype=float)
+    if capability.shape != (n_models,):
+        raise ValueError(f"capability needs {n_models} values, got shape {capability.shape}")
     difficulty = rng.normal(difficulty_mu, difficulty_sd, n_benchmarks)
     slope = np.exp(rng.normal(np.log(slope_median), slope_log_sd, n_benchmarks))
     floor = np.broadcast_to(np.asarray(floors, dtype=float), (n_benchmarks,)).copy()
@@ -147,6 +158,11 @@ def simulate_scores(
     )
     if n_items:
         table["n_items"] = n_items
+    if dates is not None:
+        dates = pd.DatetimeIndex(dates)
+        if len(dates) != n_models:
+            raise ValueError(f"dates needs {n_models} values, got {len(dates)}")
+        table["date"] = dates[rows]
     truth = Truth(
         capability=pd.Series(capability, index=pd.Index(models, name="model"), name="capability"),
         benchmarks=pd.DataFrame(
