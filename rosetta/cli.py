@@ -658,6 +658,60 @@ def _trend_text(payload: dict) -> str:
     return "\n".join(lines)
 
 
+@cli.command("progress")
+@click.argument("posterior", type=click.Path(dir_okay=False))
+@click.option(
+    "--include-distilled", is_flag=True, help="Keep distilled models (excluded by default)."
+)
+@click.option("--since", metavar="YYYY-MM-DD", default=None, help="Use models from here on.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def progress_command(posterior, include_distilled, since, plot, seed, as_json) -> None:
+    """Algorithmic progress: compute-equivalent efficiency gain per year and halving time."""
+    from rosetta.io import load_fit
+    from rosetta.progress import progress
+
+    fit = load_fit(posterior)
+    result = progress(fit, include_distilled=include_distilled, since=since, random_seed=seed)
+    if plot:
+        from rosetta.plots import plot_progress
+
+        plot_progress(result, fit, path=plot)
+    emit(result.to_dict(), as_json, _progress_text)
+
+
+def _progress_text(payload: dict) -> str:
+    def interval(d, unit=""):
+        hi = "unbounded" if d["hi"] is None else f"{d['hi']:.3g}{unit}"
+        return f"{d['median']:.3g}{unit} (90% interval {d['lo']:.3g}{unit} to {hi})"
+
+    lines = [
+        f"{payload['n_models']} models with a release date and training compute "
+        f"(distilled {'included' if payload['include_distilled'] else 'excluded'}); excluded: "
+        + ", ".join(f"{n} {why}" for why, n in payload["excluded"].items() if n),
+        f"k (capability per 10x compute)   {interval(payload['k'])}  "
+        f"[{payload['n_families_informing_k']} families with several sizes]",
+        f"b growth per year                {interval(payload['b_growth_per_year'])}",
+        f"efficiency gain per year         {interval(payload['efficiency_gain_per_year'], 'x')}",
+        f"compute halving time             {interval(payload['halving_time_months'], ' months')}",
+        "sensitivity (median gain per year [90% interval], median halving time):",
+    ]
+    for row in payload["variants"]:
+        lines.append(
+            f"  {row['variant']:<32} distilled {row['distilled']:<9} n={row['n_models']:<4} "
+            f"k {row['k_median']:.2f}  gain {row['gain_median']:.2f}x "
+            f"[{row['gain_lo']:.2f}, {row['gain_hi']:.2f}]  halving "
+            + (
+                "n/a"
+                if row["halving_months_median"] is None
+                else f"{row['halving_months_median']:.1f} months"
+            )
+        )
+    lines += [f"note: {n}" for n in payload["notes"]]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status instead of exiting.
 

@@ -83,3 +83,52 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def plot_progress(result, fit, *, path: str | Path | None = None):
+    """Capability against training compute, one line per family that informs ``k``.
+
+    Parameters
+    ----------
+    result
+        A `rosetta.progress.ProgressResult`.
+    fit
+        The fit it came from (for the capability intervals).
+    path
+        Also save the figure there.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    models = result.models
+    draws = fit.posterior["capability"].sel(model=models.index.to_numpy())
+    mean = draws.mean(("chain", "draw")).to_numpy()
+    lo, hi = draws.quantile([0.05, 0.95], ("chain", "draw")).to_numpy()
+    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
+    years = (models["date"] - models["date"].min()).dt.days / 365.25
+    points = ax.scatter(models["compute"], mean, c=years, cmap="plasma", s=20, zorder=3)
+    ax.vlines(models["compute"], lo, hi, colors="0.6", lw=0.8)
+    fig.colorbar(points, ax=ax, label=f"years after {models['date'].min().date()}")
+    k = float(np.median(result.k))
+    for i, (family, members) in enumerate(models[models["informs_k"]].groupby("family")):
+        position = models.index.get_indexer(members.index)
+        x = np.log10(members["compute"].to_numpy())
+        centre = mean[position].mean() - k * x.mean()
+        span = np.array([x.min(), x.max()])
+        ax.plot(10**span, centre + k * span, color=f"C{i}", lw=2, label=family)
+    gain = result.to_dict()["efficiency_gain_per_year"]
+    ax.set_xscale("log")
+    ax.set_xlabel("training compute (FLOP)")
+    ax.set_ylabel(f"capability ({result.scale})" if result.scale else "capability")
+    ax.set_title(
+        f"k = {k:.2f} per 10x compute (lines: families); efficiency gain "
+        f"{gain['median']:.2f}x per year (90% {gain['lo']:.2f} to {gain['hi']:.2f})"
+    )
+    ax.legend(title="family (slope k)", fontsize=8)
+    ax.grid(alpha=0.3)
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

@@ -114,12 +114,12 @@ class TrendResult:
 
 
 def summarise(values: np.ndarray, ci_prob: float = CI_PROB) -> dict:
-    """``median``, ``lo``, ``hi`` (equal-tailed interval) and ``mean`` of draws."""
+    """``median``, ``lo``, ``hi`` (equal-tailed interval) of draws."""
     values = np.asarray(values, dtype=float)
     if values.size == 0:
-        return {"median": None, "lo": None, "hi": None, "mean": None}
+        return {"median": None, "lo": None, "hi": None}
     lo, median, hi = np.quantile(values, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2])
-    return {"median": float(median), "lo": float(lo), "hi": float(hi), "mean": float(values.mean())}
+    return {"median": float(median), "lo": float(lo), "hi": float(hi)}
 
 
 def release_dates(fit, dates=None) -> pd.Series:
