@@ -176,3 +176,107 @@ def simulate_scores(
         ),
     )
     return table, truth
+
+
+@dataclass(frozen=True)
+class ProgressTruth:
+    """The truth behind `simulate_progress`: capabilities, families and the two rates.
+
+    Attributes
+    ----------
+    scores
+        The `Truth` of the score table (capabilities and benchmark parameters).
+    models
+        Indexed by model: ``family``, ``date``, ``compute``.
+    k
+        Capability per factor 10 of training compute (raw scale).
+    b_growth
+        Growth per year of capability at fixed compute (raw scale).
+    growth
+        Growth per year of the capability of all models, compute growth included (raw scale).
+    """
+
+    scores: Truth
+    models: pd.DataFrame
+    k: float
+    b_growth: float
+    growth: float
+
+    @property
+    def efficiency_gain(self) -> float:
+        """Compute-equivalent efficiency gain per year, ``10 ** (b_growth / k)`` (scale-free)."""
+        return float(10 ** (self.b_growth / self.k))
+
+    def growth_on(self, benchmark: str, slope: float = 1.0) -> float:
+        """The all-models growth per year on the scale that puts ``benchmark`` at ``slope``."""
+        return self.growth * self.scores.benchmarks.loc[benchmark, "slope"] / slope
+
+
+def simulate_progress(
+    n_families: int = 12,
+    sizes_per_family: int = 3,
+    n_single: int = 20,
+    n_benchmarks: int = 12,
+    *,
+    k: float = 0.7,
+    b_growth: float = 0.3,
+    compute_growth: float = 0.5,
+    start: str = "2023-01-01",
+    years: float = 3.0,
+    family_sd: float = 0.15,
+    residual_sd: float = 0.15,
+    observed_fraction: float = 0.4,
+    random_seed: int | np.random.Generator | None = DEFAULT_SEED,
+) -> tuple[pd.DataFrame, ProgressTruth]:
+    """A score table whose models follow ``capability = k log10(compute) + b(date)``.
+
+    Families release ``sizes_per_family`` models on one date, a factor 5 of compute apart, with a
+    shared family effect; ``n_single`` more models stand alone. Log-compute itself grows by
+    ``compute_growth`` per year, so compute and date are confounded as in real data.
+
+    Returns
+    -------
+    table, truth
+        Long frame with ``date`` and ``compute`` columns, and the `ProgressTruth`.
+    """
+    rng = np.random.default_rng(random_seed)
+    family_t = rng.uniform(0, years, n_families)
+    t = np.concatenate([np.repeat(family_t, sizes_per_family), rng.uniform(0, years, n_single)])
+    family = [f"f{i:02d}" for i in range(n_families) for _ in range(sizes_per_family)]
+    family += [f"single{i:02d}" for i in range(n_single)]
+    base = 23.5 + compute_growth * t + rng.normal(0, 0.4, len(t))
+    size_step = np.tile(np.log10(5.0) * np.arange(sizes_per_family), n_families)
+    family_base = np.repeat(
+        base[: n_families * sizes_per_family : sizes_per_family], sizes_per_family
+    )
+    log_c = np.concatenate([family_base + size_step, base[n_families * sizes_per_family :]])
+    effect = pd.Series(rng.normal(0, family_sd, len(set(family))), index=sorted(set(family)))
+    capability = (
+        k * (log_c - 24.0)
+        + b_growth * t
+        + effect[family].to_numpy()
+        + rng.normal(0, residual_sd, len(t))
+    )
+    dates = pd.Timestamp(start) + pd.to_timedelta(np.round(t * 365.25), "D")
+    frame, truth = simulate_scores(
+        len(t),
+        n_benchmarks,
+        observed_fraction=observed_fraction,
+        capability=capability,
+        dates=dates,
+        difficulty_mu=float(capability.mean()),
+        difficulty_sd=float(capability.std()),
+        random_seed=rng,
+    )
+    models = pd.DataFrame(
+        {"family": family, "date": dates, "compute": 10**log_c},
+        index=truth.capability.index,
+    )
+    frame["compute"] = frame["model"].map(models["compute"])
+    return frame, ProgressTruth(
+        scores=truth,
+        models=models,
+        k=k,
+        b_growth=b_growth,
+        growth=b_growth + k * compute_growth,
+    )
