@@ -77,7 +77,9 @@ def test_models_without_dates_are_counted(tiny_fit, dated):
     assert len(result.capability) == 18
 
 
-def test_trend_cli_json(capsys, tmp_path, tiny_sim, dated):
+@pytest.fixture(scope="module")
+def dated_fit(tiny_sim, dated, tmp_path_factory):
+    """A quick (MAP) fit of the tiny table with release dates, saved."""
     from rosetta.io import save_fit
     from rosetta.model import MeasurementSpec, fit
     from rosetta.scale import Scale
@@ -94,13 +96,30 @@ def test_trend_cli_json(capsys, tmp_path, tiny_sim, dated):
         chains=1,
         progress=False,
     )
-    path = tmp_path / "dated.nc"
+    path = tmp_path_factory.mktemp("dated") / "dated.nc"
     save_fit(idata, path)
+    return idata, path
+
+
+def test_trend_cli_json(capsys, tmp_path, dated_fit):
     png = tmp_path / "trend.png"
-    code = main(["trend", str(path), "--horizon", "1", "--plot", str(png), "--json"])
+    code = main(["trend", str(dated_fit[1]), "--horizon", "1", "--plot", str(png), "--json"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 0 and png.stat().st_size > 10_000
     for key in ("frontier_growth_per_year", "all_models_growth_per_year"):
         assert set(payload[key]) >= {"median", "lo", "hi"}
     assert isinstance(payload["frontier"], list)
     assert {"date", "median", "lo", "hi"} <= set(payload["forecast"][0])
+
+
+def test_backtest_refits_on_earlier_models_only(dated_fit, dated):
+    from rosetta.trend import backtest
+
+    idata, _ = dated_fit
+    cutoff = dated.sort_values().iloc[17]
+    result = backtest(idata, cutoff, method="map", draws=200, chains=1)
+    assert result["n_train_models"] == 17  # the models released before the cutoff
+    assert result["n_test"] >= 1
+    assert all(row["date"] >= cutoff.date().isoformat() for row in result["models"])
+    assert result["mae"] >= 0 and 0 <= result["coverage"] <= 1
+    assert all(row["lo"] <= row["median"] <= row["hi"] for row in result["models"])
