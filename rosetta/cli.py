@@ -712,6 +712,56 @@ def _progress_text(payload: dict) -> str:
     return "\n".join(lines)
 
 
+@cli.command("report")
+@click.argument("posterior", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="report.html",
+    show_default=True,
+    help="The HTML file (self-contained: figures and styles inline).",
+)
+@click.option("--title", default="rosetta report", show_default=True, help="Page title.")
+@click.option(
+    "--icc",
+    "icc_benchmarks",
+    multiple=True,
+    metavar="BENCHMARK",
+    help="Benchmarks for the characteristic-curve panels (default: the most evaluated).",
+)
+@click.option(
+    "--validation",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="JSON written by `rosetta validate --json`, shown as held-out accuracy.",
+)
+@click.option("--since", metavar="YYYY-MM-DD", default=None, help="Trend and progress window.")
+@click.option(
+    "--backtest-cutoff",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Add the trend back-test from this date (refits the measurement model).",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+def report_command(
+    posterior, out, title, icc_benchmarks, validation, since, backtest_cutoff, seed
+) -> None:
+    """Write one self-contained HTML report of a saved posterior."""
+    from rosetta.report import build_report
+
+    path = build_report(
+        posterior,
+        out,
+        title=title,
+        icc_benchmarks=list(icc_benchmarks) or None,
+        validation=json.loads(Path(validation).read_text()) if validation else None,
+        backtest_cutoff=backtest_cutoff,
+        since=since,
+        random_seed=seed,
+    )
+    click.echo(f"wrote {path}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status instead of exiting.
 

@@ -80,9 +80,7 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
     ax.set_ylabel(f"capability ({result.scale})" if result.scale else "capability")
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, path)
 
 
 def plot_progress(result, fit, *, path: str | Path | None = None):
@@ -129,6 +127,234 @@ def plot_progress(result, fit, *, path: str | Path | None = None):
     )
     ax.legend(title="family (slope k)", fontsize=8)
     ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_coverage(fit, *, path: str | Path | None = None):
+    """Which (model, benchmark) pairs were evaluated: models by release date, benchmarks by use.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    const = fit.constant_data
+    models = const["model"].to_numpy().astype(str)
+    benchmarks = const["benchmark"].to_numpy().astype(str)
+    matrix = np.zeros((len(models), len(benchmarks)))
+    matrix[const["model_idx"].to_numpy(), const["benchmark_idx"].to_numpy()] = 1
+    dates = const["release_date"].to_numpy() if "release_date" in const else None
+    rows = np.argsort(dates, kind="stable") if dates is not None else np.arange(len(models))
+    cols = np.argsort(-matrix.sum(axis=0), kind="stable")
+    fig, ax = plt.subplots(figsize=(10, 7), layout="constrained")
+    ax.imshow(matrix[rows][:, cols].T, aspect="auto", cmap="Greys", interpolation="nearest")
+    ax.set_yticks(range(len(benchmarks)), benchmarks[cols], fontsize=7)
+    ax.set_xlabel(f"{len(models)} models (by release date)")
+    ax.set_xticks([])
+    ax.set_title(
+        f"Evaluated pairs: {int(matrix.sum())} of {matrix.size} ({matrix.mean():.0%} coverage)"
+    )
+    return _finish(fig, path)
+
+
+def plot_benchmark_ladder(fit, release_dates=None, *, path: str | Path | None = None):
+    """Benchmark difficulties with 90% intervals, against benchmark release date when known.
+
+    Parameters
+    ----------
+    fit
+        A fit.
+    release_dates
+        Release date by benchmark (a mapping or Series); without it, or for benchmarks it
+        lacks, benchmarks are ordered by difficulty instead.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    difficulty = fit.posterior["difficulty"]
+    mean = difficulty.mean(("chain", "draw")).to_series()
+    lo, hi = difficulty.quantile([0.05, 0.95], ("chain", "draw")).to_numpy()
+    frame = pd.DataFrame({"mean": mean, "lo": lo, "hi": hi})
+    dates = pd.Series(release_dates if release_dates is not None else {}, dtype=object)
+    frame["date"] = pd.to_datetime(dates.reindex(frame.index))
+    fig, ax = plt.subplots(figsize=(10, 7), layout="constrained")
+    dated = frame.dropna(subset=["date"])
+    if len(dated) >= 3:
+        ax.errorbar(
+            dated["date"],
+            dated["mean"],
+            [dated["mean"] - dated["lo"], dated["hi"] - dated["mean"]],
+            fmt="o",
+            ms=4,
+            lw=1,
+            capsize=2,
+        )
+        for name, row in dated.iterrows():
+            ax.annotate(
+                name,
+                (row["date"], row["mean"]),
+                fontsize=7,
+                xytext=(4, 2),
+                textcoords="offset points",
+            )
+        ax.set_xlabel("benchmark release date")
+        missing = len(frame) - len(dated)
+        ax.set_title(
+            "Benchmark ladder: difficulty against release date"
+            + (f" ({missing} benchmarks without a date not shown)" if missing else "")
+        )
+    else:
+        ordered = frame.sort_values("mean")
+        y = np.arange(len(ordered))
+        ax.errorbar(
+            ordered["mean"],
+            y,
+            xerr=[ordered["mean"] - ordered["lo"], ordered["hi"] - ordered["mean"]],
+            fmt="o",
+            ms=4,
+            lw=1,
+            capsize=2,
+        )
+        ax.set_yticks(y, ordered.index, fontsize=7)
+        ax.set_xlabel("difficulty")
+        ax.set_title("Benchmark ladder: difficulty with 90% intervals")
+    if len(dated) >= 3:
+        ax.set_ylabel("difficulty (capability at half-way between floor and 1)")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_iccs(fit, benchmarks=None, *, max_panels: int = 6, path: str | Path | None = None):
+    """Item characteristic curves: expected score against capability, with observed scores.
+
+    Parameters
+    ----------
+    fit
+        A fit.
+    benchmarks
+        Benchmarks to draw; by default the ``max_panels`` with the most scores.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from scipy.special import expit
+
+    posterior, const = fit.posterior, fit.constant_data
+    names = posterior["benchmark"].to_numpy().astype(str)
+    b_idx = const["benchmark_idx"].to_numpy()
+    if benchmarks is None:
+        counts = np.bincount(b_idx, minlength=len(names))
+        benchmarks = list(names[np.argsort(-counts, kind="stable")[:max_panels]])
+    capability = posterior["capability"].mean(("chain", "draw")).to_numpy()
+    grid = np.linspace(capability.min() - 1, capability.max() + 1, 120)
+    n = len(benchmarks)
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(4 * cols, 3.2 * rows),
+        squeeze=False,
+        layout="constrained",
+        sharex=True,
+        sharey=True,
+    )
+    observed = fit.observed_data["score"].to_numpy()
+    m_idx = const["model_idx"].to_numpy()
+    for ax, name in zip(axes.flat, benchmarks, strict=False):
+        j = int(np.flatnonzero(names == name)[0])
+        par = {
+            v: posterior[v].sel(benchmark=name).to_numpy().reshape(-1, 1)
+            for v in ("difficulty", "slope", "floor")
+        }
+        curve = par["floor"] + (1 - par["floor"]) * expit(par["slope"] * (grid - par["difficulty"]))
+        lo, mid, hi = np.quantile(curve, [0.05, 0.5, 0.95], axis=0)
+        ax.fill_between(grid, lo, hi, alpha=0.25, color="C0")
+        ax.plot(grid, mid, color="C0")
+        seen = b_idx == j
+        ax.scatter(capability[m_idx[seen]], observed[seen], s=10, color="k", zorder=3)
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    fig.supxlabel("capability (posterior mean)")
+    fig.supylabel("score")
+    return _finish(fig, path)
+
+
+def plot_ppc(fit, *, path: str | Path | None = None):
+    """Posterior predictive check: observed scores against their 90% predictive intervals.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    observed = fit.observed_data["score"].to_numpy()
+    draws = fit.posterior_predictive["score"]
+    draws = draws.to_numpy().reshape(-1, draws.shape[-1])
+    lo, mid, hi = np.quantile(draws, [0.05, 0.5, 0.95], axis=0)
+    covered = (observed >= lo) & (observed <= hi)
+    order = np.argsort(mid)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
+    x = np.arange(len(order))
+    left.fill_between(x, lo[order], hi[order], color="C0", alpha=0.3, label="90% predictive")
+    left.scatter(x, observed[order], s=4, c=np.where(covered[order], "k", "C3"), zorder=3)
+    left.set_xlabel("scores, by predicted median")
+    left.set_ylabel("score")
+    left.set_title(f"Observed inside the 90% interval: {covered.mean():.1%}")
+    left.legend(loc="upper left", fontsize=8)
+    bins = np.linspace(0, 1, 26)
+    for row in draws[np.linspace(0, len(draws) - 1, 20).astype(int)]:
+        right.hist(row, bins=bins, histtype="step", color="C0", alpha=0.25, density=True)
+    right.hist(
+        observed, bins=bins, histtype="step", color="k", lw=2, density=True, label="observed"
+    )
+    right.set_xlabel("score")
+    right.set_title("Score distribution: observed (black) vs 20 replicated data sets")
+    right.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_residuals(fit, *, path: str | Path | None = None):
+    """Residuals (observed minus expected score) by benchmark, ordered by difficulty.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from rosetta.predict import expected_score
+
+    const = fit.constant_data
+    names = fit.posterior["benchmark"].to_numpy().astype(str)
+    models = fit.posterior["model"].to_numpy().astype(str)
+    m_idx, b_idx = const["model_idx"].to_numpy(), const["benchmark_idx"].to_numpy()
+    expected = expected_score(fit.posterior, models[m_idx], names[b_idx]).mean(("chain", "draw"))
+    resid = fit.observed_data["score"].to_numpy() - expected.to_numpy()
+    order = np.argsort(fit.posterior["difficulty"].mean(("chain", "draw")).to_numpy())
+    fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
+    data = [resid[b_idx == j] for j in order]
+    ax.boxplot(data, vert=False, showfliers=True, flierprops={"markersize": 2})
+    ax.set_yticks(range(1, len(order) + 1), names[order], fontsize=7)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("observed - expected score")
+    ax.set_title(
+        f"Residuals by benchmark (easiest at the bottom); RMSE {np.sqrt(np.mean(resid**2)):.3f}"
+    )
+    return _finish(fig, path)
+
+
+def _finish(fig, path):
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig

@@ -1,0 +1,256 @@
+"""One self-contained HTML report of a saved posterior: figures inline, no network fetch.
+
+The report reads the fit and calls the analyses that its data allow (trend when models have
+release dates, algorithmic progress when they also have training compute); it never refits the
+measurement model, except for a back-test when one is asked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from rosetta.io import write_atomic
+
+#: Rows of the top-models table.
+TOP_MODELS = 20
+
+_STYLE = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0 auto;
+       max-width: 1100px; padding: 1.5em; color: #222; line-height: 1.45; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em;
+margin-top: 2em; }
+.meta { color: #555; font-size: 0.9em; } .note { color: #8a5300; }
+img { max-width: 100%; height: auto; display: block; margin: 0.8em 0; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+.ok { color: #1a7f37; } .bad { color: #b42318; } nav a { margin-right: 1em; }
+"""
+
+
+def build_report(
+    fit,
+    out: str | Path,
+    *,
+    title: str = "rosetta report",
+    icc_benchmarks: list[str] | None = None,
+    validation: dict | None = None,
+    backtest_cutoff=None,
+    since=None,
+    random_seed: int | None = None,
+) -> Path:
+    """Write the HTML report of a fit.
+
+    Parameters
+    ----------
+    fit
+        A fit (`rosetta.fit` / `rosetta.load`) or a ``.nc`` path.
+    out
+        The HTML file to write (atomically).
+    title
+        Page title.
+    icc_benchmarks
+        Benchmarks whose characteristic curves are drawn (default: the most evaluated).
+    validation
+        The ``rosetta validate --json`` object, shown as held-out accuracy.
+    backtest_cutoff
+        Also run the trend back-test from this date (refits the measurement model).
+    since
+        Trend and progress use models released from this date.
+    random_seed
+        Seed of the trend and progress draws.
+
+    Returns
+    -------
+    Path
+    """
+    from rosetta.constants import DEFAULT_SEED
+    from rosetta.io import load_fit
+
+    fit = load_fit(fit) if isinstance(fit, str | Path) else fit
+    seed = DEFAULT_SEED if random_seed is None else random_seed
+    sections = [
+        _data_section(fit),
+        _capability_section(fit, since, backtest_cutoff, seed),
+        _benchmark_section(fit, icc_benchmarks),
+        _checks_section(fit, validation),
+        _progress_section(fit, since, seed),
+    ]
+    sections = [s for s in sections if s]
+    nav = " ".join(f'<a href="#{anchor}">{html.escape(name)}</a>' for anchor, name, _ in sections)
+    attrs = fit.posterior.attrs
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{_STYLE}</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p class="meta">{attrs.get("n_models")} models, {attrs.get("n_benchmarks")} benchmarks,
+{attrs.get("n_scores")} scores from {html.escape(str(attrs.get("data_source", "")))};
+scale: {html.escape(str(attrs.get("scale_description", "")))};
+{html.escape(str(attrs.get("method", "")))} ({html.escape(str(attrs.get("sampler", "")))}),
+rosetta {html.escape(str(attrs.get("rosetta_version", "")))};
+report made {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.</p>
+<nav>{nav}</nav>
+{"".join(f'<section id="{a}"><h2>{html.escape(n)}</h2>{body}</section>' for a, n, body in sections)}
+</body></html>
+"""
+    return write_atomic(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+
+
+def _figure(fig, alt: str) -> str:
+    """A matplotlib figure as an inline PNG ``<img>`` (and the figure closed)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+    return frame.round(digits).to_html(border=0, na_rep="", escape=True)
+
+
+def _data_section(fit):
+    from rosetta.plots import plot_coverage
+
+    attrs = fit.posterior.attrs
+    dropped = json.loads(attrs["data_dropped"]) if "data_dropped" in attrs else {}
+    rows = "".join(f"<li>{n} rows: {html.escape(why)}</li>" for why, n in dropped.items())
+    body = _figure(plot_coverage(fit), "coverage matrix")
+    if rows:
+        body += f"<p>Rows dropped while building the table:</p><ul>{rows}</ul>"
+    return "data", "Data", body
+
+
+def _capability_section(fit, since, backtest_cutoff, seed):
+    from rosetta.plots import plot_trend
+    from rosetta.summary import capability_table
+    from rosetta.trend import backtest, trend
+
+    table = capability_table(fit).head(TOP_MODELS)
+    body = ""
+    try:
+        result = trend(fit, since=since, random_seed=seed)
+    except ValueError as err:
+        body += f'<p class="note">No trend: {html.escape(str(err))}.</p>'
+    else:
+        out = result.to_dict()
+        body += _figure(plot_trend(result), "capability against release date")
+        body += _growth_lines(out)
+        if backtest_cutoff is not None:
+            bt = backtest(fit, backtest_cutoff, since=since, random_seed=seed)
+            body += (
+                f"<p>Back-test (measurement model refitted on models released before "
+                f"{bt['cutoff']}): {bt['n_test']} later frontier models, MAE {bt['mae']:.3f}, "
+                f"bias {bt['bias']:+.3f}, {bt['ci_prob']:.0%} interval coverage "
+                f"{bt['coverage']:.2f}.</p>" + _table(pd.DataFrame(bt["models"]).set_index("model"))
+            )
+        forecast = result.forecast.copy()
+        forecast.index = forecast.index.date
+        body += "<h3>Forecast of a new frontier model</h3>" + _table(forecast)
+    body += f"<h3>Top {TOP_MODELS} models</h3>" + _table(table)
+    return "capabilities", "Capabilities and the frontier", body
+
+
+def _growth_lines(out: dict) -> str:
+    def fmt(d):
+        return f"{d['median']:.3f} per year (90% interval {d['lo']:.3f} to {d['hi']:.3f})"
+
+    frontier = ", ".join(html.escape(m) for m in out["frontier"])
+    return (
+        f"<p>Frontier growth: <b>{fmt(out['frontier_growth_per_year'])}</b>; all models: "
+        f"{fmt(out['all_models_growth_per_year'])}. Frontier models (on the frontier in at "
+        f"least half the draws): {frontier}.</p>"
+    )
+
+
+def _benchmark_section(fit, icc_benchmarks):
+    from rosetta.data.epoch import read_benchmark_metadata
+    from rosetta.plots import plot_benchmark_ladder, plot_iccs
+    from rosetta.summary import benchmark_table
+
+    dates = read_benchmark_metadata()["release_date"]
+    body = _figure(plot_benchmark_ladder(fit, dates), "benchmark ladder")
+    body += "<h3>Item characteristic curves</h3>"
+    body += "<p>Expected score against capability (median and 90% band), observed scores.</p>"
+    body += _figure(plot_iccs(fit, icc_benchmarks), "item characteristic curves")
+    return "benchmarks", "Benchmarks", body + _table(benchmark_table(fit))
+
+
+def _checks_section(fit, validation):
+    from rosetta.plots import plot_ppc, plot_residuals
+
+    diagnostics = json.loads(fit.posterior.attrs.get("diagnostics", "{}"))
+    ok = diagnostics.get("ok", False)
+    verdict = (
+        '<p class="ok">Converged: no diagnostic past its threshold.</p>'
+        if ok
+        else '<p class="bad">Check: '
+        + html.escape("; ".join(diagnostics.get("problems", [])))
+        + "</p>"
+    )
+    per_variable = pd.DataFrame(diagnostics.get("per_variable", []))
+    body = verdict
+    if not per_variable.empty:
+        body += _table(per_variable.set_index("variable"))
+    body += (
+        f"<p>Divergences: {diagnostics.get('divergences', 'n/a')}; draws: "
+        f"{diagnostics.get('n_draws', 'n/a')}.</p>"
+    )
+    if "posterior_predictive" in fit.groups():
+        body += _figure(plot_ppc(fit), "posterior predictive check")
+    body += _figure(plot_residuals(fit), "residuals by benchmark")
+    if validation:
+        body += (
+            f"<h3>Held-out accuracy</h3><p>{validation.get('folds')}-fold cross-validation: "
+            f"RMSE {validation['rmse']:.4f}, MAE {validation['mae']:.4f}, 90% interval "
+            f"coverage {validation['coverage_90']:.3f} over {validation['n_heldout']} held-out "
+            "scores"
+        )
+        if "reference" in validation:
+            ref = validation["reference"]
+            body += (
+                f"; the reference least-squares method: RMSE {ref['rmse']:.4f} "
+                f"({validation['rmse_reduction']:.1%} lower here)"
+            )
+        body += ".</p>"
+    return "checks", "Fit checks", body
+
+
+def _progress_section(fit, since, seed):
+    from rosetta.plots import plot_progress
+    from rosetta.progress import progress
+
+    try:
+        result = progress(fit, since=since, random_seed=seed)
+    except (ValueError, KeyError) as err:
+        return (
+            "progress",
+            "Algorithmic progress",
+            (f'<p class="note">Not estimated: {html.escape(str(err))}.</p>'),
+        )
+    out = result.to_dict()
+
+    def fmt(d, unit=""):
+        hi = "unbounded" if d["hi"] is None else f"{d['hi']:.3g}{unit}"
+        return f"{d['median']:.3g}{unit} (90% interval {d['lo']:.3g}{unit} to {hi})"
+
+    body = _figure(plot_progress(result, fit), "capability against training compute")
+    body += (
+        f"<p>{out['n_models']} models with compute ({out['n_families_informing_k']} families "
+        f"with several sizes inform k). Efficiency gain per year: "
+        f"<b>{fmt(out['efficiency_gain_per_year'], 'x')}</b>; compute halving time "
+        f"{fmt(out['halving_time_months'], ' months')}; k {fmt(out['k'])}.</p>"
+    )
+    body += "<h3>Sensitivity</h3>" + _table(result.variants)
+    return "progress", "Algorithmic progress", body
