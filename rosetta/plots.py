@@ -344,7 +344,7 @@ def plot_residuals(fit, *, path: str | Path | None = None):
     order = np.argsort(fit.posterior["difficulty"].mean(("chain", "draw")).to_numpy())
     fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
     data = [resid[b_idx == j] for j in order]
-    ax.boxplot(data, vert=False, showfliers=True, flierprops={"markersize": 2})
+    ax.boxplot(data, orientation="horizontal", showfliers=True, flierprops={"markersize": 2})
     ax.set_yticks(range(1, len(order) + 1), names[order], fontsize=7)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel("observed - expected score")

@@ -1,0 +1,40 @@
+"""rosetta report: one self-contained HTML file with every section."""
+
+from __future__ import annotations
+
+import re
+
+from rosetta.cli import main
+
+
+def test_report_is_self_contained(tiny_fit, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", str(tiny_fit[1]), "--out", str(out), "--icc", "b01"]) == 0
+    page = out.read_text()
+    for section in ("Data", "Capabilities and the frontier", "Benchmarks", "Fit checks"):
+        assert f"<h2>{section}</h2>" in page
+    assert page.count("data:image/png;base64,") >= 5
+    # Nothing is fetched from elsewhere when the page opens.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
+    assert "<script" not in page and "@import" not in page and "url(" not in page
+    # The tiny table has no dates or compute: those analyses say why they are absent.
+    assert "No trend" in page and "Not estimated" in page
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_report_with_dates_has_the_trend(tmp_path):
+    from rosetta.io import save_fit
+    from rosetta.model import fit
+    from rosetta.report import build_report
+    from rosetta.simulate import simulate_progress
+
+    frame, truth = simulate_progress(n_families=6, n_single=6, n_benchmarks=6, random_seed=2)
+    size = truth.models.groupby("family").cumcount() + 1
+    frame["model"] = frame["model"].map(lambda m: f"{truth.models.loc[m, 'family']}-{size[m]}b")
+    idata = fit(frame, method="map", draws=200, chains=1, progress=False)
+    path = tmp_path / "dated.nc"
+    save_fit(idata, path)
+    validation = {"folds": 5, "rmse": 0.1, "mae": 0.08, "coverage_90": 0.9, "n_heldout": 50}
+    page = build_report(path, tmp_path / "r.html", validation=validation).read_text()
+    assert "Frontier growth" in page and "Efficiency gain per year" in page
+    assert "Held-out accuracy" in page
