@@ -9,7 +9,9 @@ posterior) and keeps it as ``results/posterior_4000.nc``. It then times, with me
 repeats:
 
 1. ``rosetta.query(posterior, scores)`` for one new model with 4 scores, in this process (the
-   posterior already in memory: what an analysis session or a web service does);
+   posterior already in memory: what an analysis session or a web service does): the
+   capability posterior, rank, percentile and the probabilities against the top models;
+   and the same plus the predicted-score table on every benchmark and ``to_dict()``;
 2. the whole ``rosetta query FILE --score ... --json`` command in a fresh process (imports,
    reading the file, the query and the output);
 3. for scale, the Python interpreter starting and exiting (``python -c pass``).
@@ -64,6 +66,7 @@ def main() -> None:
     n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
     query(posterior, SCORES)  # warm caches once
     in_process = timed(lambda: query(posterior, SCORES), args.repeats)
+    with_predictions = timed(lambda: query(posterior, SCORES).to_dict(), args.repeats)
 
     rosetta = Path(sys.executable).with_name("rosetta")
     command = [str(rosetta), "query", str(path), "--json"]
@@ -78,6 +81,10 @@ def main() -> None:
         f"in-process query   median {statistics.median(in_process) * 1e3:7.1f} ms  "
         f"(min {min(in_process) * 1e3:.1f}, max {max(in_process) * 1e3:.1f}; "
         f"{args.repeats} runs)"
+    )
+    print(
+        f"  + predictions    median {statistics.median(with_predictions) * 1e3:7.1f} ms  "
+        f"(min {min(with_predictions) * 1e3:.1f}, max {max(with_predictions) * 1e3:.1f})"
     )
     print(
         f"cold rosetta query median {statistics.median(cold):7.2f} s   "

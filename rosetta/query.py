@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,8 @@ _PILOT_DRAWS = 64
 #: means; the pilot sees only some draws, and the rest may be a little wider.
 _TAIL_SDS = 7.5
 #: Grid points per posterior sd of the narrowest pilot draw; at most this many points. Even sums
-#: of a smooth density are accurate to ~exp(-2 pi^2 (sd / step)^2) relative: 1e-5 at this step.
+#: of a Gaussian are accurate to ~exp(-2 pi^2 (sd / step)^2) relative: 1e-13 at this step, and
+#: smooth skewed densities stay far below the 1e-3 the tests ask for.
 _POINTS_PER_SD = 1.25
 _MAX_POINTS = 400
 #: A draw whose density at either end of the grid exceeds this fraction of its peak widens it.
@@ -85,6 +87,7 @@ class QueryResult:
     predictions
         Per benchmark of the posterior: expected score ``mean``, ``lo``, ``hi`` and the interval
         of a new evaluation's score ``score_lo``, ``score_hi``; ``observed`` where given.
+        Computed on first use (with its own seed, so the order of calls does not matter).
     weight_ess
         Effective sample size of the draw weights (a low value means the new scores disagree
         with much of the posterior: refitting with the model included is then safer).
@@ -104,11 +107,20 @@ class QueryResult:
     percentile: np.ndarray
     n_fitted: int
     p_above: dict[str, float]
-    predictions: pd.DataFrame
     weight_ess: float
     scale: str
     ci_prob: float = CI_PROB
     notes: list[str] = field(default_factory=list)
+    _draws: _Draws | None = field(default=None, repr=False)
+    _prediction_seed: int = field(default=0, repr=False)
+
+    @cached_property
+    def predictions(self) -> pd.DataFrame:
+        """Predicted scores on every benchmark of the posterior (see the class attributes)."""
+        rng = np.random.default_rng(self._prediction_seed)
+        return _predictions(
+            self._draws, self.draw_index, self.capability, self.scores, self.ci_prob, rng
+        )
 
     def interval(self) -> tuple[float, float]:
         """Equal-tailed interval of the capability."""
@@ -376,7 +388,6 @@ def _query_one(
     leaders = np.argsort(-draws.capability.mean(axis=0))[: max(top, 0)]
     p_above = {str(draws.models[k]): float(np.mean(~above[:, k])) for k in leaders}
 
-    predictions = _predictions(draws, index, capability, observed, ci_prob, rng)
     return QueryResult(
         name=name,
         scores=observed,
@@ -388,7 +399,8 @@ def _query_one(
         percentile=percentile,
         n_fitted=len(draws.models),
         p_above=p_above,
-        predictions=predictions,
+        _draws=draws,
+        _prediction_seed=int(rng.integers(2**63)),
         weight_ess=weight_ess,
         scale=draws.scale,
         ci_prob=ci_prob,
