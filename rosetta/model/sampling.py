@@ -123,6 +123,9 @@ def run_nuts(
 def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept, progress):
     import nutpie
 
+    from rosetta.model.numba_cache import register_cacheable_digamma
+
+    register_cacheable_digamma()
     compiled = nutpie.compile_pymc_model(model)
     trace = nutpie.sample(
         compiled,
