@@ -57,8 +57,8 @@ METHODS: Final = ("nuts", "map", "advi")
 SAMPLERS: Final = ("auto", "nutpie", "numpyro", "pymc")
 
 # NUTS defaults: two long chains suit a 2-core laptop (PyMC's own default there is two chains).
-# A long tune matters more than many draws: the low-rank mass matrix needs it to learn the few
-# directions where many parameters move together (see benchmarks/bench_fit.py).
+# nutpie's low-rank mass matrix is learned within 500 tuning steps on the bundled data: a
+# longer tune gave no more effective draws per seed, only a slower fit (benchmarks/bench_fit.py).
 DEFAULT_CHAINS: Final = 2
-DEFAULT_TUNE: Final = 1000
+DEFAULT_TUNE: Final = 500
 DEFAULT_DRAWS: Final = 1500
