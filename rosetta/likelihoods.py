@@ -8,7 +8,8 @@ expression below is written to need as few exp/log/gamma evaluations per score a
 Beta (ordered Beta, Kubinec 2022): exact zeros and ones get their own probability through
 cutpoints ``k0 < k1`` on ``logit p``; a score strictly inside (0, 1) gets
 ``P(0 < y < 1) * Beta(y; p * phi, q * phi)``. Only the cutpoints the data need are used.
-Beta-binomial: ``round(y * n)`` correct answers out of ``n`` items.
+Beta-binomial: ``round(y * n)`` correct answers out of ``n`` items. Scores are grouped by the
+branch they need, so each costs only its own branch's transcendentals.
 
 Every function takes the elementwise operations it needs as ``ops``: `NUMPY` (the default, used by
 `rosetta.query` without importing PyMC) or the PyTensor set the PyMC model passes in, so the fit
@@ -33,7 +34,7 @@ class Ops:
     expm1: Callable
     softplus: Callable
     gammaln: Callable
-    where: Callable
+    concat: Callable
 
 
 def _softplus(x):
@@ -47,7 +48,7 @@ NUMPY = Ops(
     expm1=np.expm1,
     softplus=_softplus,
     gammaln=gammaln,
-    where=np.where,
+    concat=lambda parts: np.concatenate(parts, axis=-1),
 )
 
 
@@ -72,44 +73,6 @@ def beta_logp(y_log, y_log1m, p, q, precision, gammaln_precision, ops: Ops = NUM
     )
 
 
-def ordered_beta_logp(y, p, q, beta_part, zero_cutpoint=None, one_cutpoint=None, ops: Ops = NUMPY):
-    """Ordered-Beta log-likelihood; a missing cutpoint means that end has no point mass.
-
-    With ``logit p = log p - log q``: ``P(y = 0) = sigmoid(k0 - logit p)``,
-    ``P(y = 1) = sigmoid(logit p - k1)``, and the rest is the continuous part.
-
-    Parameters
-    ----------
-    y
-        Observed scores (a NumPy array).
-    p, q
-        Expected score and its complement.
-    beta_part
-        Beta log-density of the interior scores (ignored at exact 0 and 1).
-    zero_cutpoint, one_cutpoint
-        Cutpoints, or ``None`` when the data hold no exact 0 (resp. 1).
-    ops
-        Elementwise operations (`NUMPY` or PyTensor's).
-    """
-    if zero_cutpoint is None and one_cutpoint is None:
-        return beta_part
-    logit_p = ops.log(p) - ops.log(q)
-    interior = beta_part
-    if zero_cutpoint is not None:
-        interior = interior - ops.softplus(zero_cutpoint - logit_p)
-    if one_cutpoint is not None:
-        interior = interior - ops.softplus(logit_p - one_cutpoint)
-    if zero_cutpoint is not None and one_cutpoint is not None:
-        interior = interior + ops.log(-ops.expm1(zero_cutpoint - one_cutpoint))
-    out = interior
-    zeros, ones = np.asarray(y <= 0), np.asarray(y >= 1)
-    if zero_cutpoint is not None and zeros.any():
-        out = ops.where(zeros, -ops.softplus(logit_p - zero_cutpoint), out)
-    if one_cutpoint is not None and ones.any():
-        out = ops.where(ones, -ops.softplus(one_cutpoint - logit_p), out)
-    return out
-
-
 def beta_binomial_logp(k, n, p, q, precision, ops: Ops = NUMPY):
     """Beta-binomial log-probability of ``k`` correct out of ``n`` with mean ``p``."""
     alpha = p * precision
@@ -128,6 +91,22 @@ def beta_binomial_logp(k, n, p, q, precision, ops: Ops = NUMPY):
     )
 
 
+#: Branches of the Beta-family likelihood, in the order rows must be grouped.
+INTERIOR, ZERO, ONE, COUNTED = range(4)
+
+
+def likelihood_branch(y, n_items) -> np.ndarray:
+    """Which branch of the Beta-family likelihood each score needs.
+
+    ``INTERIOR`` (a score strictly inside (0, 1)), ``ZERO``, ``ONE`` (exact ends, ordered Beta)
+    or ``COUNTED`` (``n_items`` known: beta-binomial). A stable argsort of the result groups the
+    rows as `beta_family_logp` needs them.
+    """
+    y = np.asarray(y, dtype=float)
+    branch = np.select([y <= 0, y >= 1], [ZERO, ONE], INTERIOR)
+    return np.where(np.isfinite(np.asarray(n_items, dtype=float)), COUNTED, branch)
+
+
 def beta_family_logp(
     y,
     n_items,
@@ -141,23 +120,57 @@ def beta_family_logp(
 ):
     """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known (not NaN).
 
-    ``y`` and ``n_items`` are NumPy arrays known in advance; the other arguments broadcast
-    against them.
+    With ``logit p = log p - log q``: ``P(y = 0) = sigmoid(k0 - logit p)``, ``P(y = 1) =
+    sigmoid(logit p - k1)``, and a score inside (0, 1) has ``P(0 < y < 1)`` times the Beta
+    density; a missing cutpoint means that end has no point mass (the data never reach it).
+
+    Scores run along the last axis of ``p``, ``q``, ``precision`` and ``gammaln_precision`` and
+    must be grouped by `likelihood_branch` (the log-likelihood is a sum, so their order is
+    free): each branch is then computed on its own rows only, without evaluating the terms of the
+    others. ``y`` and ``n_items`` are NumPy arrays known in advance.
+
+    Returns
+    -------
+    The log-likelihood per score, in the given order.
     """
     y = np.asarray(y, dtype=float)
     n_items = np.asarray(n_items, dtype=float)
-    counted = np.isfinite(n_items)
-    inside = (y > 0) & (y < 1)
-    y_safe = np.where(inside, y, 0.5)  # boundary scores never use the Beta density
-    beta_part = beta_logp(
-        np.log(y_safe), np.log1p(-y_safe), p, q, precision, gammaln_precision, ops
-    )
-    loglik = ordered_beta_logp(y, p, q, beta_part, zero_cutpoint, one_cutpoint, ops)
-    if counted.any():
-        n = np.where(counted, n_items, 1.0)
-        k = np.round(np.where(counted, y, 0.0) * n)
-        loglik = ops.where(counted, beta_binomial_logp(k, n, p, q, precision, ops), loglik)
-    return loglik
+    branch = likelihood_branch(y, n_items)
+    if np.any(np.diff(branch) < 0):
+        raise ValueError("scores must be grouped by likelihood branch")
+    parts = []
+    for kind in np.unique(branch):
+        rows = np.flatnonzero(branch == kind)
+        part = slice(rows[0], rows[-1] + 1)
+        p_, q_, phi = p[..., part], q[..., part], precision[..., part]
+        if kind == COUNTED:
+            n = n_items[part]
+            parts.append(beta_binomial_logp(np.round(y[part] * n), n, p_, q_, phi, ops))
+            continue
+        if kind in (ZERO, ONE) and (zero_cutpoint if kind == ZERO else one_cutpoint) is None:
+            raise ValueError("a score of exactly 0 or 1 needs the cutpoint of that end")
+        logit_p = (
+            ops.log(p_) - ops.log(q_)
+            if kind != INTERIOR or zero_cutpoint is not None or one_cutpoint is not None
+            else None
+        )
+        if kind == ZERO:
+            parts.append(-ops.softplus(logit_p - zero_cutpoint))
+        elif kind == ONE:
+            parts.append(-ops.softplus(one_cutpoint - logit_p))
+        else:
+            inside = y[part]
+            out = beta_logp(
+                np.log(inside), np.log1p(-inside), p_, q_, phi, gammaln_precision[..., part], ops
+            )
+            if zero_cutpoint is not None:
+                out = out - ops.softplus(zero_cutpoint - logit_p)
+            if one_cutpoint is not None:
+                out = out - ops.softplus(logit_p - one_cutpoint)
+            if zero_cutpoint is not None and one_cutpoint is not None:
+                out = out + ops.log(-ops.expm1(zero_cutpoint - one_cutpoint))
+            parts.append(out)
+    return parts[0] if len(parts) == 1 else ops.concat(parts)
 
 
 def normal_logp(y, p, sigma, ops: Ops = NUMPY):

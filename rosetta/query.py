@@ -14,10 +14,11 @@ smooth densities, so that is enough for the normalising constants and moments
 (``tests/test_query.py`` compares with a brute-force fine grid); capability draws come from the
 piecewise-linear interpolant of each draw's density, sampled exactly.
 
-Each draw is then reweighted by its marginal likelihood ``p(y | draw s)`` and the draws are
-resampled: the new scores update the benchmark parameters too, as if the new model had been in
-the fit. The answer so carries both the noise of the new scores and the uncertainty of the
-benchmark parameters; nothing is frozen at a point estimate.
+Each draw is then reweighted by its marginal likelihood ``p(y | draw s)`` (weights truncated at
+``sqrt(S)`` times their mean, so a few draws cannot take over) and the draws are resampled: the
+new scores update the benchmark parameters too, as if the new model had been in the fit. The
+answer so carries both the noise of the new scores and the uncertainty of the benchmark
+parameters; nothing is frozen at a point estimate.
 """
 
 from __future__ import annotations
@@ -39,7 +40,12 @@ from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
 from rosetta.errors import DataValidationError
 from rosetta.io import load_posterior
-from rosetta.likelihoods import beta_family_logp, expected_score, normal_logp
+from rosetta.likelihoods import (
+    beta_family_logp,
+    expected_score,
+    likelihood_branch,
+    normal_logp,
+)
 from rosetta.predict import draw_scores
 
 #: Pilot grid (population units) and number of draws used to place the integration grid.
@@ -364,8 +370,7 @@ def _query_one(
     loglik = _LogLik(draws, observed, notes)
     grid, log_density, cond_mean, cond_sd, log_evidence = _integrate(loglik, draws.n_draws)
 
-    weights = np.exp(log_evidence - log_evidence.max())
-    weights /= weights.sum()
+    weights = _truncated_weights(log_evidence)
     weight_ess = float(1.0 / np.sum(weights**2))
     if weight_ess < _LOW_ESS_FRACTION * draws.n_draws:
         notes.append(
@@ -432,7 +437,14 @@ class _LogLik:
                         f"the fit saw no score of exactly {end:g}; read as {value:g} instead"
                     )
                     y = np.where(hit, value, y)
-        self.y = y.astype(np.float32)
+        # The likelihood wants the scores grouped by branch; their order does not matter.
+        order = np.argsort(likelihood_branch(y, self.n_items), kind="stable")
+        self.columns, self.n_items, self.stderr = (
+            self.columns[order],
+            self.n_items[order],
+            self.stderr[order],
+        )
+        self.y = y[order].astype(np.float32)
 
     def __call__(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
         d = self.draws
@@ -520,6 +532,17 @@ def _sample_grid(log_density, grid, mean, sd, rng) -> np.ndarray:
     u = grid[k] + t * step
     shrink = np.sqrt(sd**2 / (sd**2 + step**2 / 6))
     return mean + shrink * (u - mean)
+
+
+def _truncated_weights(log_evidence: np.ndarray) -> np.ndarray:
+    """Normalised importance weights, each capped at ``sqrt(S)`` times their mean.
+
+    Truncated importance sampling (Ionides 2008): when the new scores sit badly with some
+    benchmark draws, a handful of weights would otherwise carry the whole answer.
+    """
+    weights = np.exp(log_evidence - log_evidence.max())
+    weights = np.minimum(weights, weights.mean() * math.sqrt(len(weights)))
+    return weights / weights.sum()
 
 
 def _systematic_resample(weights: np.ndarray, rng) -> np.ndarray:

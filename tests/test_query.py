@@ -45,7 +45,8 @@ def test_grid_integration_matches_a_brute_force_grid(draws, scores):
     assert len(grid) < 120
     np.testing.assert_allclose(mean, ref_mean, atol=1e-3 * ref_sd.min())
     np.testing.assert_allclose(sd, ref_sd, rtol=1e-3)
-    np.testing.assert_allclose(log_evidence, ref_evidence, atol=1e-4)
+    # Single precision: log-densities near -50 carry ~1e-4 of rounding; weights move by 0.1%.
+    np.testing.assert_allclose(log_evidence, ref_evidence, atol=1e-3)
 
 
 def test_grid_sampling_keeps_each_draws_mean_and_sd(draws):
@@ -89,13 +90,22 @@ def test_result_summary_and_predictions(tiny_fit):
 
 def test_more_scores_narrow_the_interval_and_seeds_reproduce(tiny_fit):
     idata, _ = tiny_fit
-    one = q.query(idata, {"b02": 0.6})
-    three = q.query(idata, {"b02": 0.6, "b00": 0.8, "b03": 0.35})
-    assert three.sd < one.sd
-    same = q.query(idata, {"b02": 0.6, "b00": 0.8, "b03": 0.35})
-    np.testing.assert_array_equal(three.capability, same.capability)
-    noisy = q.query(idata, {"b02": {"score": 0.6, "stderr": 0.2}})
+    scores = scores_of(idata, "m010")
+    first = dict(list(scores.items())[:1])
+    one, every = q.query(idata, first), q.query(idata, scores)
+    assert len(scores) >= 3 and every.sd < one.sd
+    again = q.query(idata, scores)
+    np.testing.assert_array_equal(every.capability, again.capability)
+    bench, value = next(iter(first.items()))
+    noisy = q.query(idata, {bench: {"score": value, "stderr": 0.2}})
     assert noisy.sd > one.sd
+
+
+def test_weights_are_truncated():
+    raw = np.array([1.0] * 99 + [np.exp(5.0)])
+    weights = q._truncated_weights(np.log(raw))
+    cap = raw.mean() * 10  # sqrt(100) times the mean
+    assert weights[-1] == pytest.approx(cap / (99 + cap)) and weights.sum() == pytest.approx(1)
 
 
 def test_inverse_questions_agree(tiny_fit):

@@ -10,6 +10,9 @@ For model m and benchmark b with observed score y in [0, 1]::
     log slope_b     ~ Normal(log_slope_mu, log_slope_sigma)
     log precision_b ~ Normal(log_precision_mu, log_precision_sigma)
 
+In the centred (default) model each difficulty is sampled through its gap
+``slope * (difficulty - centre)`` (see `_difficulty_by_gap`); its prior is unchanged.
+
 Benchmark-level parameters are centred by default: on the bundled data most benchmarks are seen by
 many models, and the centred form samples several times more effective draws per second than the
 non-centred one (``MeasurementSpec(centred=False)``, ``name = mu + sigma * name_offset``), which
@@ -32,7 +35,13 @@ from scipy.special import logit
 
 from rosetta.constants import BENCHMARK, MODEL, OBS
 from rosetta.data import ScoreTable
-from rosetta.likelihoods import Ops, beta_family_logp, expected_score, normal_logp
+from rosetta.likelihoods import (
+    Ops,
+    beta_family_logp,
+    expected_score,
+    likelihood_branch,
+    normal_logp,
+)
 from rosetta.model.spec import MeasurementSpec
 
 #: PyTensor's elementwise operations, for the likelihoods shared with `rosetta.query`.
@@ -42,7 +51,7 @@ PYTENSOR = Ops(
     expm1=pt.expm1,
     softplus=softplus,
     gammaln=pt.gammaln,
-    where=pt.switch,
+    concat=lambda parts: pt.concatenate(parts, axis=-1),
 )
 
 #: Floors are kept this far inside [0, 1) in logit space when learned.
@@ -106,9 +115,6 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
         # Laplace are well posed. It leaves the posterior of `capability` unchanged.
         pm.Potential("capability_radius", (len(table.models) - 2) * pt.log(rms))
         centred = spec.centred
-        difficulty = _pooled(
-            "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], centred
-        )
         log_slope = _pooled(
             "log_slope",
             prior["log_slope_mu_mean"],
@@ -117,13 +123,27 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
             centred,
         )
         slope = pm.Deterministic("slope", pt.exp(log_slope), dims=BENCHMARK)
+        if centred:
+            centre = _benchmark_centres(scores, model_idx, bench_idx, len(table.models))
+            difficulty = _difficulty_by_gap(
+                prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], log_slope, slope, centre
+            )
+        else:
+            difficulty = _pooled(
+                "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], False
+            )
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
-        x = slope[bench_idx] * (capability[model_idx] - difficulty[bench_idx])
-        p, q = expected_score(x, floor[bench_idx], PYTENSOR)
+        # The log-likelihood is a sum over scores, so they may come in any order: grouped by the
+        # branch of the likelihood they need, each branch is computed on its own scores only.
+        n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
+        order = np.argsort(likelihood_branch(y, n_items), kind="stable")
+        m_i, b_i, y_o, n_o = model_idx[order], bench_idx[order], y[order], n_items[order]
+        x = slope[b_i] * (capability[m_i] - difficulty[b_i])
+        p, q = expected_score(x, floor[b_i], PYTENSOR)
 
         if spec.likelihood == "normal":
             sigma = pm.HalfNormal("sigma", prior["noise_sd"])
-            loglik = normal_logp(y, p, sigma, PYTENSOR)
+            loglik = normal_logp(y_o, p, sigma, PYTENSOR)
         else:
             log_precision = _pooled(
                 "log_precision",
@@ -133,7 +153,7 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
                 centred,
             )
             precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
-            loglik = _beta_family(scores, y, p, q, precision, bench_idx, prior)
+            loglik = _beta_family(y_o, n_o, p, q, precision, b_i, prior)
 
         pm.Potential("score_loglik", loglik.sum())
         pm.Data("score", y, dims=OBS)
@@ -151,6 +171,33 @@ def _initial_capability(scores, model_idx: np.ndarray, n_models: int) -> np.ndar
     if not spread > 0:
         start, spread = np.linspace(-1, 1, n_models), np.linspace(-1, 1, n_models).std()
     return start / spread
+
+
+def _benchmark_centres(scores, model_idx, bench_idx, n_models: int) -> np.ndarray:
+    """Mean starting capability of the models scored on each benchmark (a constant)."""
+    start = _initial_capability(scores, model_idx, n_models)[model_idx]
+    n_benchmarks = int(bench_idx.max()) + 1
+    counts = np.bincount(bench_idx, None, n_benchmarks)
+    return np.bincount(bench_idx, start, n_benchmarks) / np.maximum(counts, 1)
+
+
+def _difficulty_by_gap(mu_sd: float, sigma_sd: float, log_slope, slope, centre: np.ndarray):
+    """``difficulty ~ Normal(difficulty_mu, difficulty_sigma)``, sampled through its gap.
+
+    The free variable is ``difficulty_gap = slope * (difficulty - centre)``, the logit of the
+    expected score (above the floor) of a model of capability ``centre``, the mean of the models
+    the benchmark has seen. The data pin it nearly independently of the slope, whereas for a
+    benchmark far from most models (all near the floor or the ceiling) difficulty and slope
+    form a curved ridge that NUTS crosses slowly. Same prior on ``difficulty``: its density
+    plus the log-Jacobian ``-log slope`` of ``difficulty = centre + gap / slope``.
+    """
+    mu = pm.Normal("difficulty_mu", 0.0, mu_sd)
+    sigma = pm.HalfNormal("difficulty_sigma", sigma_sd)
+    gap = pm.Flat("difficulty_gap", dims=BENCHMARK)
+    difficulty = pm.Deterministic("difficulty", centre + gap / slope, dims=BENCHMARK)
+    prior = pm.logp(pm.Normal.dist(mu, sigma), difficulty).sum() - log_slope.sum()
+    pm.Potential("difficulty_prior", prior)
+    return difficulty
 
 
 def _pooled(name: str, mu_mean: float, mu_sd: float, sigma_sd: float, centred: bool = False):
@@ -173,9 +220,11 @@ def _floor(mode: str, nominal: np.ndarray, logit_sd: float):
     return pm.Deterministic("floor", pm.math.sigmoid(centre + logit_sd * offset), dims=BENCHMARK)
 
 
-def _beta_family(scores, y, p, q, precision_b, bench_idx, prior):
-    """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known."""
-    n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
+def _beta_family(y, n_items, p, q, precision_b, bench_idx, prior):
+    """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known.
+
+    The scores must be grouped by `rosetta.likelihoods.likelihood_branch`.
+    """
     counted = np.isfinite(n_items)
     zero_cut, one_cut = _cutpoints((~counted & (y <= 0)).any(), (~counted & (y >= 1)).any(), prior)
     return beta_family_logp(
