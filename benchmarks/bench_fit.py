@@ -31,7 +31,7 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 import arviz as az
 import numpy as np
 
-from rosetta.constants import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
+from rosetta.constants import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TARGET_ACCEPT, DEFAULT_TUNE
 from rosetta.data import load_epoch
 from rosetta.io import save_fit
 from rosetta.model import fit
@@ -108,7 +108,7 @@ def run_numpyro(seed: int) -> dict:
     chains = DEFAULT_CHAINS
     method = "parallel" if jax.local_device_count() >= chains else "vectorized"
     mcmc = MCMC(
-        NUTS(model, target_accept_prob=0.9),
+        NUTS(model, target_accept_prob=DEFAULT_TARGET_ACCEPT),
         num_warmup=DEFAULT_TUNE,
         num_samples=DEFAULT_DRAWS,
         num_chains=chains,

@@ -29,6 +29,7 @@ from rosetta.constants import (
     DEFAULT_CHAINS,
     DEFAULT_DRAWS,
     DEFAULT_SEED,
+    DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
     METHODS,
 )
@@ -57,7 +58,7 @@ def fit(
     tune: int = DEFAULT_TUNE,
     chains: int = DEFAULT_CHAINS,
     random_seed: int = DEFAULT_SEED,
-    target_accept: float = 0.9,
+    target_accept: float = DEFAULT_TARGET_ACCEPT,
     progress: bool = True,
     warn: bool = True,
 ) -> az.InferenceData:
