@@ -24,7 +24,9 @@ parameters; nothing is frozen at a point estimate.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -61,6 +63,9 @@ _POINTS_PER_SD = 1.25
 _MAX_POINTS = 400
 #: A draw whose density at either end of the grid exceeds this fraction of its peak widens it.
 _EDGE_DENSITY = 1e-6
+#: The grid pass is split over threads in chunks of at least this many (draw, grid point) cells.
+_CHUNK_CELLS = 20_000
+_MAX_THREADS = 8
 #: Below this fraction of draws' effective sample size the reweighting is flagged.
 _LOW_ESS_FRACTION = 0.1
 #: How many of the most capable fitted models get a probability of being outranked.
@@ -447,6 +452,18 @@ class _LogLik:
         self.y = y[order].astype(np.float32)
 
     def __call__(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        """Evaluate draws ``index`` on ``grid``, in chunks of draws on all cores.
+
+        NumPy's loops release the GIL, so threads share the work; small work stays in one chunk.
+        """
+        chunks = min(os.cpu_count() or 1, _MAX_THREADS, len(index) * len(grid) // _CHUNK_CELLS)
+        if chunks <= 1:
+            return self._evaluate(index, grid)
+        parts = np.array_split(index, chunks)
+        with ThreadPoolExecutor(chunks) as pool:
+            return np.concatenate(list(pool.map(lambda part: self._evaluate(part, grid), parts)))
+
+    def _evaluate(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
         d = self.draws
         par = {
             k: None if v is None else v.astype(np.float32)
