@@ -247,9 +247,7 @@ def score_at(posterior, benchmark: str, capability: float, *, ci_prob: float = C
     dict
         ``mean``, ``lo``, ``hi`` of the expected score over the posterior draws.
     """
-    draws = _Draws.from_posterior(_as_posterior(posterior))
-    _check_benchmarks(pd.Series([benchmark]), draws.benchmarks)
-    j = draws.benchmarks.get_loc(benchmark)
+    draws, j = _benchmark_column(posterior, benchmark)
     x = draws.slope[:, j] * (capability - draws.difficulty[:, j])
     p, _ = expected_score(x, draws.floor[:, j])
     lo, hi = _interval(p, ci_prob)
@@ -273,12 +271,10 @@ def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = C
     dict
         ``mean``, ``lo``, ``hi`` of the capability and ``p_below_floor``.
     """
-    draws = _Draws.from_posterior(_as_posterior(posterior))
-    _check_benchmarks(pd.Series([benchmark]), draws.benchmarks)
+    draws, j = _benchmark_column(posterior, benchmark)
     value = _parse_one(score, f"score for {benchmark!r}")
     if not 0.0 < value < 1.0:
         raise DataValidationError([f"score {value:g} must lie strictly between 0 and 1"])
-    j = draws.benchmarks.get_loc(benchmark)
     floor = draws.floor[:, j]
     reachable = value > floor
     if not reachable.any():
@@ -294,6 +290,13 @@ def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = C
         "hi": hi,
         "p_below_floor": float(1 - reachable.mean()),
     }
+
+
+def _benchmark_column(posterior, benchmark: str) -> tuple[_Draws, int]:
+    """The flattened draws and the column of ``benchmark`` (checked to exist)."""
+    draws = _Draws.from_posterior(_as_posterior(posterior))
+    _check_benchmarks(pd.Series([benchmark]), draws.benchmarks)
+    return draws, draws.benchmarks.get_loc(benchmark)
 
 
 # --- the computation -------------------------------------------------------------------------
