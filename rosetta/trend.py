@@ -6,8 +6,10 @@ capability reaches every number:
 - the **frontier** (models more capable than every model released before or with them) is found
   in each draw; a model's frontier probability is the share of draws where it is on it;
 - **growth per year** is a linear regression of capability on release date in each draw (the
-  frontier models of that draw, or all models), and from each draw's regression one set of
-  coefficients is drawn from its posterior (flat prior: ``sigma^2 ~ RSS / chi2(n - 2)``, the
+  frontier models of that draw, or all models; for all models, the models released on one day,
+  typically variants of one model, enter as their mean, since their deviations from the trend are
+  shared and would otherwise count as independent evidence), and from each draw's regression one
+  set of coefficients is drawn from its posterior (flat prior: ``sigma^2 ~ RSS / chi2(n - 2)``, the
   coefficients normal given ``sigma``). The mixture over draws holds both the capability and the
   regression uncertainty;
 - a **forecast** at a date is the predictive distribution of a new frontier model there: the
@@ -259,7 +261,8 @@ def trend(
     origin = known[window].min()
     years = (known - origin).dt.days.to_numpy() / YEAR_DAYS
     frontier_line = fit_lines(years, capability, on_frontier & window, origin, rng)
-    all_line = fit_lines(years, capability, window, origin, rng)
+    day_years, day_means = _release_day_means(years[window], capability[:, window])
+    all_line = fit_lines(day_years, day_means, np.ones(len(day_years), bool), origin, rng)
 
     probability = pd.Series(on_frontier.mean(axis=0), index=known.index, name="frontier")
     probability = probability[window]
@@ -304,6 +307,15 @@ def forecast_table(line: LineDraws, dates, rng, ci_prob: float = CI_PROB) -> pd.
         {"median": median, "lo": lo, "hi": hi, "line_lo": line_lo, "line_hi": line_hi},
         index=pd.DatetimeIndex(dates, name="date"),
     )
+
+
+def _release_day_means(years: np.ndarray, capability: np.ndarray):
+    """Per release day: its time and, per draw, the mean capability of its models."""
+    days, group = np.unique(years, return_inverse=True)
+    averaging = np.zeros((len(years), len(days)))
+    averaging[np.arange(len(years)), group] = 1.0
+    averaging /= averaging.sum(axis=0)
+    return days, capability @ averaging
 
 
 def _draws(array: xr.DataArray) -> np.ndarray:
