@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -50,19 +51,22 @@ from rosetta.likelihoods import (
 )
 from rosetta.predict import draw_scores
 
-#: Pilot grid (population units) and number of draws used to place the integration grid.
+#: Pilot grid (population units) and number of draws that give the first centre and scale.
 _PILOT_GRID = np.linspace(-10.0, 10.0, 201)
 _PILOT_DRAWS = 64
-#: The integration grid reaches this many of the widest pilot posterior's sds beyond the pilot
-#: means; the pilot sees only some draws, and the rest may be a little wider.
-_TAIL_SDS = 7.5
-#: Grid points per posterior sd of the narrowest pilot draw; at most this many points. Even sums
-#: of a Gaussian are accurate to ~exp(-2 pi^2 (sd / step)^2) relative: 1e-13 at this step, and
-#: smooth skewed densities stay far below the 1e-3 the tests ask for.
-_POINTS_PER_SD = 1.25
-_MAX_POINTS = 400
-#: A draw whose density at either end of the grid exceeds this fraction of its peak widens it.
-_EDGE_DENSITY = 1e-6
+#: Newton steps (finite differences, 3 points each) that centre each draw's grid on its mode.
+_NEWTON_STEPS = 2
+#: Each draw's grid: this many points over +-_GRID_SDS of its Laplace sd (the posteriors are
+#: skewed, with one exponential tail). Even sums of a Gaussian are accurate to ~exp(-2 pi^2
+#: (sd / step)^2) relative: 1e-11 at this step (0.875 sd), and smooth skewed densities stay far
+#: below the 1e-3 the tests ask for.
+_GRID_POINTS = 17
+_GRID_SDS = 7.0
+#: A draw is redone on a wider grid when its density at an end of the grid exceeds this fraction
+#: of its peak, and on a finer one when its sd is below the Laplace sd by more than this factor.
+_EDGE_DENSITY = 1e-5
+_SCALE_TOLERANCE = 1.6
+_MAX_REDOS = 4
 #: The grid pass is split over threads in chunks of at least this many (draw, grid point) cells.
 _CHUNK_CELLS = 20_000
 _MAX_THREADS = 8
@@ -455,16 +459,20 @@ class _LogLik:
         self.y = y[order].astype(np.float32)
 
     def __call__(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
-        """Evaluate draws ``index`` on ``grid``, in chunks of draws on all cores.
+        """Evaluate draws ``index`` on ``grid`` (shared, or one row per draw), on all cores.
 
         NumPy's loops release the GIL, so threads share the work; small work stays in one chunk.
         """
-        chunks = min(os.cpu_count() or 1, _MAX_THREADS, len(index) * len(grid) // _CHUNK_CELLS)
+        cells = len(index) * np.shape(grid)[-1]
+        chunks = min(os.cpu_count() or 1, _MAX_THREADS, cells // _CHUNK_CELLS)
         if chunks <= 1:
             return self._evaluate(index, grid)
-        parts = np.array_split(index, chunks)
+        bounds = np.linspace(0, len(index), chunks + 1).astype(int)
+        rows = [slice(lo, hi) for lo, hi in pairwise(bounds)]
+        per_row = np.ndim(grid) == 2
         with ThreadPoolExecutor(chunks) as pool:
-            return np.concatenate(list(pool.map(lambda part: self._evaluate(part, grid), parts)))
+            parts = pool.map(lambda r: self._evaluate(index[r], grid[r] if per_row else grid), rows)
+            return np.concatenate(list(parts))
 
     def _evaluate(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
         d = self.draws
@@ -496,39 +504,81 @@ class _LogLik:
 
 
 def _integrate(loglik: _LogLik, n_draws: int):
-    """Each draw's density of ``u`` on one even grid, with its mean, sd and log evidence.
+    """Each draw's density of ``u`` on its own even grid, with its mean, sd and log evidence.
 
-    A pilot on a wide fine grid over a subset of draws places the grid; if some draw's density
-    still reaches an end of it (a pilot sees only some draws), that end moves out and all draws
-    are evaluated again.
+    A pilot on a wide fine grid over a subset of draws gives a first centre and scale; two
+    finite-difference Newton steps per draw move them to the draw's mode and Laplace sd; the
+    grid spans +-7 of those sds. A draw whose density still reaches an end of its grid is
+    evaluated again on a wider grid, one much narrower than its Laplace sd on a finer one,
+    centred on its mean.
+
+    Returns
+    -------
+    grid, log_density
+        ``(draw, point)`` arrays.
+    mean, sd, log_evidence
+        Per draw.
     """
     pilot = np.linspace(0, n_draws - 1, min(_PILOT_DRAWS, n_draws)).astype(int)
     mean, sd, _ = _moments(loglik(pilot, _PILOT_GRID), _PILOT_GRID)
-    lo = float(np.min(mean) - _TAIL_SDS * np.max(sd))
-    hi = float(np.max(mean) + _TAIL_SDS * np.max(sd))
-    step = max(float(sd.min()), 1e-3) / _POINTS_PER_SD
     everyone = np.arange(n_draws)
-    while True:
-        n_points = int(np.clip(math.ceil((hi - lo) / step) + 1, 16, _MAX_POINTS))
-        grid = np.linspace(lo, hi, n_points)
-        log_density = loglik(everyone, grid)
-        peak = log_density.max(axis=1)
-        left = bool(np.any(log_density[:, 0] - peak > math.log(_EDGE_DENSITY)))
-        right = bool(np.any(log_density[:, -1] - peak > math.log(_EDGE_DENSITY)))
-        if not (left or right) or n_points == _MAX_POINTS:
-            return grid, log_density, *_moments(log_density, grid)
-        width = hi - lo
-        lo, hi = lo - 0.5 * width * left, hi + 0.5 * width * right
+    centre = np.full(n_draws, np.median(mean))
+    scale = np.full(n_draws, max(float(np.median(sd)), 1e-3))
+    for _ in range(_NEWTON_STEPS):
+        centre, scale = _newton_step(loglik, everyone, centre, scale)
+    unit = np.linspace(-_GRID_SDS, _GRID_SDS, _GRID_POINTS)
+    grid = centre[:, None] + scale[:, None] * unit
+    log_density = loglik(everyone, grid)
+    mean, sd, log_evidence = _moments(log_density, grid)
+    for _ in range(_MAX_REDOS):
+        redo = _needs_redo(log_density, sd, scale)
+        if not redo.any():
+            break
+        scale[redo] = np.where(_edges(log_density[redo]), 1.5 * scale[redo], sd[redo])
+        grid[redo] = mean[redo, None] + scale[redo, None] * unit
+        log_density[redo] = loglik(everyone[redo], grid[redo])
+        mean[redo], sd[redo], log_evidence[redo] = _moments(log_density[redo], grid[redo])
+    return grid, log_density, mean, sd, log_evidence
+
+
+def _newton_step(loglik, index, centre, scale):
+    """One Newton step per draw on finite differences at ``centre +- scale``.
+
+    Where the log-density is not concave there, the centre moves two scales uphill instead.
+    """
+    f_minus, f_0, f_plus = loglik(index, centre[:, None] + scale[:, None] * [-1.0, 0.0, 1.0]).T
+    slope = (f_plus - f_minus) / (2 * scale)
+    curvature = (f_plus - 2 * f_0 + f_minus) / scale**2
+    concave = curvature < 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(concave, -slope / curvature, 2 * scale * np.sign(slope))
+        new_scale = np.where(concave, 1 / np.sqrt(-curvature), scale)
+    step = np.clip(step, -3 * scale, 3 * scale)
+    return centre + step, np.clip(new_scale, 1e-3, 10.0)
+
+
+def _edges(log_density: np.ndarray) -> np.ndarray:
+    peak = log_density.max(axis=1)
+    end = np.maximum(log_density[:, 0], log_density[:, -1])
+    return end - peak > math.log(_EDGE_DENSITY)
+
+
+def _needs_redo(log_density, sd, scale) -> np.ndarray:
+    return _edges(log_density) | (sd * _SCALE_TOLERANCE < scale)
 
 
 def _moments(log_density: np.ndarray, grid: np.ndarray):
-    """Per-draw mean, sd and log normalising constant of a density given on an even grid."""
+    """Per-draw mean, sd and log normalising constant of densities on even grids.
+
+    ``grid`` is one grid ``(point,)`` shared by all draws or one per draw ``(draw, point)``.
+    """
+    grid = np.broadcast_to(grid, log_density.shape)
     top = log_density.max(axis=1, keepdims=True)
     w = np.exp(log_density - top)
     total = w.sum(axis=1)
-    mean = (w @ grid) / total
-    var = (w @ grid**2) / total - mean**2
-    log_evidence = top[:, 0] + np.log(total * (grid[1] - grid[0]))
+    mean = (w * grid).sum(axis=1) / total
+    var = (w * grid**2).sum(axis=1) / total - mean**2
+    log_evidence = top[:, 0] + np.log(total * (grid[:, 1] - grid[:, 0]))
     return mean, np.sqrt(np.maximum(var, 0.0)), log_evidence
 
 
@@ -538,6 +588,7 @@ def _sample_grid(log_density, grid, mean, sd, rng) -> np.ndarray:
     The interpolant adds ``step**2 / 6`` to the variance of the density it interpolates; each
     draw is shrunk towards its row's mean to take that back, so draws keep the exact mean and sd.
     """
+    grid = np.broadcast_to(grid, log_density.shape)
     f = np.exp(log_density - log_density.max(axis=1, keepdims=True))
     a, b = f[:, :-1], f[:, 1:]
     cells = np.cumsum(a + b, axis=1)
@@ -548,8 +599,8 @@ def _sample_grid(log_density, grid, mean, sd, rng) -> np.ndarray:
     v = rng.random(len(f))
     # Inverse CDF of the density a(1 - t) + b t on [0, 1], in its cancellation-free form.
     t = v * (a + b) / (a + np.sqrt(a**2 + (b**2 - a**2) * v))
-    step = grid[1] - grid[0]
-    u = grid[k] + t * step
+    step = grid[:, 1] - grid[:, 0]
+    u = grid[rows, k] + t * step
     shrink = np.sqrt(sd**2 / (sd**2 + step**2 / 6))
     return mean + shrink * (u - mean)
 
