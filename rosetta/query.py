@@ -38,7 +38,7 @@ import xarray as xr
 from scipy.special import gammaln, logit
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
-from rosetta.data.parse import parse_numbers, parse_scores
+from rosetta.data.parse import parse_cell
 from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
 from rosetta.errors import DataValidationError
@@ -238,7 +238,7 @@ def query_table(
     rng = np.random.default_rng(random_seed)
     results = {}
     for model, rows in raw.groupby("model", sort=False):
-        observed = _score_frame(rows, source)
+        observed = _score_frame(rows.to_dict(orient="records"), source)
         results[str(model)] = _query_one(draws, observed, str(model), top, ci_prob, rng)
     return results
 
@@ -457,6 +457,13 @@ class _LogLik:
             self.stderr[order],
         )
         self.y = y[order].astype(np.float32)
+        # Every draw's parameters for these scores, gathered once, in single precision.
+        self.par = {
+            k: None if v is None else v.astype(np.float32)
+            for k, v in draws.take(np.arange(draws.n_draws), self.columns).items()
+        }
+        if self.beta:
+            self.par["gammaln_precision"] = gammaln(self.par["precision"])
 
     def __call__(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """Evaluate draws ``index`` on ``grid`` (shared, or one row per draw), on all cores.
@@ -476,11 +483,10 @@ class _LogLik:
 
     def _evaluate(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
         d = self.draws
-        par = {
-            k: None if v is None else v.astype(np.float32)
-            for k, v in d.take(index, self.columns).items()
-        }
-        theta = (d.mu[index, None] + d.sd[index, None] * grid).astype(np.float32)  # (S, G)
+        # A contiguous run of draws is a view, not a copy.
+        rows = slice(index[0], index[-1] + 1) if np.all(np.diff(index) == 1) else index
+        par = {k: None if v is None else v[rows] for k, v in self.par.items()}
+        theta = (d.mu[rows, None] + d.sd[rows, None] * grid).astype(np.float32)  # (S, G)
         x = par["slope"][:, None, :] * (theta[:, :, None] - par["difficulty"][:, None, :])
         p, q = expected_score(x, par["floor"][:, None, :])
         has_se = np.isfinite(self.stderr)
@@ -494,7 +500,14 @@ class _LogLik:
                 for c in (par["zero_cutpoint"], par["one_cutpoint"])
             )
             loglik = beta_family_logp(
-                self.y, self.n_items, p, q, precision, gammaln(precision), cut0, cut1
+                self.y,
+                self.n_items,
+                p,
+                q,
+                precision,
+                par["gammaln_precision"][:, None, :],
+                cut0,
+                cut1,
             )
             if has_se.any():
                 # A reported standard error widens the benchmark's own residual spread.
@@ -506,7 +519,7 @@ class _LogLik:
 def _integrate(loglik: _LogLik, n_draws: int):
     """Each draw's density of ``u`` on its own even grid, with its mean, sd and log evidence.
 
-    A pilot on a wide fine grid over a subset of draws gives a first centre and scale; two
+    A pilot on a wide grid over a subset of draws gives a first centre and scale; two
     finite-difference Newton steps per draw move them to the draw's mode and Laplace sd; the
     grid spans +-7 of those sds. A draw whose density still reaches an end of its grid is
     evaluated again on a wider grid, one much narrower than its Laplace sd on a finer one,
@@ -668,67 +681,79 @@ def _as_posterior(posterior) -> xr.Dataset:
 
 def _as_score_frame(scores, name: str) -> pd.DataFrame:
     if isinstance(scores, pd.DataFrame):
-        rows = scores.rename(columns=lambda c: str(c).strip().lower())
+        frame = scores.rename(columns=lambda c: str(c).strip().lower())
+        records = frame.to_dict(orient="records")
     elif isinstance(scores, Mapping):
         records = [
             {"benchmark": bench, **(value if isinstance(value, Mapping) else {"score": value})}
             for bench, value in scores.items()
         ]
-        rows = pd.DataFrame(records, columns=None if records else ["benchmark", "score"])
     else:
         raise TypeError(f"scores must be a mapping or a DataFrame, got {type(scores).__name__}")
-    rows = rows.assign(where=[f"{name}: benchmark {b!r}" for b in rows.get("benchmark", [])])
-    return _score_frame(rows, name)
+    for record in records:
+        record["where"] = f"{name}: benchmark {record.get('benchmark')!r}"
+    return _score_frame(records, name)
 
 
-def _score_frame(rows: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Parse and check one model's scores: benchmark, score, n_items, stderr."""
-    if rows.empty or "score" not in rows or "benchmark" not in rows:
+def _score_frame(records: list[dict], source: str) -> pd.DataFrame:
+    """Parse and check one model's scores (plain Python: a query has a handful of them).
+
+    Returns a frame with ``benchmark``, ``score``, ``n_items`` and ``stderr``.
+    """
+    if not records or any("score" not in r or "benchmark" not in r for r in records):
         raise DataValidationError(["no scores given: a query needs at least one score"], source)
-    benchmarks = rows["benchmark"].astype(str).str.strip()
-    score, problems = _parse_query_scores(rows["score"])
-    extra = {}
-    for column, low, high in (("n_items", 1.0, np.inf), ("stderr", 0.0, 1.0)):
-        if column in rows:
-            values, bad = parse_numbers(rows[column])
-        else:
-            values, bad = pd.Series(np.nan, index=rows.index), pd.Series("", index=rows.index)
-        outside = values.notna() & ~values.between(low, high)
-        bad[outside] = [f"{column} {v:g} outside [{low:g}, {high:g}]" for v in values[outside]]
-        problems = problems.str.cat(bad, sep="; ").str.strip("; ")
-        extra[column] = values
-    where = rows.get("where", benchmarks)
-    lines = [f"{w}: {p}" for w, p in zip(where, problems, strict=True) if p]
-    repeated = sorted(set(benchmarks[benchmarks.duplicated()]))
-    lines += [f"benchmark {b!r} is given more than once" for b in repeated]
+    rows, lines = [], []
+    for record in records:
+        bench = str(record["benchmark"]).strip()
+        score, problem = _parse_score(record["score"])
+        problems = [problem] if problem else []
+        extra = {}
+        for column, low, high in (("n_items", 1.0, math.inf), ("stderr", 0.0, 1.0)):
+            value, problem = _parse_number(record.get(column), column)
+            if not problem and not (math.isnan(value) or low <= value <= high):
+                problem = f"{column} {value:g} outside [{low:g}, {high:g}]"
+            problems += [problem] if problem else []
+            extra[column] = value
+        if problems:
+            lines.append(f"{record.get('where', bench)}: {'; '.join(problems)}")
+        rows.append((bench, score, extra["n_items"], extra["stderr"]))
+    names = [row[0] for row in rows]
+    lines += [
+        f"benchmark {b!r} is given more than once"
+        for b in sorted({b for b in names if names.count(b) > 1})
+    ]
     if lines:
         raise DataValidationError(lines, source)
-    return pd.DataFrame(
-        {
-            "benchmark": benchmarks.to_numpy(),
-            "score": score.to_numpy(),
-            "n_items": extra["n_items"].to_numpy(),
-            "stderr": extra["stderr"].to_numpy(),
-        }
-    )
+    return pd.DataFrame(rows, columns=["benchmark", "score", "n_items", "stderr"])
 
 
-def _parse_query_scores(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Fractions, percent strings, and plain numbers above 1 read as percentages."""
-    score, problems = parse_scores(values.reset_index(drop=True))
-    plain = ~values.reset_index(drop=True).astype(str).str.strip().str.endswith("%")
-    percent_number = plain & (score > 1) & (score <= 100)
-    score = score.where(~percent_number, score / 100)
-    outside = score.notna() & ~score.between(0.0, 1.0)
-    problems[outside] = [f"score {v:g} outside [0, 1] (or 0-100%)" for v in score[outside]]
-    return score.set_axis(values.index), problems.set_axis(values.index)
+def _parse_score(cell) -> tuple[float, str]:
+    """A fraction, a percent string, or a plain number above 1 read as a percentage."""
+    value, problem = parse_cell(cell, 1.0)
+    if problem:
+        return value, problem
+    if not str(cell).strip().endswith("%") and 1 < value <= 100:
+        value /= 100
+    if not 0.0 <= value <= 1.0:
+        return value, f"score {value:g} outside [0, 1] (or 0-100%)"
+    return value, ""
+
+
+def _parse_number(cell, column: str) -> tuple[float, str]:
+    """An optional number: blanks give NaN, anything else must parse."""
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip():
+        return math.nan, ""
+    try:
+        return float(cell), ""
+    except (TypeError, ValueError):
+        return math.nan, f"non-numeric {column} {cell!r}"
 
 
 def _parse_one(value, what: str) -> float:
-    score, problems = _parse_query_scores(pd.Series([value], dtype=object))
-    if problems.iloc[0]:
-        raise DataValidationError([f"{what}: {problems.iloc[0]}"])
-    return float(score.iloc[0])
+    score, problem = _parse_score(value)
+    if problem:
+        raise DataValidationError([f"{what}: {problem}"])
+    return score
 
 
 def _check_benchmarks(names: pd.Series, known: pd.Index, source: str | None = None) -> None:

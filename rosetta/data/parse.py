@@ -38,7 +38,7 @@ def parse_scores(values: pd.Series, scale: str = "fraction") -> tuple[pd.Series,
     out = np.full(len(values), np.nan)
     problem = np.full(len(values), "", dtype=object)
     for i, cell in enumerate(values.tolist()):
-        value, why = _parse_cell(cell, divisor)
+        value, why = parse_cell(cell, divisor)
         out[i] = value
         problem[i] = why
     return (
@@ -47,7 +47,8 @@ def parse_scores(values: pd.Series, scale: str = "fraction") -> tuple[pd.Series,
     )
 
 
-def _parse_cell(cell: object, divisor: float) -> tuple[float, str]:
+def parse_cell(cell: object, divisor: float) -> tuple[float, str]:
+    """One score cell as a float (``NaN`` when it fails) and ``""`` or what is wrong."""
     if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)):
         return np.nan, "missing score"
     if isinstance(cell, bool | np.bool_):
