@@ -28,7 +28,7 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import pairwise
 from pathlib import Path
 
@@ -477,9 +477,8 @@ class _LogLik:
         bounds = np.linspace(0, len(index), chunks + 1).astype(int)
         rows = [slice(lo, hi) for lo, hi in pairwise(bounds)]
         per_row = np.ndim(grid) == 2
-        with ThreadPoolExecutor(chunks) as pool:
-            parts = pool.map(lambda r: self._evaluate(index[r], grid[r] if per_row else grid), rows)
-            return np.concatenate(list(parts))
+        parts = _pool().map(lambda r: self._evaluate(index[r], grid[r] if per_row else grid), rows)
+        return np.concatenate(list(parts))
 
     def _evaluate(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
         d = self.draws
@@ -514,6 +513,12 @@ class _LogLik:
                 spread = np.sqrt(p * q / (1 + precision) + np.where(has_se, self.stderr, 0.0) ** 2)
                 loglik = np.where(has_se, normal_logp(self.y, p, spread), loglik)
         return loglik.sum(axis=2) - 0.5 * grid**2 - 0.5 * math.log(2 * math.pi)
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """One pool of worker threads for the whole process, started on first use."""
+    return ThreadPoolExecutor(min(os.cpu_count() or 1, _MAX_THREADS))
 
 
 def _integrate(loglik: _LogLik, n_draws: int):
