@@ -159,3 +159,13 @@ def test_posterior_files_are_checked(tiny_fit, tmp_path):
     pd.DataFrame({"a": [1.0]}).to_xarray().to_netcdf(foreign, engine="h5netcdf")
     with pytest.raises(IncompatibleFitError, match="not a rosetta posterior"):
         q.query(foreign, {"b00": 0.5})
+
+
+def test_threaded_grid_pass_gives_the_same_answer(tiny_fit, monkeypatch):
+    idata, _ = tiny_fit
+    scores = {"b00": 0.8, "b02": 0.6}
+    monkeypatch.setattr(q, "_CHUNK_CELLS", 10**9)  # one chunk, no threads
+    single = q.query(idata, scores)
+    monkeypatch.setattr(q, "_CHUNK_CELLS", 1)  # as many chunks as cores allow
+    threaded = q.query(idata, scores)
+    np.testing.assert_array_equal(single.capability, threaded.capability)
