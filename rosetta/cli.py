@@ -712,6 +712,179 @@ def _progress_text(payload: dict) -> str:
     return "\n".join(lines)
 
 
+@cli.command("accelerate")
+@click.argument("posterior", type=click.Path(dir_okay=False))
+@click.option(
+    "--population",
+    type=click.Choice(["frontier", "all"]),
+    default="frontier",
+    show_default=True,
+    help="Fit the hinge to the frontier of each draw, or to every dated model.",
+)
+@click.option("--until", metavar="YYYY-MM-DD", default=None, help="Use models released by then.")
+@click.option(
+    "--watch-from",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Also replay the models month by month from this date and say when the rule first fires.",
+)
+@click.option(
+    "--calibration",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="A `rosetta calibrate --out` folder: its rule, table and power curve go in the report.",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write acceleration.html and acceleration.png here.",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def accelerate_command(
+    posterior, population, until, watch_from, calibration, report_dir, seed, as_json
+) -> None:
+    """Has the frontier sped up? Hinge posterior, slope ratio and the calibrated verdict."""
+    from rosetta.acceleration import DEFAULT_RULE, acceleration, watch
+    from rosetta.io import load_fit
+
+    fit = load_fit(posterior)
+    summary = _calibration_summary(calibration) if calibration else None
+    rule = DEFAULT_RULE if summary is None else summary["rule"]
+    result = acceleration(fit, population=population, until=until, rule=rule, random_seed=seed)
+    payload = result.to_dict()
+    if watch_from:
+        payload["sequential"] = watch(fit, watch_from, population=population, rule=rule, seed=seed)
+    if report_dir:
+        from rosetta.report import write_acceleration_report
+
+        payload["report"] = str(write_acceleration_report(result, report_dir, calibration=summary))
+    emit(payload, as_json, _accelerate_text)
+
+
+def _calibration_summary(folder: str) -> dict:
+    from rosetta.acceleration.calibration import summarise_folder
+
+    return summarise_folder(folder)
+
+
+def _accelerate_text(payload: dict) -> str:
+    def interval(d, fmt="{:.3g}"):
+        if d["median"] is None:
+            return "n/a"
+        return f"{fmt.format(d['median'])} (90% interval {fmt.format(d['lo'])} to " + (
+            f"{fmt.format(d['hi'])})"
+        )
+
+    rule = payload["rule"]
+    bp = payload["breakpoint"]
+    lines = [
+        f"hinge fitted to the {payload['population']} ({payload['n_points']:.0f} models per "
+        "draw on average)",
+        f"breakpoint       {bp['median']} (90% interval {bp['lo']} to {bp['hi']})",
+        f"slope before     {interval(payload['slope_before'])} per year",
+        f"slope after      {interval(payload['slope_after'])} per year",
+        f"slope ratio      {interval(payload['slope_ratio'])}",
+        "P(ratio > r)     "
+        + ", ".join(f"r={r}: {p:.3f}" for r, p in payload["p_ratio_above"].items()),
+        f"P(hinge) vs one line: {payload['p_hinge']:.3f}",
+        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} ({rule['source']})",
+        f"verdict: acceleration {'DETECTED' if payload['detected'] else 'not detected'}",
+    ]
+    if "sequential" in payload:
+        first = payload["sequential"]["first_detection"]
+        lines.append(f"watching month by month: first firing {first or 'never'}")
+    if "report" in payload:
+        lines.append(f"report: {payload['report']}")
+    return "\n".join(lines)
+
+
+@cli.command("calibrate")
+@click.option(
+    "--worlds",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Worlds per acceleration factor.",
+)
+@click.option(
+    "--null-worlds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worlds with no acceleration (factor 1), when not --worlds.",
+)
+@click.option("--factors", default="1,2,4,8", show_default=True, help="Speed-up factors.")
+@click.option("--first-seed", type=int, default=0, show_default=True, help="Seed of world 0.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="results/calibration",
+    show_default=True,
+    help="Folder of the sweep: finished worlds are kept there and skipped on a rerun.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler address (tcp://host:8786); local processes when not given.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Local processes (all cores)."
+)
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def calibrate_command(
+    worlds, null_worlds, factors, first_seed, out, scheduler, workers, quiet, as_json
+) -> None:
+    """Simulate worlds, fit and watch each, and calibrate the acceleration rule."""
+    from rosetta.acceleration.calibration import summarise_folder, sweep
+
+    try:
+        factor_list = [float(f) for f in factors.split(",") if f.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            f"not a list of numbers: {factors!r}", param_hint="--factors"
+        ) from None
+    if 1.0 not in factor_list:
+        raise click.BadParameter("include factor 1 (the null worlds)", param_hint="--factors")
+    sweep(
+        out,
+        factor_list,
+        worlds,
+        null_worlds=null_worlds,
+        first_seed=first_seed,
+        scheduler=scheduler,
+        workers=workers,
+        progress=not quiet,
+    )
+    emit(summarise_folder(out), as_json, _calibrate_text)
+
+
+def _calibrate_text(payload: dict) -> str:
+    rule = payload["rule"]
+    far = payload["false_alarm_rate"]
+    lines = [
+        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} ({rule['source']})",
+        f"false-alarm rate {far['rate']:.3f} ({far['k']}/{far['n']} null worlds; 90% interval "
+        f"{far['lo']:.3f} to {far['hi']:.3f})",
+        "factor  worlds  median delay (months) [90% interval]  never  power within 12 months",
+    ]
+    for factor, delay in payload["detection_delay_months"].items():
+        power = payload["power_12_months"][factor]
+
+        def fmt(v):
+            return "inf" if v is None else f"{v:g}"
+
+        lines.append(
+            f"{factor:>6}  {delay['n']:>6}  {fmt(delay['median']):>6} [{fmt(delay['lo'])}, "
+            f"{fmt(delay['hi'])}]{'':>14}{delay['never_detected']:>5}  {power['rate']:.2f} "
+            f"[{power['lo']:.2f}, {power['hi']:.2f}]"
+        )
+    return "\n".join(lines)
+
+
 @cli.command("report")
 @click.argument("posterior", type=click.Path(dir_okay=False))
 @click.option(

@@ -354,6 +354,72 @@ def plot_residuals(fit, *, path: str | Path | None = None):
     return _finish(fig, path)
 
 
+def plot_acceleration(result, calibration: dict | None = None, *, path: str | Path | None = None):
+    """Frontier with the hinge fit, breakpoint and slope-ratio posteriors, and the power curve.
+
+    Parameters
+    ----------
+    result
+        A `rosetta.acceleration.AccelerationResult`.
+    calibration
+        The summary of `rosetta calibrate` (`rosetta.acceleration.calibration.summarise_folder`);
+        the power panel is drawn only with it.
+    """
+    import matplotlib.pyplot as plt
+
+    from rosetta.acceleration import to_dates, years_since_origin
+
+    panels = 4 if calibration else 3
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.5), layout="constrained")
+    points, hinge = result.points, result.hinge
+    ax = axes[0]
+    ax.scatter(points["date"], points["capability"], c=points["p_frontier"], cmap="viridis", s=14)
+    grid_years = np.linspace(
+        years_since_origin(points["date"]).min(), years_since_origin(points["date"]).max(), 80
+    )
+    lines = hinge.line(grid_years)
+    lo, median, hi = np.quantile(lines, [0.05, 0.5, 0.95], axis=0)
+    dates = to_dates(grid_years)
+    ax.plot(dates, median, color="C3", lw=2, label="hinge (median)")
+    ax.fill_between(dates, lo, hi, color="C3", alpha=0.2, label="90% interval")
+    ax.set(title=f"{result.population}: capability and hinge", ylabel="capability")
+    ax.legend(fontsize=8)
+    ax.tick_params(axis="x", rotation=30)
+
+    axes[1].hist(result.breakpoint_dates(), bins=40, color="C0")
+    axes[1].set(title="breakpoint posterior", ylabel="draws")
+    axes[1].tick_params(axis="x", rotation=30)
+
+    ratio = hinge.ratio[np.isfinite(hinge.ratio) & (hinge.ratio > 0)]
+    axes[2].hist(np.log2(ratio), bins=50, color="C2")
+    axes[2].axvline(np.log2(result.rule.ratio), color="k", ls="--", label="rule's ratio")
+    axes[2].set(title="slope ratio (after / before)", xlabel="log2 ratio", ylabel="draws")
+    axes[2].legend(fontsize=8)
+
+    if calibration:
+        power = calibration["power_12_months"]
+        factors = sorted(power, key=float)
+        x = [float(f) for f in factors]
+        rate = [power[f]["rate"] for f in factors]
+        err = [
+            [r - power[f]["lo"] for r, f in zip(rate, factors, strict=True)],
+            [power[f]["hi"] - r for r, f in zip(rate, factors, strict=True)],
+        ]
+        axes[3].errorbar(x, rate, yerr=err, marker="o", capsize=3)
+        far = calibration["false_alarm_rate"]["rate"]
+        axes[3].axhline(far, color="C3", ls=":", label=f"false-alarm rate {far:.2f}")
+        axes[3].set(
+            xscale="log",
+            xticks=x,
+            xticklabels=factors,
+            ylim=(0, 1.02),
+            title="power within 12 months",
+            xlabel="speed-up factor",
+        )
+        axes[3].legend(fontsize=8)
+    return _finish(fig, path)
+
+
 def _finish(fig, path):
     if path is not None:
         fig.savefig(path, dpi=120)

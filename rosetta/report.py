@@ -105,6 +105,79 @@ report made {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.</p>
     return write_atomic(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
 
 
+def write_acceleration_report(result, out_dir: str | Path, *, calibration: dict | None = None):
+    """``acceleration.html`` (self-contained) and ``acceleration.png`` in ``out_dir``.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML file.
+    """
+    from rosetta.plots import plot_acceleration
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fig = plot_acceleration(result, calibration)
+    write_atomic(out / "acceleration.png", lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
+    summary = result.to_dict()
+    rows = {
+        "breakpoint": [summary["breakpoint"][k] for k in ("median", "lo", "hi")],
+        **{
+            name: [summary[name][k] for k in ("median", "lo", "hi")]
+            for name in ("slope_before", "slope_after", "slope_ratio")
+        },
+    }
+    posterior = pd.DataFrame(rows, index=["median", "5%", "95%"]).T
+    rule = summary["rule"]
+    verdict = "DETECTED" if summary["detected"] else "not detected"
+    body = [
+        _figure(fig, "frontier with hinge, breakpoint, slope ratio and power"),
+        _table(posterior),
+        "<p>"
+        + ", ".join(f"P(ratio &gt; {r}) = {p:.3f}" for r, p in summary["p_ratio_above"].items())
+        + f"; P(hinge) against one line = {summary['p_hinge']:.3f}.</p>",
+        f"<p>Rule: P(ratio &gt; {rule['ratio']:g}) &ge; {rule['threshold']:.3f} "
+        f"({html.escape(rule['source'])}). Verdict: <b>acceleration {verdict}</b>.</p>",
+    ]
+    if calibration:
+        body.append(_calibration_table(calibration))
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>rosetta: acceleration</title>
+<style>{_STYLE}</style></head><body>
+<h1>Has progress sped up?</h1>
+<p class="meta">Report made {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.</p>
+{"".join(body)}
+</body></html>
+"""
+    return write_atomic(out / "acceleration.html", lambda tmp: Path(tmp).write_text(page, "utf-8"))
+
+
+def _calibration_table(calibration: dict) -> str:
+    far = calibration["false_alarm_rate"]
+    rows = []
+    for factor, delay in calibration["detection_delay_months"].items():
+        power = calibration["power_12_months"][factor]
+        rows.append(
+            {
+                "factor": factor,
+                "worlds": delay["n"],
+                "median delay (months)": delay["median"],
+                "delay 5%": delay["lo"],
+                "delay 95%": delay["hi"],
+                "never detected": delay["never_detected"],
+                "power within 12 months": power["rate"],
+                "power 5%": power["lo"],
+                "power 95%": power["hi"],
+            }
+        )
+    held = "held-out worlds" if calibration.get("held_out") else "the worlds the rule was set on"
+    return (
+        f"<h2>Calibration</h2><p>False-alarm rate {far['rate']:.3f} ({far['k']}/{far['n']} "
+        f"worlds with no acceleration; 90% interval {far['lo']:.3f} to {far['hi']:.3f}), on "
+        f"{held}.</p>" + _table(pd.DataFrame(rows).set_index("factor"))
+    )
+
+
 def _figure(fig, alt: str) -> str:
     """A matplotlib figure as an inline PNG ``<img>`` (and the figure closed)."""
     import matplotlib.pyplot as plt

@@ -280,3 +280,127 @@ def simulate_progress(
         b_growth=b_growth,
         growth=b_growth + k * compute_growth,
     )
+
+
+@dataclass(frozen=True)
+class WorldTruth:
+    """The truth behind `simulate_world`: the capability trajectory and what was drawn from it.
+
+    Attributes
+    ----------
+    scores
+        The `Truth` of the score table (capabilities and benchmark parameters, raw scale).
+    models, benchmarks
+        Release ``date`` of every model and benchmark drawn (also those left with no score).
+    growth
+        Growth per year of the trend before the onset (raw scale).
+    factor
+        The trend grows ``factor`` times faster from ``onset`` on (1: no acceleration).
+    onset
+        The date the acceleration starts.
+    """
+
+    scores: Truth
+    models: pd.DataFrame
+    benchmarks: pd.DataFrame
+    growth: float
+    factor: float
+    onset: pd.Timestamp
+
+    def trend(self, dates) -> np.ndarray:
+        """The true trend capability on ``dates`` (raw scale)."""
+        years = _years_since(pd.DatetimeIndex(dates), self.onset)
+        return self.growth * np.where(years < 0, years, self.factor * years)
+
+
+def simulate_world(
+    *,
+    start: str = "2024-01-01",
+    end: str = "2031-01-01",
+    models_per_year: float = 30.0,
+    benchmarks_per_year: float = 10.0,
+    growth: float = 0.25,
+    factor: float = 1.0,
+    onset: str = "2027-01-01",
+    capability_sd: float = 0.2,
+    difficulty_sd: float = 0.2,
+    difficulty_lead: float = 0.5,
+    slope_range: tuple[float, float] = (3.0, 10.0),
+    observed_fraction: float = 0.25,
+    noise_sd: float = 0.025,
+    observable: tuple[float, float] = (0.05, 0.95),
+    random_seed: int | np.random.Generator | None = DEFAULT_SEED,
+) -> tuple[pd.DataFrame, WorldTruth]:
+    """Models and benchmarks released over time, with an optional speed-up of progress.
+
+    The defaults follow the synthetic worlds of Ho et al. (2025): 2024-2030, about 30 models and
+    10 benchmarks a year, a quarter of the model-benchmark pairs evaluated, only scores inside
+    (0.05, 0.95) kept, score noise 0.025, capability and difficulty noise 0.2, slopes uniform on
+    3-10, and the trend growing ``factor`` times faster from 2027 on. The trend is
+    ``growth * years`` before the onset (0 at the onset). A benchmark is released
+    ``difficulty_lead`` above the trend of its day (about a year of progress at the default
+    growth), so it is hard when it appears and saturates a year or two later; benchmarks start
+    a year before the models, so the first models have some in their range. A score is dated
+    when both the model and the benchmark exist (the later release).
+
+    Returns
+    -------
+    table, truth
+        Long frame (``model``, ``benchmark``, ``score``, ``floor``, ``date`` of the model,
+        ``reported``: the day the score could first be reported) and the `WorldTruth`.
+    """
+    rng = np.random.default_rng(random_seed)
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    span = (last - first).days
+    n_models = rng.poisson(models_per_year * span / 365.25)
+    model_dates = first + pd.to_timedelta(np.sort(rng.integers(0, span, n_models)), "D")
+    # Benchmarks start a year early, so the first models have benchmarks in their range.
+    n_benchmarks = rng.poisson(benchmarks_per_year * (span + 365.25) / 365.25)
+    bench_days = np.sort(rng.integers(-365, span, n_benchmarks))
+    bench_dates = first + pd.to_timedelta(bench_days, "D")
+    truth_world = WorldTruth(None, None, None, growth, factor, pd.Timestamp(onset))
+    capability = truth_world.trend(model_dates) + rng.normal(0, capability_sd, n_models)
+    difficulty = (
+        truth_world.trend(bench_dates)
+        + difficulty_lead
+        + rng.normal(0, difficulty_sd, n_benchmarks)
+    )
+    slope = rng.uniform(*slope_range, n_benchmarks)
+
+    rows, cols = np.nonzero(rng.random((n_models, n_benchmarks)) < observed_fraction)
+    p = expit(slope[cols] * (capability[rows] - difficulty[cols]))
+    score = p + rng.normal(0, noise_sd, len(p))
+    keep = (score > observable[0]) & (score < observable[1])
+    rows, cols, score = rows[keep], cols[keep], score[keep]
+
+    models = pd.Index([f"m{i:03d}" for i in range(n_models)], name="model")
+    benchmarks = pd.Index([f"b{j:02d}" for j in range(n_benchmarks)], name="benchmark")
+    table = pd.DataFrame(
+        {
+            "model": models[rows],
+            "benchmark": benchmarks[cols],
+            "score": score,
+            "floor": 0.0,
+            "date": model_dates[rows],
+            "reported": np.maximum(model_dates[rows], bench_dates[cols]),
+        }
+    )
+    truth = Truth(
+        capability=pd.Series(capability, index=models, name="capability"),
+        benchmarks=pd.DataFrame(
+            {"difficulty": difficulty, "slope": slope, "floor": 0.0, "precision": np.nan},
+            index=benchmarks,
+        ),
+    )
+    return table, WorldTruth(
+        scores=truth,
+        models=pd.DataFrame({"date": model_dates}, index=models),
+        benchmarks=pd.DataFrame({"date": bench_dates}, index=benchmarks),
+        growth=growth,
+        factor=factor,
+        onset=pd.Timestamp(onset),
+    )
+
+
+def _years_since(dates: pd.DatetimeIndex, origin: pd.Timestamp) -> np.ndarray:
+    return np.asarray((dates - origin).days, dtype=float) / 365.25

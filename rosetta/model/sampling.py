@@ -177,7 +177,11 @@ def run_map(
     mode = {v.name: mode[v.name] for v in model.value_vars}
     raveled = DictToArrayBijection.map(mode)
     gradient = model.compile_dlogp(jacobian=True)
-    covariance = _laplace_covariance(-_hessian(gradient, raveled))
+    covariance = laplace_covariance(
+        -hessian(
+            lambda x: gradient(DictToArrayBijection.rmap(raveled._replace(data=x))), raveled.data
+        )
+    )
     rng = np.random.default_rng(random_seed)
     samples = rng.multivariate_normal(
         raveled.data, covariance, size=chains * draws, method="cholesky"
@@ -191,27 +195,20 @@ def run_map(
     return RawPosterior(_stack(model, names, values), None, "map", "laplace")
 
 
-def _hessian(gradient, raveled) -> np.ndarray:
-    """Hessian by central differences of the compiled gradient (no symbolic Hessian to compile)."""
-    from pymc.blocking import DictToArrayBijection
-
-    x0 = raveled.data
+def hessian(gradient, x0: np.ndarray) -> np.ndarray:
+    """Hessian by central differences of a gradient function (no symbolic Hessian to compile)."""
+    step = 1e-5 * np.maximum(1.0, np.abs(x0))
     columns = []
-    for i in range(len(x0)):
-        step = 1e-5 * max(1.0, abs(x0[i]))
-        shifted = [x0.copy(), x0.copy()]
-        shifted[0][i] += step
-        shifted[1][i] -= step
-        up, down = (
-            np.asarray(gradient(DictToArrayBijection.rmap(raveled._replace(data=x))))
-            for x in shifted
-        )
-        columns.append((up - down) / (2 * step))
-    hessian = np.column_stack(columns)
-    return (hessian + hessian.T) / 2
+    for i in range(x0.size):
+        up, down = x0.copy(), x0.copy()
+        up[i] += step[i]
+        down[i] -= step[i]
+        columns.append((np.asarray(gradient(up)) - np.asarray(gradient(down))) / (2 * step[i]))
+    matrix = np.column_stack(columns)
+    return (matrix + matrix.T) / 2
 
 
-def _laplace_covariance(curvature: np.ndarray) -> np.ndarray:
+def laplace_covariance(curvature: np.ndarray) -> np.ndarray:
     """Invert the negative Hessian with its eigenvalues floored at 1 (unit-normal curvature)."""
     eigval, eigvec = np.linalg.eigh((curvature + curvature.T) / 2)
     flat = int((eigval < 1.0).sum())

@@ -1,0 +1,278 @@
+"""Has progress sped up? A hinge model of the frontier, its posterior, and a calibrated rule.
+
+`acceleration` fits a continuous two-slope line with an unknown breakpoint to the frontier of a
+saved posterior, draw by draw (`rosetta.acceleration.hinge`), and applies the decision rule
+"P(slope after > r * slope before) >= threshold", whose ``r`` and threshold come from
+simulated worlds with no acceleration (`rosetta.acceleration.calibration`), so that the rule
+fires in at most 5% of them over a four-year watch. `sequential` replays the data in release
+order and reports when the rule first fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rosetta.acceleration.hinge import HingeDraws, fit_hinge
+from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.errors import RosettaError
+from rosetta.trend import frontier_mask, release_dates
+
+__all__ = ["DEFAULT_RULE", "AccelerationResult", "Rule", "acceleration", "sequential", "watch"]
+
+#: Ratios at which P(slope after > r * slope before) is reported.
+RATIOS = (1.0, 1.5, 2.0, 3.0)
+#: Years are counted from this date on the hinge's axis.
+ORIGIN = pd.Timestamp("2020-01-01")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Detect acceleration when P(slope after > ratio * slope before) >= threshold."""
+
+    ratio: float
+    threshold: float
+    source: str = ""
+
+    def fires(self, p_above: dict[float, float]) -> bool:
+        """Whether the rule fires given P(ratio > r) by r."""
+        return p_above[self.ratio] >= self.threshold
+
+
+#: Chosen by `rosetta calibrate` on simulated worlds (see benchmarks/calibrate_acceleration.py
+#: and the closing note of the acceleration issue for the run that produced it).
+DEFAULT_RULE = Rule(ratio=1.5, threshold=0.9, source="placeholder until calibrated")
+
+
+@dataclass(frozen=True)
+class AccelerationResult:
+    """The hinge posterior of one data set and the verdict of the rule."""
+
+    hinge: HingeDraws
+    rule: Rule
+    n_points: float
+    population: str
+    ci_prob: float = CI_PROB
+    points: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def p_above(self) -> dict[float, float]:
+        """P(slope after > r * slope before) for each reported r."""
+        return {r: self.hinge.p_ratio_above(r) for r in sorted({*RATIOS, self.rule.ratio})}
+
+    @property
+    def detected(self) -> bool:
+        """The verdict of the rule."""
+        return self.rule.fires(self.p_above)
+
+    def breakpoint_dates(self) -> pd.DatetimeIndex:
+        """The breakpoint draws as dates."""
+        return to_dates(self.hinge.breakpoint)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (the keys of ``rosetta accelerate --json``)."""
+        lo, hi = (1 - self.ci_prob) / 2, (1 + self.ci_prob) / 2
+        tau = np.quantile(self.hinge.breakpoint, [0.5, lo, hi])
+        ratio = self.hinge.ratio[np.isfinite(self.hinge.ratio)]
+        return {
+            "breakpoint": dict(zip(("median", "lo", "hi"), _iso(tau), strict=True)),
+            "slope_before": _summary(self.hinge.before, lo, hi),
+            "slope_after": _summary(self.hinge.after, lo, hi),
+            "slope_ratio": _summary(ratio, lo, hi),
+            "p_ratio_above": {f"{r:g}": p for r, p in self.p_above.items()},
+            "p_acceleration": self.p_above[self.rule.ratio],
+            "p_hinge": self.hinge.p_hinge,
+            "log_bayes_factor": float(np.median(self.hinge.log_bayes_factor)),
+            "detected": self.detected,
+            "rule": {
+                "ratio": self.rule.ratio,
+                "threshold": self.rule.threshold,
+                "source": self.rule.source,
+            },
+            "population": self.population,
+            "n_points": self.n_points,
+            "ci_prob": self.ci_prob,
+        }
+
+
+def acceleration(
+    fit,
+    *,
+    dates=None,
+    population: str = "frontier",
+    until=None,
+    rule: Rule = DEFAULT_RULE,
+    draws: int = 200,
+    random_seed: int = DEFAULT_SEED,
+) -> AccelerationResult:
+    """Posterior of a speed-up of the frontier (or of all models) over time.
+
+    Parameters
+    ----------
+    fit
+        An InferenceData from `rosetta.fit` (or `rosetta.load`).
+    dates
+        Release dates by model, over those saved with the fit.
+    population
+        ``"frontier"`` (default): per draw, the models that beat every earlier model;
+        ``"all"``: every dated model.
+    until
+        Use only models released by this date.
+    rule
+        The decision rule (`DEFAULT_RULE`, calibrated by simulation).
+    draws
+        Capability draws used (evenly thinned); each brings its own frontier.
+    random_seed
+        The same posterior and seed give the same answer.
+    """
+    capability, known = _dated_draws(fit, dates, draws)
+    return analyse(
+        capability, known, population=population, until=until, rule=rule, seed=random_seed
+    )
+
+
+def analyse(
+    capability: np.ndarray,
+    dates: pd.DatetimeIndex,
+    *,
+    population: str = "frontier",
+    until=None,
+    rule: Rule = DEFAULT_RULE,
+    seed: int = DEFAULT_SEED,
+) -> AccelerationResult:
+    """`acceleration` on capability draws ``(draw, model)`` and release ``dates`` (model)."""
+    if population not in ("frontier", "all"):
+        raise ValueError(f"population must be 'frontier' or 'all', got {population!r}")
+    dates = pd.DatetimeIndex(dates)
+    if until is not None:
+        keep = np.asarray(dates <= pd.Timestamp(until))
+        capability, dates = capability[:, keep], dates[keep]
+    if population == "frontier":
+        mask = frontier_mask(capability, dates.to_numpy())
+    else:
+        mask = np.ones(capability.shape, dtype=bool)
+    x = years_since_origin(dates)
+    try:
+        hinge = fit_hinge(x, capability, mask, rng=np.random.default_rng(seed))
+    except ValueError as error:
+        raise RosettaError(f"too few dated models for a hinge: {error}") from None
+    points = pd.DataFrame(
+        {
+            "date": dates,
+            "capability": capability.mean(axis=0),
+            "p_frontier": mask.mean(axis=0),
+        }
+    )
+    return AccelerationResult(
+        hinge=hinge,
+        rule=rule,
+        n_points=float(mask.sum(axis=1).mean()),
+        population=population,
+        points=points,
+    )
+
+
+def sequential(
+    capability: np.ndarray,
+    dates: pd.DatetimeIndex,
+    checkpoints,
+    *,
+    population: str = "frontier",
+    rule: Rule = DEFAULT_RULE,
+    seed: int = DEFAULT_SEED,
+    min_points: int = 12,
+) -> pd.DataFrame:
+    """Refit the hinge at each checkpoint on the models released by then.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per checkpoint with data enough: ``date``, ``n_models``, ``p_above_<r>`` for
+        each ratio of `RATIOS`, ``p_hinge``, ``breakpoint`` (median date), ``ratio`` (median),
+        ``detected`` (the rule) and ``first`` (True on the first checkpoint where it fires).
+    """
+    dates = pd.DatetimeIndex(dates)
+    rows = []
+    for date in pd.DatetimeIndex(checkpoints):
+        n_models = int((dates <= date).sum())
+        if n_models < min_points:
+            continue
+        result = analyse(capability, dates, population=population, until=date, rule=rule, seed=seed)
+        row = {"date": date, "n_models": n_models}
+        row.update({f"p_above_{r:g}": p for r, p in result.p_above.items()})
+        row["p_hinge"] = result.hinge.p_hinge
+        row["breakpoint"] = to_dates(np.median(result.hinge.breakpoint, keepdims=True))[0]
+        row["ratio"] = float(np.nanmedian(result.hinge.ratio))
+        row["detected"] = result.detected
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["first"] = table["detected"] & ~table["detected"].cumsum().shift(fill_value=0).gt(0)
+    return table
+
+
+def watch(
+    fit,
+    start,
+    *,
+    dates=None,
+    population: str = "frontier",
+    rule: Rule = DEFAULT_RULE,
+    draws: int = 200,
+    seed: int = DEFAULT_SEED,
+) -> dict:
+    """`sequential` on a saved posterior, month by month from ``start`` to the last release.
+
+    The capabilities come from the one saved fit (measured with every benchmark it holds), so
+    this replays the release order, not what could have been measured at each date.
+    """
+    capability, known = _dated_draws(fit, dates, draws)
+    checkpoints = pd.date_range(pd.Timestamp(start), known.max(), freq="MS")
+    table = sequential(capability, known, checkpoints, population=population, rule=rule, seed=seed)
+    first = table.loc[table["first"], "date"] if not table.empty else pd.Series([], dtype=object)
+    return {
+        "first_detection": first.iloc[0].date().isoformat() if len(first) else None,
+        "checkpoints": [
+            {
+                "date": row.date.date().isoformat(),
+                "n_models": int(row.n_models),
+                "p_acceleration": float(row[f"p_above_{rule.ratio:g}"]),
+                "detected": bool(row.detected),
+            }
+            for _, row in table.iterrows()
+        ],
+    }
+
+
+def _dated_draws(fit, dates, draws: int) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    released = release_dates(fit, dates)
+    known = released.notna().to_numpy()
+    if known.sum() == 0:
+        raise RosettaError("no model has a release date; pass dates=")
+    stacked = fit.posterior["capability"].stack(sample=("chain", "draw")).transpose("sample", ...)
+    values = stacked.to_numpy()[:, known]
+    take = np.unique(np.linspace(0, len(values) - 1, min(draws, len(values))).astype(int))
+    return values[take], pd.DatetimeIndex(released[known])
+
+
+def years_since_origin(dates) -> np.ndarray:
+    """Dates as years since `ORIGIN`, the hinge's axis."""
+    return np.asarray((pd.DatetimeIndex(dates) - ORIGIN).days, dtype=float) / 365.25
+
+
+def to_dates(years: np.ndarray) -> pd.DatetimeIndex:
+    """Years on the hinge's axis back to dates."""
+    return ORIGIN + pd.to_timedelta(np.round(np.asarray(years) * 365.25), "D")
+
+
+def _iso(years: np.ndarray) -> list[str]:
+    return [d.date().isoformat() for d in to_dates(years)]
+
+
+def _summary(values: np.ndarray, lo: float, hi: float) -> dict:
+    if values.size == 0:
+        return {"median": None, "lo": None, "hi": None}
+    q = np.quantile(values, [0.5, lo, hi])
+    return {"median": float(q[0]), "lo": float(q[1]), "hi": float(q[2])}

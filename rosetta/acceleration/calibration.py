@@ -1,0 +1,340 @@
+"""Calibrate the acceleration rule on simulated worlds: false alarms, delay and power.
+
+Each world (`rosetta.simulate.simulate_world`) goes through the whole pipeline: its score table
+is fitted by the measurement model (NUTS, short chains), put on its anchor scale, and the hinge
+is refitted on the frontier every month of the watch (2026-2029 by default) on the models
+released by then. Nothing of the truth enters the detector. Per world and checkpoint the sweep
+stores P(ratio > r) for every r of `RATIOS`, so any rule "P(ratio > r) >= threshold" can be
+scored afterwards: a false alarm is a firing in a world with no acceleration, the delay is the
+time from the onset to the first firing at or after it.
+
+Known limit: the measurement model of a world is fitted once on all its scores (to the end of
+the watch), so at a checkpoint the capabilities of earlier models are measured with benchmarks
+that came later. A detector running in real time would refit as it goes.
+
+Worlds run in parallel on local processes, or on a Dask cluster given its scheduler address;
+each finished world is appended to a JSON-lines file at once, and a rerun skips the worlds the
+file already holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from rosetta.acceleration import RATIOS, Rule, sequential
+from rosetta.errors import RosettaError
+
+log = logging.getLogger("rosetta")
+
+#: Records of finished worlds, one JSON object per line.
+WORLDS_FILE = "worlds.jsonl"
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What every world of a sweep shares (the seed and factor vary)."""
+
+    watch_start: str = "2026-01-01"
+    watch_end: str = "2030-01-01"
+    onset: str = "2027-01-01"
+    tune: int = 400
+    draws: int = 400
+    chains: int = 1
+    hinge_draws: int = 60
+    population: str = "frontier"
+    models_per_year: float = 30.0
+    benchmarks_per_year: float = 10.0
+
+
+def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings()) -> dict:
+    """Simulate one world, fit it, watch it month by month; return its record."""
+    from rosetta.model import fit
+    from rosetta.simulate import simulate_world
+
+    start = time.perf_counter()
+    table, truth = simulate_world(
+        factor=factor,
+        onset=settings.onset,
+        end=settings.watch_end,
+        models_per_year=settings.models_per_year,
+        benchmarks_per_year=settings.benchmarks_per_year,
+        random_seed=seed,
+    )
+    idata = fit(
+        table.drop(columns="reported"),
+        tune=settings.tune,
+        draws=settings.draws,
+        chains=settings.chains,
+        random_seed=seed,
+        progress=False,
+        warn=False,
+    )
+    posterior = idata.posterior["capability"]
+    stacked = posterior.stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+    take = np.linspace(0, len(stacked) - 1, settings.hinge_draws).astype(int)
+    models = posterior["model"].to_numpy().astype(str)
+    dates = pd.DatetimeIndex(truth.models.loc[models, "date"])
+    checkpoints = pd.date_range(
+        settings.watch_start, settings.watch_end, freq="MS", inclusive="left"
+    )
+    watch = sequential(stacked[take], dates, checkpoints, population=settings.population, seed=seed)
+    diagnostics = idata.attrs.get("diagnostics")
+    return {
+        "factor": float(factor),
+        "seed": int(seed),
+        "onset": settings.onset,
+        "dates": [d.date().isoformat() for d in watch["date"]],
+        "p_above": {f"{r:g}": watch[f"p_above_{r:g}"].round(4).tolist() for r in RATIOS},
+        "n_scores": len(table),
+        "n_models": len(models),
+        "diagnostics": json.loads(diagnostics) if isinstance(diagnostics, str) else diagnostics,
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+
+
+def sweep(
+    out_dir: str | Path,
+    factors: Iterable[float] = (1.0, 2.0, 4.0, 8.0),
+    worlds: int = 100,
+    *,
+    null_worlds: int | None = None,
+    first_seed: int = 0,
+    settings: SweepSettings = SweepSettings(),
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Run the worlds not yet in ``out_dir/worlds.jsonl`` and return every record there.
+
+    Parameters
+    ----------
+    factors, worlds
+        ``worlds`` worlds per factor (``null_worlds`` for factor 1 when given), seeds
+        ``first_seed, first_seed + 1, ...`` (the same seeds for every factor).
+    scheduler
+        Address of a Dask scheduler (``tcp://host:8786``); local processes when ``None``.
+    workers
+        Local processes (all cores by default).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / WORLDS_FILE
+    _check_settings(out, settings)
+    done = {(r["factor"], r["seed"]) for r in load_records(path)}
+    tasks = [
+        (float(f), seed)
+        for f in factors
+        for seed in range(
+            first_seed, first_seed + (null_worlds if f == 1 and null_worlds else worlds)
+        )
+        if (float(f), seed) not in done
+    ]
+    log.info("%d world(s) to run, %d already in %s", len(tasks), len(done), path)
+    if tasks:
+        with _executor(scheduler, workers) as pool:
+            futures = {pool.submit(run_world, f, s, settings): (f, s) for f, s in tasks}
+            started = time.perf_counter()
+            for i, future in enumerate(as_completed(futures), 1):
+                record = future.result()
+                with path.open("a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+                if progress:
+                    elapsed = time.perf_counter() - started
+                    eta = elapsed / i * (len(tasks) - i)
+                    log.warning(
+                        "[%d/%d] factor %g seed %d done in %.0f s (elapsed %.0f s, eta %.0f s)",
+                        i, len(tasks), record["factor"], record["seed"], record["seconds"],
+                        elapsed, eta,
+                    )  # fmt: skip
+    return load_records(path)
+
+
+def load_records(path: str | Path) -> list[dict]:
+    """The records of a sweep file (a torn last line from an interrupted write is skipped)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            log.warning("skipping an unreadable line in %s", path)
+    return records
+
+
+def choose_rule(records: list[dict], false_alarm: float = 0.05) -> Rule:
+    """The rule with the most power for a 2x speed-up within 12 months at the false-alarm rate.
+
+    For each ratio the threshold is the lowest that fires in at most ``false_alarm`` of the
+    null worlds (max over the watch of P(ratio > r), above the (1 - false_alarm) quantile).
+    """
+    null = [r for r in records if r["factor"] == 1]
+    if not null:
+        raise ValueError("choosing a rule needs worlds with no acceleration (factor 1)")
+    best = None
+    for ratio in RATIOS:
+        peaks = np.sort([max(r["p_above"][f"{ratio:g}"], default=0.0) for r in null])
+        allowed = int(np.floor(false_alarm * len(peaks)))
+        threshold = float(peaks[len(peaks) - allowed - 1]) + 1e-9 if allowed < len(peaks) else 0.0
+        rule = Rule(ratio, min(threshold, 1.0), source=f"calibrated on {len(null)} null worlds")
+        power = _power(records, rule, 2.0, 12)
+        if best is None or power > best[0]:
+            best = (power, rule)
+    return best[1]
+
+
+def summarise(records: list[dict], rule: Rule, ci_prob: float = 0.9) -> dict:
+    """False-alarm rate, detection delay (months) and power within 12 months per factor."""
+    out: dict = {"rule": asdict(rule), "n_worlds": {}, "detection_delay_months": {}}
+    out["power_12_months"] = {}
+    for factor in sorted({r["factor"] for r in records}):
+        group = [r for r in records if r["factor"] == factor]
+        out["n_worlds"][f"{factor:g}"] = len(group)
+        if factor == 1:
+            alarms = sum(_first_firing(r, rule, after_onset=False) is not None for r in group)
+            out["false_alarm_rate"] = _rate(alarms, len(group), ci_prob)
+            continue
+        delays = np.array([_delay_months(r, rule) for r in group], dtype=float)
+        out["detection_delay_months"][f"{factor:g}"] = _median_interval(delays, ci_prob)
+        within = int(np.sum(delays <= 12))
+        out["power_12_months"][f"{factor:g}"] = _rate(within, len(group), ci_prob)
+    return out
+
+
+def _power(records, rule, factor, months) -> float:
+    group = [r for r in records if r["factor"] == factor]
+    if not group:
+        return 0.0
+    return float(np.mean([_delay_months(r, rule) <= months for r in group]))
+
+
+def _first_firing(record: dict, rule: Rule, *, after_onset: bool) -> pd.Timestamp | None:
+    dates = pd.DatetimeIndex(record["dates"])
+    p = np.asarray(record["p_above"][f"{rule.ratio:g}"])
+    fires = p >= rule.threshold
+    if after_onset:
+        fires &= np.asarray(dates >= pd.Timestamp(record["onset"]))
+    hits = np.nonzero(fires)[0]
+    return dates[hits[0]] if hits.size else None
+
+
+def _delay_months(record: dict, rule: Rule) -> float:
+    """Months from the onset to the first firing at or after it (inf when it never fires)."""
+    first = _first_firing(record, rule, after_onset=True)
+    if first is None:
+        return float("inf")
+    onset = pd.Timestamp(record["onset"])
+    return float((first.year - onset.year) * 12 + first.month - onset.month)
+
+
+def _rate(k: int, n: int, ci_prob: float) -> dict:
+    """A proportion with its Clopper-Pearson interval."""
+    alpha = 1 - ci_prob
+    lo = stats.beta.ppf(alpha / 2, k, n - k + 1) if k > 0 else 0.0
+    hi = stats.beta.ppf(1 - alpha / 2, k + 1, n - k) if k < n else 1.0
+    return {"rate": k / n if n else None, "k": k, "n": n, "lo": float(lo), "hi": float(hi)}
+
+
+def _median_interval(values: np.ndarray, ci_prob: float) -> dict:
+    """Median with a distribution-free interval from order statistics (never-fired = inf)."""
+    values = np.sort(values)
+    n = len(values)
+    alpha = 1 - ci_prob
+    lo_rank = int(stats.binom.ppf(alpha / 2, n, 0.5))
+    hi_rank = min(n - 1, int(stats.binom.ppf(1 - alpha / 2, n, 0.5)))
+
+    def finite(v):
+        return float(v) if np.isfinite(v) else None
+
+    return {
+        "median": finite(np.median(values)),
+        "lo": finite(values[max(lo_rank - 1, 0)]),
+        "hi": finite(values[hi_rank]),
+        "never_detected": int(np.sum(~np.isfinite(values))),
+        "n": n,
+    }
+
+
+def _check_settings(out: Path, settings: SweepSettings) -> None:
+    """Refuse to mix worlds run with other settings in one sweep folder."""
+    path = out / "settings.json"
+    current = asdict(settings)
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved != current:
+            raise ValueError(f"{out} holds a sweep with other settings: {saved}")
+    else:
+        path.write_text(json.dumps(current, indent=1))
+
+
+def _executor(scheduler: str | None, workers: int | None):
+    if scheduler is None:
+        import multiprocessing
+
+        return ProcessPoolExecutor(
+            workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")
+        )
+    from distributed import Client
+
+    return _DaskExecutor(Client(scheduler))
+
+
+class _DaskExecutor:
+    """A `concurrent.futures`-style executor on a Dask cluster (closes its client on exit)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.executor = client.get_executor(pure=False)
+
+    def submit(self, fn, *args):
+        return self.executor.submit(fn, *args)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.executor.shutdown(wait=False)
+        self.client.close()
+
+
+def summarise_folder(folder: str | Path, false_alarm: float = 0.05) -> dict:
+    """Choose the rule on the even-seed worlds and score it on the odd-seed ones.
+
+    The threshold is set on null worlds, so scoring it on the same worlds would flatter it:
+    the odd seeds are held out. With too few worlds for a split (under 10 null worlds), the
+    rule is chosen and scored on all of them and ``held_out`` is False.
+    """
+    records = load_records(Path(folder) / WORLDS_FILE)
+    if not records:
+        raise RosettaError(f"no finished worlds in {folder}")
+    choose = [r for r in records if r["seed"] % 2 == 0]
+    score = [r for r in records if r["seed"] % 2 == 1]
+    null_in = [r for r in choose if r["factor"] == 1]
+    held_out = len(null_in) >= 5 and any(r["factor"] == 1 for r in score)
+    if not held_out:
+        choose = score = records
+    rule = choose_rule(choose, false_alarm)
+    out = summarise(score, rule)
+    out["held_out"] = held_out
+    out["rule_chosen_on"] = {
+        f"{f:g}": sum(r["factor"] == f for r in choose) for f in _factors(choose)
+    }
+    out["in_sample"] = summarise(choose, rule)
+    out["folder"] = str(folder)
+    return out
+
+
+def _factors(records: list[dict]) -> list[float]:
+    return sorted({r["factor"] for r in records})

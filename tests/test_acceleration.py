@@ -1,0 +1,161 @@
+"""rosetta.acceleration: the exact hinge posterior, sequential watching, calibration, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from scipy import stats
+
+from rosetta.acceleration import Rule, analyse, sequential
+from rosetta.acceleration import hinge as hinge_module
+from rosetta.acceleration.calibration import choose_rule, summarise
+from rosetta.acceleration.hinge import fit_hinge
+from rosetta.cli import main
+
+
+def _broken_line(factor: float, n: int = 80, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0, 6, n))
+    y = 0.5 * np.where(x < 3, x - 3, factor * (x - 3)) + rng.normal(0, 0.2, n)
+    return x, y
+
+
+def test_closed_form_evidence_matches_the_gaussian_marginal(monkeypatch):
+    """Per (tau, sigma), the evidence is N(y | X m0, sigma^2 I + X S0 X')."""
+    x, y = _broken_line(2.0, n=25)
+    weight = np.ones((1, x.size))
+    taus, log_sigmas = np.array([2.5, 3.1]), np.log([0.15, 0.3])
+    prior = (np.array([0.2, 0.0, 0.0]), np.array([2.0, 0.7, 0.9]))
+    got = hinge_module._evidence(x, y[None], weight, taus, log_sigmas, prior, hinge=True)
+    for t, tau in enumerate(taus):
+        gap = x - tau
+        design = np.column_stack([np.ones_like(x), gap, np.maximum(gap, 0)])
+        for s, log_sigma in enumerate(log_sigmas):
+            cov = (
+                np.exp(2 * log_sigma) * np.eye(x.size) + design @ np.diag(prior[1] ** 2) @ design.T
+            )
+            exact = stats.multivariate_normal(design @ prior[0], cov).logpdf(y) - np.log(4)
+            assert got.log_evidence[0, t, s] == pytest.approx(exact, abs=1e-8)
+
+
+def test_hinge_recovers_a_speed_up():
+    x, y = _broken_line(3.0)
+    result = fit_hinge(x, y, rng=np.random.default_rng(1))
+    lo, hi = np.quantile(result.breakpoint, [0.05, 0.95])
+    assert lo < 3.0 < hi and hi - lo < 1.0
+    ratio_lo, ratio_hi = np.nanquantile(result.ratio, [0.05, 0.95])
+    assert ratio_lo < 3.0 < ratio_hi
+    assert result.p_ratio_above(1.5) > 0.99 and result.p_hinge > 0.99
+
+
+def test_hinge_on_a_straight_line_finds_no_speed_up():
+    x, y = _broken_line(1.0)
+    result = fit_hinge(x, y, rng=np.random.default_rng(1))
+    assert result.p_hinge < 0.5
+    assert result.p_ratio_above(2.0) < 0.5
+    again = fit_hinge(x, y, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(result.ratio, again.ratio)
+
+
+def test_hinge_refuses_too_few_points():
+    with pytest.raises(ValueError, match="at least 9 points"):
+        fit_hinge(np.arange(5.0), np.arange(5.0))
+
+
+def _draws(factor: float, seed: int = 0, n_draws: int = 30):
+    """Capability draws of dated models whose trend speeds up ``factor`` times in 2027."""
+    rng = np.random.default_rng(seed)
+    dates = pd.DatetimeIndex(np.sort(pd.Timestamp("2024-01-01") + pd.to_timedelta(
+        rng.integers(0, 6 * 365, 150), "D")))  # fmt: skip
+    years = (dates - pd.Timestamp("2027-01-01")).days.to_numpy() / 365.25
+    truth = 0.5 * np.where(years < 0, years, factor * years) + rng.normal(0, 0.2, len(years))
+    return truth + rng.normal(0, 0.05, (n_draws, len(years))), dates
+
+
+def test_analyse_and_sequential_watch():
+    capability, dates = _draws(4.0)
+    rule = Rule(ratio=1.5, threshold=0.95)
+    result = analyse(capability, dates, population="all", rule=rule)
+    assert result.detected and result.to_dict()["detected"]
+    breakpoint = pd.Timestamp(result.to_dict()["breakpoint"]["median"])
+    assert abs((breakpoint - pd.Timestamp("2027-01-01")).days) < 90  # the grid is ~monthly
+    checkpoints = pd.date_range("2026-01-01", "2029-01-01", freq="3MS")
+    table = sequential(capability, dates, checkpoints, population="all", rule=rule)
+    assert table["first"].sum() == 1
+    first = table.loc[table["first"], "date"].iloc[0]
+    assert pd.Timestamp("2027-01-01") < first <= pd.Timestamp("2028-01-01")
+    assert table.loc[table["date"] >= first, "detected"].iloc[:2].all()
+
+
+def _record(factor, seed, p, dates):
+    return {
+        "factor": factor,
+        "seed": seed,
+        "onset": "2027-01-01",
+        "dates": dates,
+        "p_above": {f"{r:g}": list(p) for r in (1.0, 1.5, 2.0, 3.0)},
+    }
+
+
+def test_rule_keeps_the_false_alarm_rate_and_delays_are_counted():
+    dates = [d.date().isoformat() for d in pd.date_range("2026-01-01", "2028-12-01", freq="MS")]
+    rng = np.random.default_rng(0)
+    null = [_record(1.0, s, rng.uniform(0, 0.9, len(dates)), dates) for s in range(40)]
+    fast = []
+    for seed, month in enumerate([2, 5, 20]):
+        p = np.full(len(dates), 0.1)
+        p[12 + month :] = 0.999  # onset is the 13th checkpoint
+        fast.append(_record(2.0, seed, p, dates))
+    rule = choose_rule(null + fast)
+    out = summarise(null + fast, rule)
+    assert out["false_alarm_rate"]["k"] <= 2 and out["false_alarm_rate"]["n"] == 40
+    delay = out["detection_delay_months"]["2"]
+    assert delay["median"] == 5 and delay["never_detected"] == 0
+    assert out["power_12_months"]["2"]["k"] == 2
+
+
+@pytest.fixture
+def dated_posterior(tiny_fit, tmp_path):
+    """The tiny fit with release dates that rise with capability, saved."""
+    from rosetta.io import save_fit
+
+    idata, _ = tiny_fit
+    mean = idata.posterior["capability"].mean(("chain", "draw"))
+    days = 40 * mean.to_series().rank().to_numpy() + np.random.default_rng(2).normal(
+        0, 20, mean.size
+    )
+    release = pd.Timestamp("2023-01-01") + pd.to_timedelta(days, "D")
+    dated = idata.copy()  # deep: the session's fit stays undated
+    dated.constant_data = dated.constant_data.assign(
+        release_date=xr.DataArray(release.to_numpy(), coords={"model": mean["model"]})
+    )
+    path = tmp_path / "dated.nc"
+    save_fit(dated, path)
+    return path
+
+
+def test_accelerate_cli_json_and_report(capsys, tmp_path, dated_posterior):
+    code = main(
+        [
+            "accelerate", str(dated_posterior), "--population", "all", "--watch-from",
+            "2023-09-01", "--report", str(tmp_path / "rep"), "--json",
+        ]
+    )  # fmt: skip
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(payload["breakpoint"]) == {"median", "lo", "hi"}
+    assert set(payload["slope_ratio"]) == {"median", "lo", "hi"}
+    assert 0 <= payload["p_acceleration"] <= 1 and isinstance(payload["detected"], bool)
+    assert payload["sequential"]["checkpoints"]
+    assert (tmp_path / "rep" / "acceleration.png").stat().st_size > 10_000
+    html = (tmp_path / "rep" / "acceleration.html").read_text()
+    assert "data:image/png;base64" in html and "http" not in html.replace("<!DOCTYPE html>", "")
+
+
+def test_accelerate_cli_without_dates_is_a_clean_error(capsys, tiny_fit):
+    code = main(["accelerate", str(tiny_fit[1])])
+    assert code == 2 and "release date" in capsys.readouterr().err
