@@ -717,9 +717,9 @@ def _progress_text(payload: dict) -> str:
 @click.option(
     "--population",
     type=click.Choice(["frontier", "all"]),
-    default="frontier",
-    show_default=True,
-    help="Fit the hinge to the frontier of each draw, or to every dated model.",
+    default=None,
+    help="Fit the hinge to the frontier of each draw, or to every dated model (default: the "
+    "population the rule was calibrated on).",
 )
 @click.option("--until", metavar="YYYY-MM-DD", default=None, help="Use models released by then.")
 @click.option(
@@ -747,12 +747,12 @@ def accelerate_command(
     posterior, population, until, watch_from, calibration, report_dir, seed, as_json
 ) -> None:
     """Has the frontier sped up? Hinge posterior, slope ratio and the calibrated verdict."""
-    from rosetta.acceleration import DEFAULT_RULE, acceleration, watch
+    from rosetta.acceleration import DEFAULT_RULE, Rule, acceleration, watch
     from rosetta.io import load_fit
 
     fit = load_fit(posterior)
     summary = _calibration_summary(calibration) if calibration else None
-    rule = DEFAULT_RULE if summary is None else summary["rule"]
+    rule = DEFAULT_RULE if summary is None else Rule(**summary["rule"])
     result = acceleration(fit, population=population, until=until, rule=rule, random_seed=seed)
     payload = result.to_dict()
     if watch_from:
@@ -790,7 +790,8 @@ def _accelerate_text(payload: dict) -> str:
         "P(ratio > r)     "
         + ", ".join(f"r={r}: {p:.3f}" for r, p in payload["p_ratio_above"].items()),
         f"P(hinge) vs one line: {payload['p_hinge']:.3f}",
-        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} ({rule['source']})",
+        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} on the "
+        f"{rule['population']} ({rule['source']})",
         f"verdict: acceleration {'DETECTED' if payload['detected'] else 'not detected'}",
     ]
     if "sequential" in payload:
@@ -866,7 +867,8 @@ def _calibrate_text(payload: dict) -> str:
     rule = payload["rule"]
     far = payload["false_alarm_rate"]
     lines = [
-        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} ({rule['source']})",
+        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} on the "
+        f"{rule['population']} ({rule['source']})",
         f"false-alarm rate {far['rate']:.3f} ({far['k']}/{far['n']} null worlds; 90% interval "
         f"{far['lo']:.3f} to {far['hi']:.3f})",
         "factor  worlds  median delay (months) [90% interval]  never  power within 12 months",

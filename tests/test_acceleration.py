@@ -78,7 +78,7 @@ def _draws(factor: float, seed: int = 0, n_draws: int = 30):
 
 def test_analyse_and_sequential_watch():
     capability, dates = _draws(4.0)
-    rule = Rule(ratio=1.5, threshold=0.95)
+    rule = Rule("all", ratio=1.5, threshold=0.95)
     result = analyse(capability, dates, population="all", rule=rule)
     assert result.detected and result.to_dict()["detected"]
     breakpoint = pd.Timestamp(result.to_dict()["breakpoint"]["median"])
@@ -97,7 +97,10 @@ def _record(factor, seed, p, dates):
         "seed": seed,
         "onset": "2027-01-01",
         "dates": dates,
-        "p_above": {f"{r:g}": list(p) for r in (1.0, 1.5, 2.0, 3.0)},
+        "p_above": {
+            population: {f"{r:g}": list(p) for r in (1.0, 1.5, 2.0, 3.0)}
+            for population in ("frontier", "all")
+        },
     }
 
 
@@ -159,3 +162,47 @@ def test_accelerate_cli_json_and_report(capsys, tmp_path, dated_posterior):
 def test_accelerate_cli_without_dates_is_a_clean_error(capsys, tiny_fit):
     code = main(["accelerate", str(tiny_fit[1])])
     assert code == 2 and "release date" in capsys.readouterr().err
+
+
+TINY = {
+    "watch_start": "2026-01-01",
+    "watch_end": "2026-07-01",
+    "tune": 60,
+    "draws": 60,
+    "hinge_draws": 8,
+    "models_per_year": 10.0,
+    "benchmarks_per_year": 5.0,
+}
+
+
+@pytest.mark.slow
+def test_sweep_on_a_dask_cluster_resumes_and_refuses_other_settings(tmp_path):
+    """Two tiny worlds on a LocalCluster, then a third: only the new one runs."""
+    from distributed import LocalCluster
+
+    from rosetta.acceleration.calibration import SweepSettings, load_records, summarise_folder
+    from rosetta.acceleration.calibration import sweep as run_sweep
+
+    settings = SweepSettings(**TINY)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+        first = run_sweep(
+            tmp_path, (1.0, 4.0), 1, settings=settings, scheduler=cluster.scheduler_address
+        )
+        assert sorted((r["factor"], r["seed"]) for r in first) == [(1.0, 0), (4.0, 0)]
+        stamp = (tmp_path / "worlds.jsonl").read_text()
+        second = run_sweep(
+            tmp_path,
+            (1.0,),
+            1,
+            null_worlds=2,
+            settings=settings,
+            scheduler=cluster.scheduler_address,
+        )
+    assert (tmp_path / "worlds.jsonl").read_text().startswith(stamp)  # nothing rerun
+    assert len(second) == 3 and len(load_records(tmp_path / "worlds.jsonl")) == 3
+    record = second[0]
+    assert len(record["dates"]) == 6 and set(record["p_above"]) == {"frontier", "all"}
+    summary = summarise_folder(tmp_path)
+    assert summary["false_alarm_rate"]["n"] == 2 and not summary["held_out"]
+    with pytest.raises(ValueError, match="other settings"):
+        run_sweep(tmp_path, (1.0,), 1, settings=SweepSettings(**{**TINY, "tune": 61}))

@@ -28,10 +28,18 @@ RATIOS = (1.0, 1.5, 2.0, 3.0)
 ORIGIN = pd.Timestamp("2020-01-01")
 
 
+#: What the hinge can be fitted to.
+POPULATIONS = ("frontier", "all")
+
+
 @dataclass(frozen=True)
 class Rule:
-    """Detect acceleration when P(slope after > ratio * slope before) >= threshold."""
+    """Detect acceleration when P(slope after > ratio * slope before) >= threshold.
 
+    ``population`` says what the hinge is fitted to: the frontier of each draw, or all models.
+    """
+
+    population: str
     ratio: float
     threshold: float
     source: str = ""
@@ -43,7 +51,7 @@ class Rule:
 
 #: Chosen by `rosetta calibrate` on simulated worlds (see benchmarks/calibrate_acceleration.py
 #: and the closing note of the acceleration issue for the run that produced it).
-DEFAULT_RULE = Rule(ratio=1.5, threshold=0.9, source="placeholder until calibrated")
+DEFAULT_RULE = Rule("all", ratio=1.5, threshold=0.9, source="placeholder until calibrated")
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class AccelerationResult:
             "log_bayes_factor": float(np.median(self.hinge.log_bayes_factor)),
             "detected": self.detected,
             "rule": {
+                "population": self.rule.population,
                 "ratio": self.rule.ratio,
                 "threshold": self.rule.threshold,
                 "source": self.rule.source,
@@ -101,7 +110,7 @@ def acceleration(
     fit,
     *,
     dates=None,
-    population: str = "frontier",
+    population: str | None = None,
     until=None,
     rule: Rule = DEFAULT_RULE,
     draws: int = 200,
@@ -116,8 +125,8 @@ def acceleration(
     dates
         Release dates by model, over those saved with the fit.
     population
-        ``"frontier"`` (default): per draw, the models that beat every earlier model;
-        ``"all"``: every dated model.
+        ``"frontier"``: per draw, the models that beat every earlier model; ``"all"``: every
+        dated model. By default the rule's (the one its calibration chose).
     until
         Use only models released by this date.
     rule
@@ -129,7 +138,12 @@ def acceleration(
     """
     capability, known = _dated_draws(fit, dates, draws)
     return analyse(
-        capability, known, population=population, until=until, rule=rule, seed=random_seed
+        capability,
+        known,
+        population=population or rule.population,
+        until=until,
+        rule=rule,
+        seed=random_seed,
     )
 
 
@@ -143,7 +157,7 @@ def analyse(
     seed: int = DEFAULT_SEED,
 ) -> AccelerationResult:
     """`acceleration` on capability draws ``(draw, model)`` and release ``dates`` (model)."""
-    if population not in ("frontier", "all"):
+    if population not in POPULATIONS:
         raise ValueError(f"population must be 'frontier' or 'all', got {population!r}")
     dates = pd.DatetimeIndex(dates)
     if until is not None:
@@ -189,7 +203,8 @@ def sequential(
     Returns
     -------
     pandas.DataFrame
-        One row per checkpoint with data enough: ``date``, ``n_models``, ``p_above_<r>`` for
+        One row per checkpoint with at least ``min_points`` models (NaN where the population
+        has too few for a hinge yet): ``date``, ``n_models``, ``p_above_<r>`` for
         each ratio of `RATIOS`, ``p_hinge``, ``breakpoint`` (median date), ``ratio`` (median),
         ``detected`` (the rule) and ``first`` (True on the first checkpoint where it fires).
     """
@@ -199,8 +214,16 @@ def sequential(
         n_models = int((dates <= date).sum())
         if n_models < min_points:
             continue
-        result = analyse(capability, dates, population=population, until=date, rule=rule, seed=seed)
         row = {"date": date, "n_models": n_models}
+        try:
+            result = analyse(
+                capability, dates, population=population, until=date, rule=rule, seed=seed
+            )
+        except RosettaError:  # too few frontier models yet: no verdict at this date
+            row.update({f"p_above_{r:g}": np.nan for r in sorted({*RATIOS, rule.ratio})})
+            row.update(p_hinge=np.nan, breakpoint=pd.NaT, ratio=np.nan, detected=False)
+            rows.append(row)
+            continue
         row.update({f"p_above_{r:g}": p for r, p in result.p_above.items()})
         row["p_hinge"] = result.hinge.p_hinge
         row["breakpoint"] = to_dates(np.median(result.hinge.breakpoint, keepdims=True))[0]
@@ -218,7 +241,7 @@ def watch(
     start,
     *,
     dates=None,
-    population: str = "frontier",
+    population: str | None = None,
     rule: Rule = DEFAULT_RULE,
     draws: int = 200,
     seed: int = DEFAULT_SEED,
@@ -230,6 +253,7 @@ def watch(
     """
     capability, known = _dated_draws(fit, dates, draws)
     checkpoints = pd.date_range(pd.Timestamp(start), known.max(), freq="MS")
+    population = population or rule.population
     table = sequential(capability, known, checkpoints, population=population, rule=rule, seed=seed)
     first = table.loc[table["first"], "date"] if not table.empty else pd.Series([], dtype=object)
     return {
@@ -238,7 +262,9 @@ def watch(
             {
                 "date": row.date.date().isoformat(),
                 "n_models": int(row.n_models),
-                "p_acceleration": float(row[f"p_above_{rule.ratio:g}"]),
+                "p_acceleration": None
+                if np.isnan(row[f"p_above_{rule.ratio:g}"])
+                else float(row[f"p_above_{rule.ratio:g}"]),
                 "detected": bool(row.detected),
             }
             for _, row in table.iterrows()

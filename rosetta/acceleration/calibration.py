@@ -2,10 +2,11 @@
 
 Each world (`rosetta.simulate.simulate_world`) goes through the whole pipeline: its score table
 is fitted by the measurement model (NUTS, short chains), put on its anchor scale, and the hinge
-is refitted on the frontier every month of the watch (2026-2029 by default) on the models
-released by then. Nothing of the truth enters the detector. Per world and checkpoint the sweep
-stores P(ratio > r) for every r of `RATIOS`, so any rule "P(ratio > r) >= threshold" can be
-scored afterwards: a false alarm is a firing in a world with no acceleration, the delay is the
+is refitted every month of the watch (2026-2029 by default) on the models released by then,
+once on the frontier and once on all models. Nothing of the truth enters the detector. Per world
+and checkpoint the sweep stores P(ratio > r) for every r of `RATIOS` (-1 where the frontier has
+too few models for a hinge yet), so any rule "P(ratio > r) >= threshold" can be scored
+afterwards: a false alarm is a firing in a world with no acceleration, the delay is the
 time from the onset to the first firing at or after it.
 
 Known limit: the measurement model of a world is fitted once on all its scores (to the end of
@@ -14,7 +15,8 @@ that came later. A detector running in real time would refit as it goes.
 
 Worlds run in parallel on local processes, or on a Dask cluster given its scheduler address;
 each finished world is appended to a JSON-lines file at once, and a rerun skips the worlds the
-file already holds.
+file already holds. A world whose pipeline raises is logged to ``failed.jsonl`` and retried on
+the next run; the summary counts the ones still failing.
 """
 
 from __future__ import annotations
@@ -32,18 +34,26 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rosetta.acceleration import RATIOS, Rule, sequential
+from rosetta.acceleration import POPULATIONS, RATIOS, Rule, sequential
 from rosetta.errors import RosettaError
 
 log = logging.getLogger("rosetta")
 
 #: Records of finished worlds, one JSON object per line.
 WORLDS_FILE = "worlds.jsonl"
+#: Worlds whose pipeline raised (retried on a rerun), with the error.
+FAILED_FILE = "failed.jsonl"
 
 
 @dataclass(frozen=True)
 class SweepSettings:
-    """What every world of a sweep shares (the seed and factor vary)."""
+    """What every world of a sweep shares (the seed and factor vary).
+
+    The worlds' score noise is Gaussian, so they are fitted with the ``normal`` likelihood
+    (non-centred: their benchmarks are seen by few models each). With the Beta likelihood the
+    fit of a 4x world stitches the scale badly (capability correlation with the truth 0.61
+    against 0.99 on one test world), which would measure the likelihood's misfit, not the rule.
+    """
 
     watch_start: str = "2026-01-01"
     watch_end: str = "2030-01-01"
@@ -51,15 +61,17 @@ class SweepSettings:
     tune: int = 400
     draws: int = 400
     chains: int = 1
-    hinge_draws: int = 60
-    population: str = "frontier"
+    hinge_draws: int = 40
+    likelihood: str = "normal"
+    centred: bool = False
     models_per_year: float = 30.0
     benchmarks_per_year: float = 10.0
 
 
 def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings()) -> dict:
     """Simulate one world, fit it, watch it month by month; return its record."""
-    from rosetta.model import fit
+    from rosetta.data import load_scores
+    from rosetta.model import MeasurementSpec, fit
     from rosetta.simulate import simulate_world
 
     start = time.perf_counter()
@@ -71,8 +83,10 @@ def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings(
         benchmarks_per_year=settings.benchmarks_per_year,
         random_seed=seed,
     )
+    scores = load_scores(table.drop(columns="reported"), keep_largest_component=True)
     idata = fit(
-        table.drop(columns="reported"),
+        scores,
+        MeasurementSpec(likelihood=settings.likelihood, centred=settings.centred),
         tune=settings.tune,
         draws=settings.draws,
         chains=settings.chains,
@@ -88,14 +102,22 @@ def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings(
     checkpoints = pd.date_range(
         settings.watch_start, settings.watch_end, freq="MS", inclusive="left"
     )
-    watch = sequential(stacked[take], dates, checkpoints, population=settings.population, seed=seed)
-    diagnostics = idata.attrs.get("diagnostics")
+    watches = {
+        population: sequential(stacked[take], dates, checkpoints, population=population, seed=seed)
+        for population in POPULATIONS
+    }
+    diagnostics = idata.posterior.attrs.get("diagnostics")
     return {
         "factor": float(factor),
         "seed": int(seed),
         "onset": settings.onset,
-        "dates": [d.date().isoformat() for d in watch["date"]],
-        "p_above": {f"{r:g}": watch[f"p_above_{r:g}"].round(4).tolist() for r in RATIOS},
+        "dates": [d.date().isoformat() for d in watches["all"]["date"]],
+        "p_above": {
+            population: {
+                f"{r:g}": watch[f"p_above_{r:g}"].round(4).fillna(-1.0).tolist() for r in RATIOS
+            }
+            for population, watch in watches.items()
+        },
         "n_scores": len(table),
         "n_models": len(models),
         "diagnostics": json.loads(diagnostics) if isinstance(diagnostics, str) else diagnostics,
@@ -131,22 +153,35 @@ def sweep(
     out.mkdir(parents=True, exist_ok=True)
     path = out / WORLDS_FILE
     _check_settings(out, settings)
-    done = {(r["factor"], r["seed"]) for r in load_records(path)}
-    tasks = [
-        (float(f), seed)
-        for f in factors
-        for seed in range(
-            first_seed, first_seed + (null_worlds if f == 1 and null_worlds else worlds)
-        )
-        if (float(f), seed) not in done
-    ]
+    done = _keys(load_records(path))
+    tasks = sorted(
+        (
+            (float(f), seed)
+            for f in factors
+            for seed in range(
+                first_seed, first_seed + (null_worlds if f == 1 and null_worlds else worlds)
+            )
+            if (float(f), seed) not in done
+        ),
+        key=lambda task: (task[1], task[0]),
+    )  # seed by seed, so an interrupted sweep has every factor about equally far
     log.info("%d world(s) to run, %d already in %s", len(tasks), len(done), path)
     if tasks:
         with _executor(scheduler, workers) as pool:
             futures = {pool.submit(run_world, f, s, settings): (f, s) for f, s in tasks}
             started = time.perf_counter()
             for i, future in enumerate(as_completed(futures), 1):
-                record = future.result()
+                factor, seed = futures[future]
+                try:
+                    record = future.result()
+                except Exception as error:  # one broken world must not stop the sweep
+                    log.error("factor %g seed %d failed: %s", factor, seed, error)
+                    with (out / FAILED_FILE).open("a") as handle:
+                        handle.write(
+                            json.dumps({"factor": factor, "seed": seed, "error": str(error)})
+                        )
+                        handle.write("\n")
+                    continue
                 with path.open("a") as handle:
                     handle.write(json.dumps(record) + "\n")
                 if progress:
@@ -177,22 +212,33 @@ def load_records(path: str | Path) -> list[dict]:
 def choose_rule(records: list[dict], false_alarm: float = 0.05) -> Rule:
     """The rule with the most power for a 2x speed-up within 12 months at the false-alarm rate.
 
-    For each ratio the threshold is the lowest that fires in at most ``false_alarm`` of the
+    Ties (e.g. no power at 2x) go to the power at 4x. For each population and ratio the
+    threshold is the lowest that fires in at most ``false_alarm`` of the
     null worlds (max over the watch of P(ratio > r), above the (1 - false_alarm) quantile).
     """
     null = [r for r in records if r["factor"] == 1]
     if not null:
         raise ValueError("choosing a rule needs worlds with no acceleration (factor 1)")
     best = None
-    for ratio in RATIOS:
-        peaks = np.sort([max(r["p_above"][f"{ratio:g}"], default=0.0) for r in null])
-        allowed = int(np.floor(false_alarm * len(peaks)))
-        threshold = float(peaks[len(peaks) - allowed - 1]) + 1e-9 if allowed < len(peaks) else 0.0
-        rule = Rule(ratio, min(threshold, 1.0), source=f"calibrated on {len(null)} null worlds")
-        power = _power(records, rule, 2.0, 12)
-        if best is None or power > best[0]:
-            best = (power, rule)
+    for population in POPULATIONS:
+        for ratio in RATIOS:
+            peaks = np.sort([max(_p(r, population, ratio), default=0.0) for r in null])
+            allowed = int(np.floor(false_alarm * len(peaks)))
+            threshold = float(peaks[len(peaks) - allowed - 1]) + 1e-9
+            rule = Rule(
+                population,
+                ratio,
+                min(threshold, 1.0),
+                source=f"calibrated on {len(null)} null worlds",
+            )
+            power = (_power(records, rule, 2.0, 12), _power(records, rule, 4.0, 12))
+            if best is None or power > best[0]:
+                best = (power, rule)
     return best[1]
+
+
+def _p(record: dict, population: str, ratio: float) -> list[float]:
+    return record["p_above"][population][f"{ratio:g}"]
 
 
 def summarise(records: list[dict], rule: Rule, ci_prob: float = 0.9) -> dict:
@@ -222,7 +268,7 @@ def _power(records, rule, factor, months) -> float:
 
 def _first_firing(record: dict, rule: Rule, *, after_onset: bool) -> pd.Timestamp | None:
     dates = pd.DatetimeIndex(record["dates"])
-    p = np.asarray(record["p_above"][f"{rule.ratio:g}"])
+    p = np.asarray(_p(record, rule.population, rule.ratio))
     fires = p >= rule.threshold
     if after_onset:
         fires &= np.asarray(dates >= pd.Timestamp(record["onset"]))
@@ -310,17 +356,17 @@ class _DaskExecutor:
 
 
 def summarise_folder(folder: str | Path, false_alarm: float = 0.05) -> dict:
-    """Choose the rule on the even-seed worlds and score it on the odd-seed ones.
+    """Choose the rule on a third of the worlds (seeds divisible by 3), score it on the rest.
 
     The threshold is set on null worlds, so scoring it on the same worlds would flatter it:
-    the odd seeds are held out. With too few worlds for a split (under 10 null worlds), the
-    rule is chosen and scored on all of them and ``held_out`` is False.
+    two thirds are held out. With too few worlds for a split (under 5 null worlds to choose
+    on), the rule is chosen and scored on all of them and ``held_out`` is False.
     """
     records = load_records(Path(folder) / WORLDS_FILE)
     if not records:
         raise RosettaError(f"no finished worlds in {folder}")
-    choose = [r for r in records if r["seed"] % 2 == 0]
-    score = [r for r in records if r["seed"] % 2 == 1]
+    choose = [r for r in records if r["seed"] % 3 == 0]
+    score = [r for r in records if r["seed"] % 3 != 0]
     null_in = [r for r in choose if r["factor"] == 1]
     held_out = len(null_in) >= 5 and any(r["factor"] == 1 for r in score)
     if not held_out:
@@ -333,7 +379,13 @@ def summarise_folder(folder: str | Path, false_alarm: float = 0.05) -> dict:
     }
     out["in_sample"] = summarise(choose, rule)
     out["folder"] = str(folder)
+    failed = load_records(Path(folder) / FAILED_FILE)
+    out["failed_worlds"] = len({(r["factor"], r["seed"]) for r in failed} - _keys(records))
     return out
+
+
+def _keys(records: list[dict]) -> set:
+    return {(r["factor"], r["seed"]) for r in records}
 
 
 def _factors(records: list[dict]) -> list[float]:
