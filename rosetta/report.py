@@ -82,6 +82,7 @@ def build_report(
         _benchmark_section(fit, icc_benchmarks),
         _checks_section(fit, validation),
         _progress_section(fit, since, seed),
+        _acceleration_section(fit, seed),
     ]
     sections = [s for s in sections if s]
     nav = " ".join(f'<a href="#{anchor}">{html.escape(name)}</a>' for anchor, name, _ in sections)
@@ -119,6 +120,21 @@ def write_acceleration_report(result, out_dir: str | Path, *, calibration: dict 
     out.mkdir(parents=True, exist_ok=True)
     fig = plot_acceleration(result, calibration)
     write_atomic(out / "acceleration.png", lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
+    body = [_figure(fig, "frontier with hinge, breakpoint, slope ratio and power")]
+    body.append(_acceleration_text(result, calibration))
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>rosetta: acceleration</title>
+<style>{_STYLE}</style></head><body>
+<h1>Has progress sped up?</h1>
+<p class="meta">Report made {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.</p>
+{"".join(body)}
+</body></html>
+"""
+    return write_atomic(out / "acceleration.html", lambda tmp: Path(tmp).write_text(page, "utf-8"))
+
+
+def _acceleration_text(result, calibration: dict | None) -> str:
+    """Posterior table, P(ratio > r), the rule's verdict and the calibration table."""
     summary = result.to_dict()
     rows = {
         "breakpoint": [summary["breakpoint"][k] for k in ("median", "lo", "hi")],
@@ -131,7 +147,6 @@ def write_acceleration_report(result, out_dir: str | Path, *, calibration: dict 
     rule = summary["rule"]
     verdict = "DETECTED" if summary["detected"] else "not detected"
     body = [
-        _figure(fig, "frontier with hinge, breakpoint, slope ratio and power"),
         _table(posterior),
         "<p>"
         + ", ".join(f"P(ratio &gt; {r}) = {p:.3f}" for r, p in summary["p_ratio_above"].items())
@@ -142,15 +157,7 @@ def write_acceleration_report(result, out_dir: str | Path, *, calibration: dict 
     ]
     if calibration:
         body.append(_calibration_table(calibration))
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>rosetta: acceleration</title>
-<style>{_STYLE}</style></head><body>
-<h1>Has progress sped up?</h1>
-<p class="meta">Report made {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.</p>
-{"".join(body)}
-</body></html>
-"""
-    return write_atomic(out / "acceleration.html", lambda tmp: Path(tmp).write_text(page, "utf-8"))
+    return "".join(body)
 
 
 def _calibration_table(calibration: dict) -> str:
@@ -328,3 +335,17 @@ def _progress_section(fit, since, seed):
     )
     body += "<h3>Sensitivity</h3>" + _table(result.variants)
     return "progress", "Algorithmic progress", body
+
+
+def _acceleration_section(fit, seed):
+    from rosetta.acceleration import acceleration
+    from rosetta.errors import RosettaError
+    from rosetta.plots import plot_acceleration
+
+    try:
+        result = acceleration(fit, random_seed=seed)
+    except RosettaError as err:
+        body = f'<p class="note">Not estimated: {html.escape(str(err))}.</p>'
+        return "acceleration", "Acceleration", body
+    body = _figure(plot_acceleration(result), "hinge fit, breakpoint and slope ratio")
+    return "acceleration", "Acceleration", body + _acceleration_text(result, None)

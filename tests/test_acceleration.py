@@ -206,3 +206,12 @@ def test_sweep_on_a_dask_cluster_resumes_and_refuses_other_settings(tmp_path):
     assert summary["false_alarm_rate"]["n"] == 2 and not summary["held_out"]
     with pytest.raises(ValueError, match="other settings"):
         run_sweep(tmp_path, (1.0,), 1, settings=SweepSettings(**{**TINY, "tune": 61}))
+
+
+def test_sequential_gives_no_verdict_while_the_frontier_is_too_short():
+    capability, dates = _draws(1.0, n_draws=5)
+    checkpoints = [pd.Timestamp("2024-03-01"), pd.Timestamp("2029-06-01")]
+    table = sequential(capability, dates, checkpoints, population="frontier", min_points=5)
+    early, late = table.iloc[0], table.iloc[1]
+    assert np.isnan(early["p_above_1.5"]) and not early["detected"]
+    assert np.isfinite(late["p_above_1.5"])

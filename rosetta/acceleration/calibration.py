@@ -68,14 +68,11 @@ class SweepSettings:
     benchmarks_per_year: float = 10.0
 
 
-def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings()) -> dict:
-    """Simulate one world, fit it, watch it month by month; return its record."""
-    from rosetta.data import load_scores
-    from rosetta.model import MeasurementSpec, fit
+def simulate(factor: float, seed: int, settings: SweepSettings):
+    """The world of ``(factor, seed)``: its score table (with ``reported``) and truth."""
     from rosetta.simulate import simulate_world
 
-    start = time.perf_counter()
-    table, truth = simulate_world(
+    return simulate_world(
         factor=factor,
         onset=settings.onset,
         end=settings.watch_end,
@@ -83,6 +80,13 @@ def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings(
         benchmarks_per_year=settings.benchmarks_per_year,
         random_seed=seed,
     )
+
+
+def fit_world(table: pd.DataFrame, settings: SweepSettings, seed: int):
+    """Fit a world's scores; return capability draws ``(hinge_draws, model)``, models, attrs."""
+    from rosetta.data import load_scores
+    from rosetta.model import MeasurementSpec, fit
+
     scores = load_scores(table.drop(columns="reported"), keep_largest_component=True)
     idata = fit(
         scores,
@@ -98,15 +102,23 @@ def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings(
     stacked = posterior.stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
     take = np.linspace(0, len(stacked) - 1, settings.hinge_draws).astype(int)
     models = posterior["model"].to_numpy().astype(str)
+    return stacked[take], models, idata.posterior.attrs
+
+
+def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings()) -> dict:
+    """Simulate one world, fit it, watch it month by month; return its record."""
+    start = time.perf_counter()
+    table, truth = simulate(factor, seed, settings)
+    draws, models, attrs = fit_world(table, settings, seed)
     dates = pd.DatetimeIndex(truth.models.loc[models, "date"])
     checkpoints = pd.date_range(
         settings.watch_start, settings.watch_end, freq="MS", inclusive="left"
     )
     watches = {
-        population: sequential(stacked[take], dates, checkpoints, population=population, seed=seed)
+        population: sequential(draws, dates, checkpoints, population=population, seed=seed)
         for population in POPULATIONS
     }
-    diagnostics = idata.posterior.attrs.get("diagnostics")
+    diagnostics = attrs.get("diagnostics")
     return {
         "factor": float(factor),
         "seed": int(seed),
