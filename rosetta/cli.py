@@ -865,7 +865,7 @@ def calibrate_command(
 
 def _calibrate_text(payload: dict) -> str:
     rule = payload["rule"]
-    far = payload["false_alarm_rate"]
+    far = payload["false_alarm"]
     lines = [
         f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} on the "
         f"{rule['population']} ({rule['source']})",
@@ -874,7 +874,7 @@ def _calibrate_text(payload: dict) -> str:
         "factor  worlds  median delay (months) [90% interval]  never  power within 12 months",
     ]
     for factor, delay in payload["detection_delay_months"].items():
-        power = payload["power_12_months"][factor]
+        power = payload["power_12_months_interval"][factor]
 
         def fmt(v):
             return "inf" if v is None else f"{v:g}"

@@ -397,7 +397,7 @@ def plot_acceleration(result, calibration: dict | None = None, *, path: str | Pa
     axes[2].legend(fontsize=8)
 
     if calibration:
-        power = calibration["power_12_months"]
+        power = calibration["power_12_months_interval"]
         factors = sorted(power, key=float)
         x = [float(f) for f in factors]
         rate = [power[f]["rate"] for f in factors]
@@ -406,7 +406,7 @@ def plot_acceleration(result, calibration: dict | None = None, *, path: str | Pa
             [power[f]["hi"] - r for r, f in zip(rate, factors, strict=True)],
         ]
         axes[3].errorbar(x, rate, yerr=err, marker="o", capsize=3)
-        far = calibration["false_alarm_rate"]["rate"]
+        far = calibration["false_alarm_rate"]
         axes[3].axhline(far, color="C3", ls=":", label=f"false-alarm rate {far:.2f}")
         axes[3].set(
             xscale="log",

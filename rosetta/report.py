@@ -161,10 +161,10 @@ def _acceleration_text(result, calibration: dict | None) -> str:
 
 
 def _calibration_table(calibration: dict) -> str:
-    far = calibration["false_alarm_rate"]
+    far = calibration["false_alarm"]
     rows = []
     for factor, delay in calibration["detection_delay_months"].items():
-        power = calibration["power_12_months"][factor]
+        power = calibration["power_12_months_interval"][factor]
         rows.append(
             {
                 "factor": factor,

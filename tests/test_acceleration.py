@@ -115,10 +115,11 @@ def test_rule_keeps_the_false_alarm_rate_and_delays_are_counted():
         fast.append(_record(2.0, seed, p, dates))
     rule = choose_rule(null + fast)
     out = summarise(null + fast, rule)
-    assert out["false_alarm_rate"]["k"] <= 2 and out["false_alarm_rate"]["n"] == 40
+    assert out["false_alarm"]["k"] <= 2 and out["false_alarm"]["n"] == 40
+    assert out["false_alarm_rate"] == out["false_alarm"]["k"] / 40
     delay = out["detection_delay_months"]["2"]
     assert delay["median"] == 5 and delay["never_detected"] == 0
-    assert out["power_12_months"]["2"]["k"] == 2
+    assert out["power_12_months"]["2"] == pytest.approx(2 / 3)
 
 
 @pytest.fixture
@@ -203,7 +204,7 @@ def test_sweep_on_a_dask_cluster_resumes_and_refuses_other_settings(tmp_path):
     record = second[0]
     assert len(record["dates"]) == 6 and set(record["p_above"]) == {"frontier", "all"}
     summary = summarise_folder(tmp_path)
-    assert summary["false_alarm_rate"]["n"] == 2 and not summary["held_out"]
+    assert summary["false_alarm"]["n"] == 2 and not summary["held_out"]
     with pytest.raises(ValueError, match="other settings"):
         run_sweep(tmp_path, (1.0,), 1, settings=SweepSettings(**{**TINY, "tune": 61}))
 
@@ -215,3 +216,33 @@ def test_sequential_gives_no_verdict_while_the_frontier_is_too_short():
     early, late = table.iloc[0], table.iloc[1]
     assert np.isnan(early["p_above_1.5"]) and not early["detected"]
     assert np.isfinite(late["p_above_1.5"])
+
+
+def test_accelerate_uses_a_calibration_folder(capsys, tmp_path, dated_posterior):
+    dates = [d.date().isoformat() for d in pd.date_range("2026-01-01", "2028-12-01", freq="MS")]
+    rng = np.random.default_rng(1)
+    lines = [_record(1.0, s, rng.uniform(0, 0.8, len(dates)), dates) for s in range(15)]
+    p = np.where(np.arange(len(dates)) >= 15, 0.99, 0.1)
+    lines += [_record(f, s, p, dates) for f in (2.0, 4.0) for s in range(6)]
+    folder = tmp_path / "calibration"
+    folder.mkdir()
+    (folder / "worlds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    code = main(
+        [
+            "accelerate", str(dated_posterior), "--calibration", str(folder),
+            "--report", str(tmp_path / "rep"), "--json",
+        ]
+    )  # fmt: skip
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and payload["rule"]["source"] == "calibrated on 5 null worlds"
+    assert "Calibration" in (tmp_path / "rep" / "acceleration.html").read_text()
+    done = ["--worlds", "6", "--null-worlds", "15", "--factors", "1,2,4"]  # nothing left to run
+    assert main(["calibrate", *done, "--json", "--out", str(folder)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["power_12_months"] == {"2": 1.0, "4": 1.0} and summary["held_out"]
+    assert summary["false_alarm_rate"] <= 0.25
+
+
+def test_calibrate_needs_null_worlds(capsys):
+    assert main(["calibrate", "--factors", "2,4"]) == 2
+    assert "factor 1" in capsys.readouterr().err

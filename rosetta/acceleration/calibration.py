@@ -254,20 +254,28 @@ def _p(record: dict, population: str, ratio: float) -> list[float]:
 
 
 def summarise(records: list[dict], rule: Rule, ci_prob: float = 0.9) -> dict:
-    """False-alarm rate, detection delay (months) and power within 12 months per factor."""
+    """False-alarm rate, detection delay (months) and power within 12 months per factor.
+
+    ``false_alarm_rate`` and ``power_12_months`` (factor -> fraction) are plain numbers;
+    ``false_alarm`` and ``power_12_months_interval`` add the counts and Clopper-Pearson
+    intervals.
+    """
     out: dict = {"rule": asdict(rule), "n_worlds": {}, "detection_delay_months": {}}
-    out["power_12_months"] = {}
+    out["power_12_months"], out["power_12_months_interval"] = {}, {}
     for factor in sorted({r["factor"] for r in records}):
         group = [r for r in records if r["factor"] == factor]
         out["n_worlds"][f"{factor:g}"] = len(group)
         if factor == 1:
             alarms = sum(_first_firing(r, rule, after_onset=False) is not None for r in group)
-            out["false_alarm_rate"] = _rate(alarms, len(group), ci_prob)
+            out["false_alarm"] = _rate(alarms, len(group), ci_prob)
+            out["false_alarm_rate"] = out["false_alarm"]["rate"]
             continue
         delays = np.array([_delay_months(r, rule) for r in group], dtype=float)
         out["detection_delay_months"][f"{factor:g}"] = _median_interval(delays, ci_prob)
         within = int(np.sum(delays <= 12))
-        out["power_12_months"][f"{factor:g}"] = _rate(within, len(group), ci_prob)
+        interval = _rate(within, len(group), ci_prob)
+        out["power_12_months_interval"][f"{factor:g}"] = interval
+        out["power_12_months"][f"{factor:g}"] = interval["rate"]
     return out
 
 
