@@ -225,8 +225,10 @@ def choose_rule(records: list[dict], false_alarm: float = 0.05) -> Rule:
     """The rule with the most power for a 2x speed-up within 12 months at the false-alarm rate.
 
     Ties (e.g. no power at 2x) go to the power at 4x. For each population and ratio the
-    threshold is the lowest that fires in at most ``false_alarm`` of the
-    null worlds (max over the watch of P(ratio > r), above the (1 - false_alarm) quantile).
+    threshold sits just above the (k + 1)-th highest peak (over the watch) of P(ratio > r) in
+    the n null worlds, with k the largest such that (k + 1) / (n + 1) <= ``false_alarm``: the
+    conformal bound, so a new null world fires with probability at most ``false_alarm``
+    (exchangeable worlds), not just the ones the rule was set on.
     """
     null = [r for r in records if r["factor"] == 1]
     if not null:
@@ -235,8 +237,10 @@ def choose_rule(records: list[dict], false_alarm: float = 0.05) -> Rule:
     for population in POPULATIONS:
         for ratio in RATIOS:
             peaks = np.sort([max(_p(r, population, ratio), default=0.0) for r in null])
-            allowed = int(np.floor(false_alarm * len(peaks)))
-            threshold = float(peaks[len(peaks) - allowed - 1]) + 1e-9
+            # Conformal: a fresh null world's peak exceeds the (allowed+1)-th highest of n
+            # with probability at most (allowed + 1) / (n + 1) <= false_alarm.
+            allowed = max(int(np.floor(false_alarm * (len(peaks) + 1))) - 1, 0)
+            threshold = float(peaks[max(len(peaks) - allowed - 1, 0)]) + 1e-9
             rule = Rule(
                 population,
                 ratio,
