@@ -781,8 +781,8 @@ def _accelerate_text(payload: dict) -> str:
     rule = payload["rule"]
     bp = payload["breakpoint"]
     lines = [
-        f"hinge fitted to the {payload['population']} ({payload['n_points']:.0f} models per "
-        "draw on average)",
+        f"hinge fitted to {_population(payload['population'])} ({payload['n_points']:.0f} "
+        "models per draw on average)",
         f"breakpoint       {bp['median']} (90% interval {bp['lo']} to {bp['hi']})",
         f"slope before     {interval(payload['slope_before'])} per year",
         f"slope after      {interval(payload['slope_after'])} per year",
@@ -790,8 +790,8 @@ def _accelerate_text(payload: dict) -> str:
         "P(ratio > r)     "
         + ", ".join(f"r={r}: {p:.3f}" for r, p in payload["p_ratio_above"].items()),
         f"P(hinge) vs one line: {payload['p_hinge']:.3f}",
-        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} on the "
-        f"{rule['population']} ({rule['source']})",
+        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.4g} on "
+        f"{_population(rule['population'])} ({rule['source']})",
         f"verdict: acceleration {'DETECTED' if payload['detected'] else 'not detected'}",
     ]
     if "sequential" in payload:
@@ -799,7 +799,12 @@ def _accelerate_text(payload: dict) -> str:
         lines.append(f"watching month by month: first firing {first or 'never'}")
     if "report" in payload:
         lines.append(f"report: {payload['report']}")
+    lines += [f"note: {n}" for n in payload["notes"]]
     return "\n".join(lines)
+
+
+def _population(name: str) -> str:
+    return "the frontier" if name == "frontier" else "all models"
 
 
 @cli.command("calibrate")
@@ -867,8 +872,8 @@ def _calibrate_text(payload: dict) -> str:
     rule = payload["rule"]
     far = payload["false_alarm"]
     lines = [
-        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.3f} on the "
-        f"{rule['population']} ({rule['source']})",
+        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.4g} on "
+        f"{_population(rule['population'])} ({rule['source']})",
         f"false-alarm rate {far['rate']:.3f} ({far['k']}/{far['n']} null worlds; 90% interval "
         f"{far['lo']:.3f} to {far['hi']:.3f})",
         "factor  worlds  median delay (months) [90% interval]  never  power within 12 months",

@@ -416,6 +416,7 @@ def plot_acceleration(result, calibration: dict | None = None, *, path: str | Pa
             title="power within 12 months",
             xlabel="speed-up factor",
         )
+        axes[3].minorticks_off()
         axes[3].legend(fontsize=8)
     return _finish(fig, path)
 

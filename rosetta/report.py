@@ -151,8 +151,8 @@ def _acceleration_text(result, calibration: dict | None) -> str:
         "<p>"
         + ", ".join(f"P(ratio &gt; {r}) = {p:.3f}" for r, p in summary["p_ratio_above"].items())
         + f"; P(hinge) against one line = {summary['p_hinge']:.3f}.</p>",
-        f"<p>Rule: P(ratio &gt; {rule['ratio']:g}) &ge; {rule['threshold']:.3f} on the "
-        f"{rule['population']} "
+        f"<p>Rule: P(ratio &gt; {rule['ratio']:g}) &ge; {rule['threshold']:.4g} on the "
+        f"{rule['population']} population "
         f"({html.escape(rule['source'])}). Verdict: <b>acceleration {verdict}</b>.</p>",
     ]
     if calibration:
