@@ -338,10 +338,11 @@ def simulate_world(
     (0.05, 0.95) kept, score noise 0.025, capability and difficulty noise 0.2, slopes uniform on
     3-10, and the trend growing ``factor`` times faster from 2027 on. The trend is
     ``growth * years`` before the onset (0 at the onset). A benchmark is released
-    ``difficulty_lead`` above the trend of its day (about a year of progress at the default
-    growth), so it is hard when it appears and saturates a year or two later; benchmarks start
+    ``difficulty_lead`` above the trend of its day (two years of progress at the default
+    growth), so it is hard when it appears and saturates a few years later; benchmarks start
     a year before the models, so the first models have some in their range. A score is dated
-    when both the model and the benchmark exist (the later release).
+    when both the model and the benchmark exist (the later release). The growth rate, the lead
+    and the early benchmarks are our choices, not the study's.
 
     Returns
     -------

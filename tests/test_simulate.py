@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from rosetta.data import load_scores
@@ -35,3 +36,24 @@ def test_bad_arguments():
         simulate_scores(5, 3, noise="binomial")
     with pytest.raises(ValueError, match="observed_fraction"):
         simulate_scores(5, 3, observed_fraction=0)
+
+
+def test_world_speeds_up_at_the_onset_and_keeps_only_observable_scores():
+    from rosetta.simulate import simulate_world
+
+    table, truth = simulate_world(factor=4.0, random_seed=3)
+    again, _ = simulate_world(factor=4.0, random_seed=3)
+    pd.testing.assert_frame_equal(table, again)
+    assert table["score"].between(0.05, 0.95, inclusive="neither").all()
+    assert (table["reported"] >= table["date"]).all()
+    per_year = len(truth.models) / 7
+    assert 25 < per_year < 35 and 8 < len(truth.benchmarks) / 8 < 12
+    dates = truth.models["date"]
+    years = (dates - truth.onset).dt.days.to_numpy() / 365.25
+    capability = truth.scores.capability[dates.index].to_numpy()
+    before = np.polyfit(years[years < 0], capability[years < 0], 1)[0]
+    after = np.polyfit(years[years > 0], capability[years > 0], 1)[0]
+    assert before == pytest.approx(0.25, rel=0.2) and after / before == pytest.approx(4, rel=0.2)
+    np.testing.assert_allclose(
+        truth.trend(pd.DatetimeIndex(["2028-01-01"])), [4 * 0.25 * 1.0], rtol=0.01
+    )
