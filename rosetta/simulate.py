@@ -309,7 +309,9 @@ class WorldTruth:
 
     def trend(self, dates) -> np.ndarray:
         """The true trend capability on ``dates`` (raw scale)."""
-        years = _years_since(pd.DatetimeIndex(dates), self.onset)
+        from rosetta.trend import years_since
+
+        years = years_since(dates, self.onset)
         return self.growth * np.where(years < 0, years, self.factor * years)
 
 
@@ -401,7 +403,3 @@ def simulate_world(
         factor=factor,
         onset=pd.Timestamp(onset),
     )
-
-
-def _years_since(dates: pd.DatetimeIndex, origin: pd.Timestamp) -> np.ndarray:
-    return np.asarray((dates - origin).days, dtype=float) / 365.25

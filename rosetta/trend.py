@@ -54,7 +54,7 @@ class LineDraws:
 
     def years(self, dates) -> np.ndarray:
         """Years from the origin to ``dates``."""
-        return (pd.DatetimeIndex(dates) - self.origin).days.to_numpy() / YEAR_DAYS
+        return years_since(dates, self.origin)
 
     def predict(self, dates, rng: np.random.Generator, *, noise: bool = True) -> np.ndarray:
         """Draws ``(draw, date)`` of the line at ``dates``, plus residual noise if ``noise``."""
@@ -252,14 +252,14 @@ def trend(
     known = released.dropna()
     if len(known) < 3:
         raise ValueError(f"a trend needs at least 3 models with a release date, got {len(known)}")
-    capability = _draws(fit.posterior["capability"].sel(model=known.index.to_numpy()))
+    capability = draw_matrix(fit.posterior["capability"].sel(model=known.index.to_numpy()))
     on_frontier = frontier_mask(capability, known.to_numpy())
     window = np.ones(len(known), dtype=bool)
     if since is not None:
         window = (known >= pd.Timestamp(since)).to_numpy()
         excluded["released before since"] = int((~window).sum())
     origin = known[window].min()
-    years = (known - origin).dt.days.to_numpy() / YEAR_DAYS
+    years = years_since(known, origin)
     frontier_line = fit_lines(years, capability, on_frontier & window, origin, rng)
     day_years, day_means = _release_day_means(years[window], capability[:, window])
     all_line = fit_lines(day_years, day_means, np.ones(len(day_years), bool), origin, rng)
@@ -318,8 +318,16 @@ def _release_day_means(years: np.ndarray, capability: np.ndarray):
     return days, capability @ averaging
 
 
-def _draws(array: xr.DataArray) -> np.ndarray:
+def draw_matrix(array: xr.DataArray) -> np.ndarray:
+    """A ``(chain, draw, x)`` array as ``(chain * draw, x)`` draws, chain by chain."""
     return array.transpose("chain", "draw", ...).to_numpy().reshape(-1, array.shape[-1])
+
+
+def years_since(dates, origin) -> np.ndarray:
+    """Years (of `YEAR_DAYS` days) from ``origin`` to each of ``dates``."""
+    return (
+        np.asarray((pd.DatetimeIndex(dates) - pd.Timestamp(origin)).days, dtype=float) / YEAR_DAYS
+    )
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

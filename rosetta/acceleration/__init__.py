@@ -18,7 +18,7 @@ import pandas as pd
 from rosetta.acceleration.hinge import HingeDraws, fit_hinge
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.errors import RosettaError
-from rosetta.trend import frontier_mask, release_dates
+from rosetta.trend import YEAR_DAYS, draw_matrix, frontier_mask, release_dates, years_since
 
 __all__ = ["DEFAULT_RULE", "AccelerationResult", "Rule", "acceleration", "sequential", "watch"]
 
@@ -293,20 +293,25 @@ def _dated_draws(fit, dates, draws: int) -> tuple[np.ndarray, pd.DatetimeIndex]:
     known = released.notna().to_numpy()
     if known.sum() == 0:
         raise RosettaError("no model has a release date; pass dates=")
-    stacked = fit.posterior["capability"].stack(sample=("chain", "draw")).transpose("sample", ...)
-    values = stacked.to_numpy()[:, known]
+    values = thinned_draws(fit.posterior["capability"], draws)[:, known]
+    return values, pd.DatetimeIndex(released[known])
+
+
+def thinned_draws(capability, draws: int) -> np.ndarray:
+    """``draws`` evenly spaced capability draws ``(draw, model)`` of a posterior DataArray."""
+    values = draw_matrix(capability)
     take = np.unique(np.linspace(0, len(values) - 1, min(draws, len(values))).astype(int))
-    return values[take], pd.DatetimeIndex(released[known])
+    return values[take]
 
 
 def years_since_origin(dates) -> np.ndarray:
     """Dates as years since `ORIGIN`, the hinge's axis."""
-    return np.asarray((pd.DatetimeIndex(dates) - ORIGIN).days, dtype=float) / 365.25
+    return years_since(dates, ORIGIN)
 
 
 def to_dates(years: np.ndarray) -> pd.DatetimeIndex:
     """Years on the hinge's axis back to dates."""
-    return ORIGIN + pd.to_timedelta(np.round(np.asarray(years) * 365.25), "D")
+    return ORIGIN + pd.to_timedelta(np.round(np.asarray(years) * YEAR_DAYS), "D")
 
 
 def _iso(years: np.ndarray) -> list[str]:

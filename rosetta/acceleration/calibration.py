@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rosetta.acceleration import POPULATIONS, RATIOS, Rule, sequential
+from rosetta.acceleration import POPULATIONS, RATIOS, Rule, sequential, thinned_draws
 from rosetta.errors import RosettaError
 
 log = logging.getLogger("rosetta")
@@ -98,11 +98,9 @@ def fit_world(table: pd.DataFrame, settings: SweepSettings, seed: int):
         progress=False,
         warn=False,
     )
-    posterior = idata.posterior["capability"]
-    stacked = posterior.stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
-    take = np.linspace(0, len(stacked) - 1, settings.hinge_draws).astype(int)
-    models = posterior["model"].to_numpy().astype(str)
-    return stacked[take], models, idata.posterior.attrs
+    capability = idata.posterior["capability"]
+    models = capability["model"].to_numpy().astype(str)
+    return thinned_draws(capability, settings.hinge_draws), models, idata.posterior.attrs
 
 
 def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings()) -> dict:
