@@ -31,6 +31,24 @@ from rosetta.errors import RosettaError
 log = logging.getLogger("rosetta")
 
 
+class _Date(click.ParamType):
+    """A date option: checked when parsed, passed on as written (``YYYY-MM-DD``)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        import pandas as pd
+
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError):
+            self.fail(f"not a date: {value!r} (use YYYY-MM-DD)", param, ctx)
+        return value
+
+
+DATE = _Date()
+
+
 def data_options(command: Callable) -> Callable:
     """Options shared by every sub-command that reads a score table."""
     options = [
@@ -63,7 +81,7 @@ def data_options(command: Callable) -> Callable:
         ),
         click.option(
             "--since",
-            metavar="YYYY-MM-DD",
+            type=DATE,
             default=None,
             help="Keep models released on or after this date.",
         ),
@@ -597,7 +615,7 @@ def _query_text(payload: dict) -> str:
 
 @cli.command("trend")
 @click.argument("posterior", type=click.Path(dir_okay=False))
-@click.option("--since", metavar="YYYY-MM-DD", default=None, help="Regress on models from here.")
+@click.option("--since", type=DATE, default=None, help="Regress on models from here.")
 @click.option(
     "--horizon",
     type=click.FloatRange(min=0.25),
@@ -607,7 +625,7 @@ def _query_text(payload: dict) -> str:
 )
 @click.option(
     "--backtest-cutoff",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     default=None,
     help="Also refit on models released before this date and check its forecast of the later "
     "frontier (a full NUTS fit).",
@@ -663,7 +681,7 @@ def _trend_text(payload: dict) -> str:
 @click.option(
     "--include-distilled", is_flag=True, help="Keep distilled models (excluded by default)."
 )
-@click.option("--since", metavar="YYYY-MM-DD", default=None, help="Use models from here on.")
+@click.option("--since", type=DATE, default=None, help="Use models from here on.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -721,10 +739,10 @@ def _progress_text(payload: dict) -> str:
     help="Fit the hinge to the frontier of each draw, or to every dated model (default: the "
     "population the rule was calibrated on).",
 )
-@click.option("--until", metavar="YYYY-MM-DD", default=None, help="Use models released by then.")
+@click.option("--until", type=DATE, default=None, help="Use models released by then.")
 @click.option(
     "--watch-from",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     default=None,
     help="Also replay the models month by month from this date and say when the rule first fires.",
 )
@@ -915,10 +933,10 @@ def _calibrate_text(payload: dict) -> str:
     default=None,
     help="JSON written by `rosetta validate --json`, shown as held-out accuracy.",
 )
-@click.option("--since", metavar="YYYY-MM-DD", default=None, help="Trend and progress window.")
+@click.option("--since", type=DATE, default=None, help="Trend and progress window.")
 @click.option(
     "--backtest-cutoff",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     default=None,
     help="Add the trend back-test from this date (refits the measurement model).",
 )

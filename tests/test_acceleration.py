@@ -246,3 +246,8 @@ def test_accelerate_uses_a_calibration_folder(capsys, tmp_path, dated_posterior)
 def test_calibrate_needs_null_worlds(capsys):
     assert main(["calibrate", "--factors", "2,4"]) == 2
     assert "factor 1" in capsys.readouterr().err
+
+
+def test_accelerate_refuses_a_bad_date(capsys, tiny_fit):
+    assert main(["accelerate", str(tiny_fit[1]), "--until", "notadate"]) == 2
+    assert "not a date: 'notadate'" in capsys.readouterr().err
