@@ -255,6 +255,14 @@ def fit_options(command: Callable) -> Callable:
             help="Benchmark floors: nominal chance, zero or learned.",
         ),
         click.option(
+            "--domains",
+            default="none",
+            show_default=True,
+            metavar="none|metadata|FILE",
+            help="Bifactor model: domain deviations from the benchmark flags (metadata: math, "
+            "coding, other) or a CSV with columns benchmark, domain; none: one number.",
+        ),
+        click.option(
             "--anchor-benchmark",
             default=None,
             metavar="NAME",
@@ -273,7 +281,8 @@ def fit_options(command: Callable) -> Callable:
     return command
 
 
-def _spec_and_fit_kwargs(kwargs: dict):
+def _spec_and_fit_kwargs(kwargs: dict, table):
+    from rosetta.domains import domain_map
     from rosetta.model import MeasurementSpec
     from rosetta.scale import Scale
 
@@ -288,7 +297,10 @@ def _spec_and_fit_kwargs(kwargs: dict):
     else:
         scale = Scale()
     spec = MeasurementSpec(
-        likelihood=kwargs.pop("likelihood"), floors=kwargs.pop("floors"), scale=scale
+        likelihood=kwargs.pop("likelihood"),
+        floors=kwargs.pop("floors"),
+        scale=scale,
+        domains=domain_map(kwargs.pop("domains"), table.benchmarks),
     )
     fit_kwargs = {
         name: kwargs.pop(name) for name in ("draws", "tune", "chains", "sampler", "method")
@@ -320,7 +332,7 @@ def _parse_pin(text: str) -> tuple[str, float]:
     "--tables",
     type=click.Path(file_okay=False),
     default=None,
-    help="Also write capabilities.csv and benchmarks.csv into this folder.",
+    help="Also write capabilities.csv and benchmarks.csv (and domains.csv) into this folder.",
 )
 @click.option(
     "--top",
@@ -338,11 +350,11 @@ def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
 
     start = time.perf_counter()
     table = load_table(kwargs)
-    spec, fit_kwargs = _spec_and_fit_kwargs(kwargs)
+    spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table)
     from rosetta.errors import ConvergenceWarning
     from rosetta.io import save_fit, write_csv
     from rosetta.model import fit
-    from rosetta.summary import benchmark_table, capability_table
+    from rosetta.summary import benchmark_table, capability_table, domain_table
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -352,6 +364,8 @@ def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
     if tables:
         write_csv(capabilities.reset_index(), Path(tables) / "capabilities.csv")
         write_csv(benchmarks.reset_index(), Path(tables) / "benchmarks.csv")
+        if spec.domains:
+            write_csv(domain_table(idata).reset_index(), Path(tables) / "domains.csv")
     attrs = idata.posterior.attrs
     diagnostics = json.loads(attrs["diagnostics"])
     payload = {
@@ -371,6 +385,7 @@ def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
         "scale": json.loads(attrs["scale"]),
         "likelihood": attrs["likelihood"],
         "floors": attrs["floors"],
+        "domains": sorted({d for _, d in spec.domains}),
         "out": str(out),
         "top_models": capabilities.head(top)["mean"].round(3).to_dict(),
     }
@@ -387,6 +402,11 @@ def _fit_text(payload: dict, capabilities, benchmarks) -> str:
         f"{payload['n_benchmarks']} benchmarks in {payload['wall_seconds']:.1f} s "
         f"({payload['method']}, {payload['sampler']})",
         f"scale: {payload['scale']['description']}",
+        *(
+            [f"bifactor domains: {', '.join(payload['domains'])} (profiles: --tables)"]
+            if payload["domains"]
+            else []
+        ),
         "diagnostics: max R-hat "
         + (f"{rhat:.4f}" if rhat is not None else "n/a")
         + f", min bulk ESS {payload['min_ess_bulk']:.0f}, min tail ESS "
@@ -420,13 +440,21 @@ def _fit_text(payload: dict, capabilities, benchmarks) -> str:
     "floors) on the same folds.",
 )
 @click.option(
+    "--compare-one-number",
+    is_flag=True,
+    help="With --domains: also validate the one-number model (same settings, no domains) on "
+    "the same folds.",
+)
+@click.option(
     "--predictions",
     type=click.Path(dir_okay=False),
     default=None,
     help="Write every held-out prediction to this CSV file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def validate_command(folds, compare_reference, predictions, as_json, **kwargs) -> None:
+def validate_command(
+    folds, compare_reference, compare_one_number, predictions, as_json, **kwargs
+) -> None:
     """K-fold cross-validation: RMSE, MAE and 90% interval coverage of held-out scores."""
     from dataclasses import replace
 
@@ -434,7 +462,7 @@ def validate_command(folds, compare_reference, predictions, as_json, **kwargs) -
     from rosetta.validate import cross_validate
 
     table = load_table(kwargs)
-    spec, fit_kwargs = _spec_and_fit_kwargs(kwargs)
+    spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table)
     seed = fit_kwargs.pop("random_seed")
     result = cross_validate(
         table, spec, folds=folds, random_seed=seed, progress=False, **fit_kwargs
@@ -442,21 +470,38 @@ def validate_command(folds, compare_reference, predictions, as_json, **kwargs) -
     if predictions:
         write_csv(result["predictions"], predictions)
     payload = {k: v for k, v in result.items() if k != "predictions"}
-    payload.update(likelihood=spec.likelihood, floors=spec.floors)
+    payload.update(
+        likelihood=spec.likelihood,
+        floors=spec.floors,
+        domains=sorted({d for _, d in spec.domains}),
+    )
+    others = {}
     if compare_reference:
-        reference = replace(spec, likelihood="normal", floors="zero", priors={})
-        ref = cross_validate(
-            table, reference, folds=folds, random_seed=seed, progress=False, **fit_kwargs
+        others["reference"] = replace(
+            spec, likelihood="normal", floors="zero", priors={}, domains=()
         )
-        payload["reference"] = {k: ref[k] for k in ("rmse", "mae", "coverage_90", "n_heldout")}
-        payload["rmse_reduction"] = round(1 - result["rmse"] / ref["rmse"], 4)
+    if compare_one_number:
+        if not spec.domains:
+            raise click.UsageError("--compare-one-number needs --domains")
+        others["one_number"] = replace(spec, domains=())
+    for name, other in others.items():
+        result_other = cross_validate(
+            table, other, folds=folds, random_seed=seed, progress=False, **fit_kwargs
+        )
+        keys = ("rmse", "mae", "coverage_90", "n_heldout")
+        payload[name] = {k: result_other[k] for k in keys}
+        reduction = round(1 - result["rmse"] / result_other["rmse"], 4)
+        key = "rmse_reduction" if name == "reference" else f"rmse_reduction_vs_{name}"
+        payload[key] = reduction
     emit(payload, as_json, _validate_text)
 
 
 def _validate_text(payload: dict) -> str:
     lines = [
         f"{payload['folds']}-fold cross-validation, {payload['n_heldout']} held-out scores "
-        f"({payload['likelihood']} likelihood, {payload['floors']} floors)",
+        f"({payload['likelihood']} likelihood, {payload['floors']} floors"
+        + (f", domains {', '.join(payload['domains'])}" if payload["domains"] else "")
+        + ")",
         f"  RMSE {payload['rmse']:.4f}   MAE {payload['mae']:.4f}   "
         f"90% interval coverage {payload['coverage_90']:.3f}",
     ]
@@ -467,6 +512,13 @@ def _validate_text(payload: dict) -> str:
             f"coverage {ref['coverage_90']:.3f}"
         )
         lines.append(f"RMSE reduction vs reference: {payload['rmse_reduction']:.1%}")
+    if "one_number" in payload:
+        one = payload["one_number"]
+        lines.append(
+            f"one-number model: RMSE {one['rmse']:.4f}   MAE {one['mae']:.4f}   "
+            f"coverage {one['coverage_90']:.3f}"
+        )
+        lines.append(f"RMSE reduction vs one number: {payload['rmse_reduction_vs_one_number']:.1%}")
     return "\n".join(lines)
 
 
@@ -630,23 +682,37 @@ def _query_text(payload: dict) -> str:
     help="Also refit on models released before this date and check its forecast of the later "
     "frontier (a full NUTS fit).",
 )
+@click.option(
+    "--domain",
+    default=None,
+    metavar="NAME",
+    help="Bifactor fits: the trend of the capability in this domain (models scored in it).",
+)
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def trend_command(posterior, since, horizon, backtest_cutoff, plot, seed, as_json) -> None:
-    """Frontier, growth per year and forecast, with intervals from the posterior."""
+def trend_command(posterior, since, horizon, backtest_cutoff, domain, plot, seed, as_json) -> None:
+    """Frontier, growth per year and forecast, with intervals from the posterior.
+
+    A bifactor fit also gets the growth of each domain against the general capability.
+    """
+    from rosetta.domains import domain_names
     from rosetta.io import load_fit
-    from rosetta.trend import backtest, trend
+    from rosetta.trend import backtest, domain_trends, trend
 
     fit = load_fit(posterior)
-    result = trend(fit, since=since, horizon_years=horizon, random_seed=seed)
+    result = trend(fit, since=since, horizon_years=horizon, random_seed=seed, domain=domain)
     if backtest_cutoff:
         result.backtest = backtest(fit, backtest_cutoff, since=since, random_seed=seed)
     if plot:
         from rosetta.plots import plot_trend
 
         plot_trend(result, path=plot)
-    emit(result.to_dict(), as_json, _trend_text)
+    payload = result.to_dict()
+    payload["domain"] = domain
+    if domain_names(fit.posterior):
+        payload["domains"] = domain_trends(fit, since=since, random_seed=seed)
+    emit(payload, as_json, _trend_text)
 
 
 def _trend_text(payload: dict) -> str:
@@ -671,6 +737,15 @@ def _trend_text(payload: dict) -> str:
             f"back-test from {bt['cutoff']}: {bt['n_test']} later frontier models, MAE "
             f"{bt['mae']:.3f}, bias {bt['bias']:+.3f}, {bt['ci_prob']:.0%} interval coverage "
             f"{bt['coverage']:.2f}"
+        )
+    if payload.get("domain"):
+        lines.insert(0, f"capability in domain {payload['domain']}")
+    for name, row in payload.get("domains", {}).items():
+        lines.append(
+            f"domain {name} ({row['n_models']} models): all-models growth "
+            f"{interval(row['all_models_growth_per_year'])}; gain over general "
+            f"{interval(row['deviation_growth_per_year'])}, "
+            f"P(faster than general) {row['p_faster_than_general']:.2f}"
         )
     lines += [f"note: {n}" for n in payload["notes"]]
     return "\n".join(lines)
@@ -908,6 +983,44 @@ def _calibrate_text(payload: dict) -> str:
             f"[{power['lo']:.2f}, {power['hi']:.2f}]"
         )
     return "\n".join(lines)
+
+
+@cli.command("compare")
+@click.argument("posteriors", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def compare_command(posteriors, as_json) -> None:
+    """Compare fits of the same scores by PSIS-LOO (e.g. --domains metadata against none).
+
+    Fits are named by their file names; the best comes first.
+    """
+    from rosetta.compare import compare_fits
+    from rosetta.io import load_fit
+
+    if len(posteriors) < 2:
+        raise click.UsageError("give at least two posteriors to compare")
+    names = [Path(p).stem for p in posteriors]
+    if len(set(names)) < len(names):
+        names = [str(p) for p in posteriors]
+    table = compare_fits({name: load_fit(p) for name, p in zip(names, posteriors, strict=True)})
+    columns = ["elpd_loo", "se", "elpd_diff", "dse", "p_loo", "weight", "n_high_pareto_k"]
+    payload = {
+        "ic": "loo",
+        "fits": {str(name): {c: row[c].item() for c in columns} for name, row in table.iterrows()},
+        "best": str(table.index[0]),
+    }
+    emit(payload, as_json, _compare_text)
+
+
+def _compare_text(payload: dict) -> str:
+    import pandas as pd
+
+    frame = pd.DataFrame(payload["fits"]).T
+    return (
+        "PSIS-LOO comparison (elpd: higher is better; elpd_diff and dse against the best)\n"
+        + frame.round(2).to_string()
+        + "\nn_high_pareto_k counts scores with Pareto k > 0.7, whose LOO term is unreliable: "
+        "models seen on few benchmarks make each of their scores influential."
+    )
 
 
 @cli.command("report")

@@ -12,6 +12,7 @@ DEFAULT_SEED: Final = 2025
 MODEL: Final = "model"
 BENCHMARK: Final = "benchmark"
 OBS: Final = "obs"
+DOMAIN: Final = "domain"
 
 #: Columns of the tidy score table, in canonical order.
 SCORE_COLUMNS: Final = (

@@ -12,7 +12,16 @@ from rosetta.constants import ESS_MIN, RHAT_MAX
 from rosetta.errors import ConvergenceWarning
 
 #: Variables whose convergence is checked (the ones every later number is built from).
-CHECKED = ("capability", "difficulty", "slope", "precision", "sigma", "floor")
+CHECKED = (
+    "capability",
+    "difficulty",
+    "slope",
+    "precision",
+    "sigma",
+    "floor",
+    "domain_capability",
+    "domain_sd",
+)
 
 
 def summarize_diagnostics(idata, *, warn: bool = True) -> dict:

@@ -74,6 +74,10 @@ def _describe_component(index: int, component: tuple[list[str], list[str]]) -> s
     )
 
 
+class DomainMapError(RosettaError, ValueError):
+    """A benchmark -> domain map that cannot define a bifactor model."""
+
+
 class IncompatibleFitError(RosettaError, ValueError):
     """A saved posterior that this version of rosetta cannot read."""
 

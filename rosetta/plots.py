@@ -421,6 +421,42 @@ def plot_acceleration(result, calibration: dict | None = None, *, path: str | Pa
     return _finish(fig, path)
 
 
+def plot_domain_profiles(fit, *, top: int = 15, path: str | Path | None = None):
+    """Domain deviations of the most capable models of a bifactor fit (means, 90% intervals).
+
+    A point right of zero: the model is stronger in that domain than its general capability
+    says. Hollow points: the model has no score in the domain (the deviation is the prior's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from rosetta.domains import domain_names
+    from rosetta.summary import domain_table
+
+    table = domain_table(fit).head(top).iloc[::-1]
+    domains = domain_names(fit.posterior)
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(table) + 1.5), layout="constrained")
+    rows = np.arange(len(table))
+    width = 0.8 / len(domains)
+    for i, domain in enumerate(domains):
+        y = rows + (i - (len(domains) - 1) / 2) * width
+        mean = table[f"{domain}_deviation"].to_numpy()
+        seen = table[f"{domain}_scores"].to_numpy() > 0
+        ax.hlines(y, table[f"{domain}_lo"], table[f"{domain}_hi"], color=f"C{i}", lw=1)
+        ax.scatter(mean[seen], y[seen], color=f"C{i}", s=18, zorder=3, label=domain)
+        ax.scatter(mean[~seen], y[~seen], facecolors="none", edgecolors=f"C{i}", s=18, zorder=3)
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_yticks(rows, table.index, fontsize=8)
+    ax.set_xlabel("domain deviation from the general capability (capability units)")
+    ax.set_title(f"Domain profiles of the top {len(table)} models (hollow: no score there)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return _finish(fig, path)
+
+
 def _finish(fig, path):
     if path is not None:
         fig.savefig(path, dpi=120)

@@ -15,6 +15,7 @@ import xarray as xr
 from scipy.special import expit
 
 from rosetta.constants import DEFAULT_SEED
+from rosetta.domains import effective_capability
 from rosetta.likelihoods import expected_score as score_mean
 
 
@@ -26,7 +27,8 @@ def expected_score(
     Parameters
     ----------
     posterior
-        Posterior group with ``capability``, ``difficulty``, ``slope``, ``floor``.
+        Posterior group with ``capability``, ``difficulty``, ``slope``, ``floor`` (and the
+        domain deviations of a bifactor fit).
     models, benchmarks
         Equal-length sequences naming the pairs.
 
@@ -40,9 +42,8 @@ def expected_score(
         raise ValueError("models and benchmarks must have the same length")
     _check_names(posterior, "model", models)
     _check_names(posterior, "benchmark", benchmarks)
-    m = xr.DataArray(models, dims="pair")
     b = xr.DataArray(benchmarks, dims="pair")
-    theta = posterior["capability"].sel(model=m)
+    theta = effective_capability(posterior, models, benchmarks)
     diff = posterior["difficulty"].sel(benchmark=b)
     slope = posterior["slope"].sel(benchmark=b)
     floor = posterior["floor"].sel(benchmark=b)

@@ -41,6 +41,7 @@ from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.data.parse import parse_cell
 from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
+from rosetta.domains import domain_names
 from rosetta.errors import DataValidationError
 from rosetta.io import load_posterior
 from rosetta.likelihoods import (
@@ -323,6 +324,7 @@ class _Draws:
     mu: np.ndarray
     sd: np.ndarray
     scale: str
+    domains: tuple[str, ...] = ()
 
     @classmethod
     def from_posterior(cls, posterior: xr.Dataset) -> _Draws:
@@ -353,6 +355,7 @@ class _Draws:
             mu=mu,
             sd=sd,
             scale=str(posterior.attrs.get("scale_description", "")),
+            domains=tuple(domain_names(posterior)),
         )
 
     @property
@@ -379,6 +382,12 @@ def _query_one(
     draws: _Draws, observed: pd.DataFrame, name: str, top: int, ci_prob: float, rng
 ) -> QueryResult:
     notes = []
+    if draws.domains:
+        notes.append(
+            f"bifactor fit ({', '.join(draws.domains)}): a new model's domain deviations are "
+            "taken as 0, so this is its general capability and its predictions ignore domain "
+            "strengths; refit with its scores for a domain profile"
+        )
     loglik = _LogLik(draws, observed, notes)
     grid, log_density, cond_mean, cond_sd, log_evidence = _integrate(loglik, draws.n_draws)
 

@@ -81,6 +81,7 @@ def build_report(
         _capability_section(fit, since, backtest_cutoff, seed),
         _benchmark_section(fit, icc_benchmarks),
         _checks_section(fit, validation),
+        _domain_section(fit, since, seed),
         _progress_section(fit, since, seed),
         _acceleration_section(fit, seed),
     ]
@@ -306,6 +307,44 @@ def _checks_section(fit, validation):
             )
         body += ".</p>"
     return "checks", "Fit checks", body
+
+
+def _domain_section(fit, since, seed):
+    """Bifactor fits only: domain profiles of the top models and domain trends."""
+    from rosetta.domains import domain_names
+    from rosetta.plots import plot_domain_profiles
+    from rosetta.summary import domain_table
+    from rosetta.trend import domain_trends
+
+    if not domain_names(fit.posterior):
+        return None
+    body = _figure(plot_domain_profiles(fit), "domain profiles of the top models")
+    try:
+        trends = domain_trends(fit, since=since, random_seed=seed)
+    except ValueError as err:
+        body += f'<p class="note">No domain trends: {html.escape(str(err))}.</p>'
+    else:
+        rows = {
+            name: {
+                "models": row["n_models"],
+                "all-models growth / yr": row["all_models_growth_per_year"]["median"],
+                "frontier growth / yr": row["frontier_growth_per_year"]["median"],
+                "gain over general / yr": row["deviation_growth_per_year"]["median"],
+                "gain lo": row["deviation_growth_per_year"]["lo"],
+                "gain hi": row["deviation_growth_per_year"]["hi"],
+                "P(faster than general)": row["p_faster_than_general"],
+            }
+            for name, row in trends.items()
+        }
+        body += (
+            "<h3>Domain trends</h3><p>Growth of each domain capability over the models scored "
+            "in it, and of their deviation from the general capability (90% interval).</p>"
+            + _table(pd.DataFrame(rows).T)
+        )
+    body += f"<h3>Top {TOP_MODELS} models by domain</h3>" + _table(
+        domain_table(fit).head(TOP_MODELS)
+    )
+    return "domains", "Domains", body
 
 
 def _progress_section(fit, since, seed):

@@ -161,7 +161,8 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
     ----------
     posterior
         Raw draws with ``capability`` (model), ``difficulty`` and ``slope`` (benchmark); and
-        optionally ``difficulty_mu``, ``difficulty_sigma``, ``log_slope_mu``. The raw capability
+        optionally ``difficulty_mu``, ``difficulty_sigma``, ``log_slope_mu`` and the bifactor
+        ``domain_capability``, ``domain_deviation``, ``domain_sd``. The raw capability
         population is standard normal.
     scale
         The declared scale.
@@ -190,6 +191,10 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
     if "difficulty_mu" in posterior:
         out["difficulty_mu"] = shift + stretch * posterior["difficulty_mu"]
         out["difficulty_sigma"] = stretch * posterior["difficulty_sigma"]
+    if "domain_deviation" in posterior:  # bifactor: deviations are capability differences
+        out["domain_capability"] = shift + stretch * posterior["domain_capability"]
+        out["domain_deviation"] = stretch * posterior["domain_deviation"]
+        out["domain_sd"] = stretch * posterior["domain_sd"]
     if "log_slope_mu" in posterior:
         out["log_slope_mu"] = posterior["log_slope_mu"] - np.log(stretch)
     out["scale_shift"], out["scale_stretch"] = shift, stretch

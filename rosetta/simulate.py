@@ -7,6 +7,7 @@ The generative story, for model m and benchmark b::
     difficulty_b ~ Normal(difficulty_mu, difficulty_sd)
     slope_b      ~ LogNormal(log(slope_median), slope_log_sd)
     p_mb  = floor_b + (1 - floor_b) * sigmoid(slope_b * (capability_m - difficulty_b))
+          (with ``domains``: capability_m + deviation_m,d(b), deviation ~ Normal(0, domain_sd))
     score ~ Beta(p * precision_b, (1 - p) * precision_b)    (noise="beta")
           | Binomial(n_items, p) / n_items                  (noise="binomial")
           | Normal(p, noise_sd) clipped to [0, 1]           (noise="normal")
@@ -32,11 +33,15 @@ class Truth:
     capability
         Indexed by model.
     benchmarks
-        Indexed by benchmark; columns ``difficulty``, ``slope``, ``floor``, ``precision``.
+        Indexed by benchmark; columns ``difficulty``, ``slope``, ``floor``, ``precision`` and,
+        with domains, ``domain``.
+    deviation
+        Domain deviations (models x domains) when the table was drawn with domains.
     """
 
     capability: pd.Series
     benchmarks: pd.DataFrame
+    deviation: pd.DataFrame | None = None
 
     def on_benchmark_scale(
         self, benchmark: str, difficulty: float = 0.0, slope: float = 1.0
@@ -47,7 +52,10 @@ class Truth:
         bench = self.benchmarks.copy()
         bench["difficulty"] = shift + stretch * bench["difficulty"]
         bench["slope"] = bench["slope"] / stretch
-        return Truth(capability=shift + stretch * self.capability, benchmarks=bench)
+        deviation = None if self.deviation is None else stretch * self.deviation
+        return Truth(
+            capability=shift + stretch * self.capability, benchmarks=bench, deviation=deviation
+        )
 
 
 def simulate_scores(
@@ -68,6 +76,8 @@ def simulate_scores(
     slope_log_sd: float = 0.4,
     capability: np.ndarray | None = None,
     dates=None,
+    domains: int = 0,
+    domain_sd: float = 0.5,
     random_seed: int | np.random.Generator | None = DEFAULT_SEED,
 ) -> tuple[pd.DataFrame, Truth]:
     """Draw a sparse long score table from known parameters.
@@ -98,6 +108,9 @@ def simulate_scores(
         trend over release dates.
     dates
         Release date per model, written to a ``date`` column.
+    domains, domain_sd
+        Bifactor truth: benchmark ``j`` belongs to domain ``d{j % domains}`` and measures the
+        capability plus the model's deviation there, ``Normal(0, domain_sd)``. ``0``: none.
     random_seed
         Seed or generator; the same seed gives the same table.
 
@@ -140,7 +153,17 @@ def simulate_scores(
         observed[j % n_models, j] = observed[(j + 1) % n_models, j] = True
     rows, cols = np.nonzero(observed)
 
-    p = floor[cols] + (1 - floor[cols]) * expit(slope[cols] * (capability[rows] - difficulty[cols]))
+    measured = capability[rows]
+    deviation = None
+    if domains:
+        names = [f"d{k}" for k in range(domains)]
+        deviation = pd.DataFrame(
+            rng.normal(0.0, domain_sd, (n_models, domains)),
+            index=pd.Index(models, name="model"),
+            columns=pd.Index(names, name="domain"),
+        )
+        measured = measured + deviation.to_numpy()[rows, cols % domains]
+    p = floor[cols] + (1 - floor[cols]) * expit(slope[cols] * (measured - difficulty[cols]))
     if noise == "beta":
         score = rng.beta(p * precision, (1 - p) * precision)
     elif noise == "binomial":
@@ -174,7 +197,10 @@ def simulate_scores(
             },
             index=pd.Index(benchmarks, name="benchmark"),
         ),
+        deviation=deviation,
     )
+    if domains:
+        truth.benchmarks["domain"] = [f"d{j % domains}" for j in range(n_benchmarks)]
     return table, truth
 
 

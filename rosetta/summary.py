@@ -1,4 +1,4 @@
-"""Summary tables of a fitted posterior (numpy/xarray only): capabilities and benchmarks."""
+"""Summary tables of a fitted posterior (numpy/xarray only): capabilities, domains, benchmarks."""
 
 from __future__ import annotations
 
@@ -45,6 +45,40 @@ def capability_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     if "release_date" in constant and constant["release_date"].notnull().any():
         table["release_date"] = constant["release_date"].to_series().dt.date
     return table.sort_values("mean", ascending=False)
+
+
+def domain_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Domain profile per model of a bifactor fit: capability and deviation in each domain.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model, most capable (general) first: ``capability`` (general mean), then per
+        domain ``{domain}`` (domain capability mean), ``{domain}_deviation`` with its interval
+        ``{domain}_lo`` / ``{domain}_hi``, and ``{domain}_scores`` (the model's scores there).
+    """
+    from rosetta.domains import benchmark_domains, domain_names
+
+    posterior = idata.posterior
+    domains = domain_names(posterior)
+    if not domains:
+        raise ValueError("domain profiles need a bifactor fit (rosetta fit --domains ...)")
+    general = posterior["capability"].mean(("chain", "draw")).to_series()
+    table = pd.DataFrame({"capability": general})
+    const = idata.constant_data
+    of_score = benchmark_domains(posterior).to_numpy()[const["benchmark_idx"].to_numpy()]
+    model_idx = const["model_idx"].to_numpy()
+    for domain in domains:
+        capability = posterior["domain_capability"].sel(domain=domain, drop=True)
+        deviation = _describe(
+            posterior["domain_deviation"].sel(domain=domain, drop=True), "model", ci_prob
+        )
+        table[domain] = capability.mean(("chain", "draw")).to_series()
+        table[f"{domain}_deviation"] = deviation["mean"]
+        table[f"{domain}_lo"], table[f"{domain}_hi"] = deviation.iloc[:, 2], deviation.iloc[:, 3]
+        counts = pd.Series(model_idx[of_score == domain]).value_counts()
+        table[f"{domain}_scores"] = [int(counts.get(i, 0)) for i in range(len(table))]
+    return table.sort_values("capability", ascending=False)
 
 
 def benchmark_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:

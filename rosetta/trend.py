@@ -29,6 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.domains import benchmark_domains, capability_of, domain_names
 
 #: Days per year for rates per year.
 YEAR_DAYS = 365.25
@@ -219,6 +220,7 @@ def trend(
     horizon_years: float = DEFAULT_HORIZON_YEARS,
     ci_prob: float = CI_PROB,
     random_seed: int | None = DEFAULT_SEED,
+    domain: str | None = None,
 ) -> TrendResult:
     """Frontier, growth per year and forecast from a fitted posterior.
 
@@ -238,6 +240,10 @@ def trend(
         Probability mass of the intervals.
     random_seed
         Seed of the regression and noise draws.
+    domain
+        A domain of a bifactor fit: the trend of the models' capability in that domain, over
+        the models scored on at least one of its benchmarks (the others only have the prior's
+        deviation). ``None``: the general capability of every model.
 
     Returns
     -------
@@ -249,10 +255,14 @@ def trend(
     rng = np.random.default_rng(random_seed)
     released = release_dates(fit, dates)
     excluded = {"no release date": int(released.isna().sum())}
+    if domain is not None:
+        seen = released.index.isin(models_scored_in(fit, domain))
+        excluded[f"not scored in {domain}"] = int((~seen & released.notna()).sum())
+        released = released[seen]
     known = released.dropna()
     if len(known) < 3:
         raise ValueError(f"a trend needs at least 3 models with a release date, got {len(known)}")
-    capability = draw_matrix(fit.posterior["capability"].sel(model=known.index.to_numpy()))
+    capability = draw_matrix(capability_of(fit.posterior, domain).sel(model=known.index.to_numpy()))
     on_frontier = frontier_mask(capability, known.to_numpy())
     window = np.ones(len(known), dtype=bool)
     if since is not None:
@@ -292,6 +302,57 @@ def trend(
         ci_prob=ci_prob,
         notes=notes,
     )
+
+
+def models_scored_in(fit, domain: str) -> list[str]:
+    """The models with at least one score on a benchmark of ``domain``."""
+    in_domain = (benchmark_domains(fit.posterior) == domain).to_numpy()
+    const = fit.constant_data
+    rows = in_domain[const["benchmark_idx"].to_numpy()]
+    models = const["model"].to_numpy().astype(str)
+    return sorted(set(models[const["model_idx"].to_numpy()[rows]]))
+
+
+def domain_trends(
+    fit, *, since=None, ci_prob: float = CI_PROB, random_seed: int | None = DEFAULT_SEED
+) -> dict:
+    """Is one domain rising faster than the general capability? Growth per year by domain.
+
+    For each domain of a bifactor fit, over the models scored in it: the growth per year of
+    the domain capability (frontier and all models), and the growth of the models' deviation in
+    that domain (the domain's gain over the general capability per year; all models, release-day
+    means as in `trend`), with P(deviation grows).
+
+    Returns
+    -------
+    dict
+        Domain -> ``n_models``, ``frontier_growth_per_year``, ``all_models_growth_per_year``,
+        ``deviation_growth_per_year`` and ``p_faster_than_general``.
+    """
+    from rosetta.io import load_fit
+
+    fit = load_fit(fit) if isinstance(fit, str) or hasattr(fit, "__fspath__") else fit
+    domains = domain_names(fit.posterior)
+    if not domains:
+        raise ValueError("domain trends need a bifactor fit (rosetta fit --domains ...)")
+    rng = np.random.default_rng(random_seed)
+    out = {}
+    for domain in domains:
+        result = trend(fit, since=since, ci_prob=ci_prob, random_seed=rng, domain=domain)
+        known = result.capability["release_date"]
+        deviation = fit.posterior["domain_deviation"].sel(domain=domain, model=known.index)
+        origin = known.min()
+        days, means = _release_day_means(years_since(known, origin), draw_matrix(deviation))
+        line = fit_lines(days, means, np.ones(len(days), bool), origin, rng)
+        gain = _finite(line.slope)
+        out[domain] = {
+            "n_models": len(known),
+            "frontier_growth_per_year": summarise(result.frontier_growth, ci_prob),
+            "all_models_growth_per_year": summarise(result.all_models_growth, ci_prob),
+            "deviation_growth_per_year": summarise(gain, ci_prob),
+            "p_faster_than_general": float((gain > 0).mean()) if gain.size else None,
+        }
+    return out
 
 
 def forecast_table(line: LineDraws, dates, rng, ci_prob: float = CI_PROB) -> pd.DataFrame:

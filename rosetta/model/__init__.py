@@ -26,6 +26,7 @@ import xarray as xr
 
 from rosetta._version import __version__
 from rosetta.constants import (
+    BENCHMARK,
     DEFAULT_CHAINS,
     DEFAULT_DRAWS,
     DEFAULT_SEED,
@@ -35,6 +36,7 @@ from rosetta.constants import (
 )
 from rosetta.data import ScoreTable, load_scores
 from rosetta.diagnostics import summarize_diagnostics
+from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
 from rosetta.io import FIT_FORMAT
 from rosetta.model.measurement import build_coords, build_model
@@ -137,6 +139,11 @@ def fit(
         ) from err
     wall = time.perf_counter() - start
     posterior = apply_scale(raw.posterior, spec.scale)
+    if spec.domains:
+        domains = dict(spec.domains)
+        posterior = posterior.assign_coords(
+            {BENCHMARK_DOMAIN: (BENCHMARK, [domains.get(b, "") for b in table.benchmarks])}
+        )
     idata = _assemble(table, spec, raw, posterior, random_seed)
     diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
     idata.posterior.attrs.update(

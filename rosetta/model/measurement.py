@@ -10,6 +10,23 @@ For model m and benchmark b with observed score y in [0, 1]::
     log slope_b     ~ Normal(log_slope_mu, log_slope_sigma)
     log precision_b ~ Normal(log_precision_mu, log_precision_sigma)
 
+The bifactor model (``MeasurementSpec(domains=...)``) adds, for each domain d, a deviation per
+model that the benchmarks of that domain measure on top of the general capability::
+
+    x_mb = slope_b * (capability_m + deviation_m,d(b) - difficulty_b)
+    deviation = domain_sd * u,   u ~ ZeroSumNormal(1) over models and over domains,
+    domain_sd ~ HalfNormal(domain_sd_sd)
+
+Deviations are in capability units (every benchmark loads on its domain as on the general
+factor: a testlet model), so ``domain_capability = capability + deviation`` is on the Rosetta
+scale too. A model's deviations sum to zero over the domains: the general capability is the mean
+of its domain capabilities. Without that, adding c to the capability and taking c from every
+deviation would leave each score unchanged, and the general factor would drift towards the
+domain with most benchmarks. With that constraint one spread is shared by all domains (two
+domains leave one free deviation per model, which two spreads could not both explain).
+Deviations also sum to zero over models, so they cannot shift a domain's difficulties, and a
+model never seen in a domain keeps a deviation near zero there.
+
 In the centred (default) model each difficulty is sampled through its gap
 ``slope * (difficulty - centre)`` (see `_difficulty_by_gap`); its prior is unchanged.
 
@@ -33,7 +50,7 @@ import pytensor.tensor as pt
 from pytensor.tensor.math import softplus
 from scipy.special import logit
 
-from rosetta.constants import BENCHMARK, MODEL, OBS
+from rosetta.constants import BENCHMARK, DOMAIN, MODEL, OBS
 from rosetta.data import ScoreTable
 from rosetta.likelihoods import (
     Ops,
@@ -110,6 +127,7 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
         )
         rms = pt.sqrt(pt.mean(raw**2))
         capability = pm.Deterministic("capability", raw / rms, dims=MODEL)
+        deviation, domain_idx = _domain_deviations(model, table, spec, capability)
         # The likelihood sees only the direction of `raw`; this term moves the mode of `raw` from
         # the origin (where the direction is undefined) to the unit-RMS sphere, so MAP and
         # Laplace are well posed. It leaves the posterior of `capability` unchanged.
@@ -138,7 +156,10 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
         n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
         order = np.argsort(likelihood_branch(y, n_items), kind="stable")
         m_i, b_i, y_o, n_o = model_idx[order], bench_idx[order], y[order], n_items[order]
-        x = slope[b_i] * (capability[m_i] - difficulty[b_i])
+        measured = capability[m_i]
+        if deviation is not None:
+            measured = measured + deviation[m_i, domain_idx[b_i]]
+        x = slope[b_i] * (measured - difficulty[b_i])
         p, q = expected_score(x, floor[b_i], PYTENSOR)
 
         if spec.likelihood == "normal":
@@ -160,6 +181,29 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
         pm.Data("model_idx", model_idx, dims=OBS)
         pm.Data("benchmark_idx", bench_idx, dims=OBS)
     return model
+
+
+def _domain_deviations(model: pm.Model, table: ScoreTable, spec: MeasurementSpec, capability):
+    """Bifactor deviations and each benchmark's column in them (``(None, None)``: one number).
+
+    The deviations come as ``(model, domain + 1)``: a last column of zeros serves the benchmarks
+    that measure the general capability only.
+    """
+    mapping = {b: d for b, d in spec.domains if b in set(table.benchmarks)}
+    if not mapping:
+        return None, None
+    names = sorted(set(mapping.values()))
+    model.add_coord(DOMAIN, names)
+    column = {d: k for k, d in enumerate(names)}
+    domain_idx = np.array([column.get(mapping.get(b), len(names)) for b in table.benchmarks])
+    if len(names) < 2:
+        raise ValueError(f"a bifactor model needs at least two domains in the data, got {names}")
+    sd = pm.HalfNormal("domain_sd", spec.priors["domain_sd_sd"])
+    unit = pm.ZeroSumNormal("domain_offset", sigma=1.0, dims=(MODEL, DOMAIN), n_zerosum_axes=2)
+    deviation = pm.Deterministic("domain_deviation", sd * unit, dims=(MODEL, DOMAIN))
+    pm.Deterministic("domain_capability", capability[:, None] + deviation, dims=(MODEL, DOMAIN))
+    padded = pt.concatenate([deviation, pt.zeros((len(table.models), 1))], axis=1)
+    return padded, domain_idx
 
 
 def _initial_capability(scores, model_idx: np.ndarray, n_models: int) -> np.ndarray:

@@ -39,6 +39,9 @@ KEEP = (
     "log_slope_sigma",
     "log_precision_mu",
     "log_precision_sigma",
+    "domain_capability",
+    "domain_deviation",
+    "domain_sd",
 )
 
 

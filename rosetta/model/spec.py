@@ -26,6 +26,7 @@ DEFAULT_PRIORS = MappingProxyType(
         "cutpoint_sd": 2.0,
         "noise_sd": 0.1,  # normal likelihood: sigma ~ HalfNormal(.)
         "floor_logit_sd": 0.5,  # learned floors: logit(floor) ~ Normal(logit(nominal), .)
+        "domain_sd_sd": 0.5,  # bifactor: sd of the domain deviations ~ HalfNormal(.)
     }
 )
 
@@ -48,6 +49,9 @@ class MeasurementSpec:
         Overrides of `DEFAULT_PRIORS`.
     centred
         Centred (default) or non-centred partial pooling of the benchmark parameters.
+    domains
+        ``(benchmark, domain)`` pairs of the bifactor model (`rosetta.domains`); empty (default):
+        the one-number model. Benchmarks not listed measure the general capability only.
     """
 
     likelihood: str = "beta"
@@ -55,6 +59,7 @@ class MeasurementSpec:
     scale: Scale = field(default_factory=Scale)
     priors: Mapping[str, float] = field(default_factory=dict)
     centred: bool = True
+    domains: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.likelihood not in LIKELIHOODS:
@@ -65,6 +70,9 @@ class MeasurementSpec:
         if unknown:
             raise ValueError(f"unknown prior(s) {sorted(unknown)}; known: {sorted(DEFAULT_PRIORS)}")
         object.__setattr__(self, "priors", MappingProxyType({**DEFAULT_PRIORS, **self.priors}))
+        pairs = dict(self.domains.items() if isinstance(self.domains, Mapping) else self.domains)
+        domains = tuple(sorted((str(b), str(d)) for b, d in pairs.items() if d))
+        object.__setattr__(self, "domains", domains)
 
     def with_scale(self, scale: Scale) -> MeasurementSpec:
         """The same specification on another scale."""
@@ -79,6 +87,7 @@ class MeasurementSpec:
                 "scale": json.loads(self.scale.to_json()),
                 "priors": dict(self.priors),
                 "centred": self.centred,
+                "domains": [list(pair) for pair in self.domains],
             }
         )
 
@@ -87,4 +96,5 @@ class MeasurementSpec:
         """Read back what `to_json` wrote."""
         data = json.loads(text)
         scale = Scale.from_json(json.dumps(data.pop("scale")))
-        return cls(scale=scale, **data)
+        domains = tuple(tuple(pair) for pair in data.pop("domains", []))
+        return cls(scale=scale, domains=domains, **data)

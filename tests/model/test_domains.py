@@ -1,0 +1,191 @@
+"""The bifactor extension: domain maps, the model's domain variables, and what reads them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from rosetta.domains import (
+    BENCHMARK_DOMAIN,
+    capability_of,
+    domain_map,
+    effective_capability,
+)
+from rosetta.errors import DomainMapError, RosettaError
+
+
+def test_metadata_map_uses_the_flags():
+    mapping = domain_map("metadata", ["GSM8K", "SWE-Bench verified", "MMLU", "LiveBench", "X"])
+    assert mapping == {"GSM8K": "math", "SWE-Bench verified": "coding", "MMLU": "other"}
+
+
+def test_none_means_one_number():
+    assert domain_map("none", ["GSM8K"]) == {}
+    assert domain_map(None, ["GSM8K"]) == {}
+
+
+def test_file_map(write_csv):
+    path = write_csv("benchmark,domain\nA,x\nB,y\nC,\n", "domains.csv")
+    assert domain_map(path, ["A", "B", "C", "D"]) == {"A": "x", "B": "y"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("bench,domain\nA,x\n", "needs columns"),
+        ("benchmark,domain\nA,x\nA,y\n", "twice"),
+        ("benchmark,domain\nA,x\nB,x\n", "fewer than two domains"),
+    ],
+)
+def test_bad_file_maps(write_csv, text, message):
+    with pytest.raises(DomainMapError, match=message):
+        domain_map(write_csv(text, "domains.csv"), ["A", "B"])
+
+
+def test_unknown_source_is_a_clear_error():
+    with pytest.raises(DomainMapError, match="'none', 'metadata' or a CSV"):
+        domain_map("metdata", ["A"])
+
+
+def test_spec_round_trips_domains():
+    from rosetta.model import MeasurementSpec
+
+    spec = MeasurementSpec(domains={"B": "y", "A": "x", "C": ""})
+    assert spec.domains == (("A", "x"), ("B", "y"))
+    assert MeasurementSpec.from_json(spec.to_json()) == spec
+
+
+@pytest.fixture(scope="module")
+def bifactor_fit():
+    """A small bifactor fit: 30 models, 8 benchmarks in 2 domains, strong deviations."""
+    from rosetta.data import load_scores
+    from rosetta.model import MeasurementSpec, fit
+    from rosetta.scale import Scale
+    from rosetta.simulate import simulate_scores
+
+    frame, truth = simulate_scores(
+        30, 8, observed_fraction=0.8, domains=2, domain_sd=0.6, precision=80, random_seed=5
+    )
+    table = load_scores(frame, metadata=False)
+    domains = truth.benchmarks["domain"].to_dict()
+    del domains["b07"]  # one benchmark measures the general capability only
+    spec = MeasurementSpec(scale=Scale(benchmark="b01"), domains=domains)
+    idata = fit(
+        table, spec, draws=200, tune=300, chains=2, random_seed=1, progress=False, warn=False
+    )
+    return idata, truth
+
+
+def test_bifactor_fit_has_domain_variables(bifactor_fit):
+    idata, _ = bifactor_fit
+    post = idata.posterior
+    assert post["domain_capability"].dims == ("chain", "draw", "model", "domain")
+    assert list(post["domain"].to_numpy()) == ["d0", "d1"]
+    assert post[BENCHMARK_DOMAIN].sel(benchmark="b07").item() == ""
+    assert post[BENCHMARK_DOMAIN].sel(benchmark="b02").item() == "d0"
+    # the anchor scale is applied to the deviations as to the capabilities
+    np.testing.assert_allclose(
+        post["domain_capability"] - post["capability"], post["domain_deviation"], atol=1e-9
+    )
+    # deviations sum to zero over models and over a model's domains
+    assert np.abs(post["domain_deviation"].sum("model")).max() < 1e-6
+    assert np.abs(post["domain_deviation"].sum("domain")).max() < 1e-6
+
+
+def test_bifactor_recovers_deviations(bifactor_fit):
+    idata, truth = bifactor_fit
+    truth = truth.on_benchmark_scale("b01")
+    post = idata.posterior
+    est = post["domain_deviation"].mean(("chain", "draw")).to_pandas()
+    true = truth.deviation.loc[est.index]
+    true = true.sub(true.mean(axis=1), axis=0)  # the fit's deviations sum to zero both ways
+    true = true - true.mean()
+    for domain in ("d0", "d1"):
+        assert np.corrcoef(est[domain], true[domain])[0, 1] > 0.7
+    general = post["capability"].mean(("chain", "draw")).to_series()
+    assert np.corrcoef(general, truth.capability.loc[general.index])[0, 1] > 0.95
+
+
+def test_predictions_include_the_domain(bifactor_fit):
+    idata, _ = bifactor_fit
+    post = idata.posterior
+    theta = effective_capability(post, ["m000", "m000"], ["b02", "b07"])
+    np.testing.assert_allclose(
+        theta.isel(pair=0), post["domain_capability"].sel(model="m000", domain="d0")
+    )
+    np.testing.assert_allclose(theta.isel(pair=1), post["capability"].sel(model="m000"))
+
+
+def test_capability_of(bifactor_fit):
+    idata, _ = bifactor_fit
+    assert capability_of(idata.posterior, "d1").dims == ("chain", "draw", "model")
+    with pytest.raises(RosettaError, match="not in this fit"):
+        capability_of(idata.posterior, "maths")
+
+
+def test_loo_prefers_the_true_bifactor(bifactor_fit):
+    from rosetta.compare import compare_fits, pointwise_loglik
+    from rosetta.io import scores_of_fit
+    from rosetta.model import MeasurementSpec, fit
+
+    idata, _ = bifactor_fit
+    spec = MeasurementSpec.from_json(idata.posterior.attrs["spec"])
+    one = fit(
+        scores_of_fit(idata),
+        replace(spec, domains=()),
+        draws=200,
+        tune=300,
+        chains=2,
+        random_seed=1,
+        progress=False,
+        warn=False,
+    )
+    ll = pointwise_loglik(idata)
+    assert ll.dims == ("chain", "draw", "obs") and np.isfinite(ll).all()
+    table = compare_fits({"bifactor": idata, "one": one})
+    assert table.index[0] == "bifactor"
+    assert table.loc["one", "elpd_diff"] > 2 * table.loc["one", "dse"]
+
+
+def test_pointwise_loglik_is_the_beta_density(tiny_fit):
+    """On scores strictly inside (0, 1) the ordered Beta is the Beta density times P(inside)."""
+    from scipy.stats import beta
+
+    from rosetta.compare import pointwise_loglik
+    from rosetta.io import scores_of_fit
+    from rosetta.predict import expected_score
+
+    idata, _ = tiny_fit
+    scores = scores_of_fit(idata)
+    assert scores["score"].between(0, 1, inclusive="neither").all()
+    sub = idata.copy()
+    sub.posterior = idata.posterior.isel(chain=[0], draw=slice(0, 3))
+    p = expected_score(sub.posterior, scores["model"], scores["benchmark"]).to_numpy()
+    pairs = xr.DataArray(scores["benchmark"].to_numpy(), dims="pair")
+    phi = sub.posterior["precision"].sel(benchmark=pairs).to_numpy()
+    expected = beta.logpdf(scores["score"].to_numpy(), p * phi, (1 - p) * phi)
+    np.testing.assert_allclose(pointwise_loglik(sub), expected, rtol=1e-6)
+
+
+def test_domain_table_and_trends(bifactor_fit):
+    from rosetta.summary import domain_table
+    from rosetta.trend import domain_trends, models_scored_in
+
+    idata, _ = bifactor_fit
+    table = domain_table(idata)
+    assert {"d0", "d0_deviation", "d0_lo", "d0_hi", "d0_scores"} <= set(table.columns)
+    assert table["capability"].is_monotonic_decreasing
+    dated = idata.copy()
+    n = dated.posterior.sizes["model"]
+    dated.constant_data["release_date"] = (
+        "model",
+        pd.date_range("2023-01-01", periods=n, freq="20D").to_numpy(),
+    )
+    trends = domain_trends(dated)
+    assert set(trends) == {"d0", "d1"}
+    assert trends["d0"]["n_models"] == len(models_scored_in(dated, "d0"))
+    assert 0 <= trends["d1"]["p_faster_than_general"] <= 1
