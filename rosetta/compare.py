@@ -17,10 +17,10 @@ import pandas as pd
 import xarray as xr
 from scipy.special import gammaln
 
-from rosetta.domains import effective_capability
 from rosetta.errors import IncompatibleFitError
 from rosetta.io import scores_of_fit
 from rosetta.likelihoods import beta_family_logp, expected_score, likelihood_branch, normal_logp
+from rosetta.predict import effective_capability
 
 #: Pareto k above which a score's PSIS-LOO term is unreliable (Vehtari et al. 2017).
 PARETO_K_MAX = 0.7

@@ -13,6 +13,7 @@ MODEL: Final = "model"
 BENCHMARK: Final = "benchmark"
 OBS: Final = "obs"
 DOMAIN: Final = "domain"
+FAMILY_CELL: Final = "family_cell"
 
 #: Columns of the tidy score table, in canonical order.
 SCORE_COLUMNS: Final = (

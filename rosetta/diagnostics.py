@@ -21,6 +21,8 @@ CHECKED = (
     "floor",
     "domain_capability",
     "domain_sd",
+    "family_effect",
+    "family_effect_sd",
 )
 
 

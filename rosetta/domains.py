@@ -129,22 +129,3 @@ def capability_of(posterior: xr.Dataset, domain: str | None = None) -> xr.DataAr
         have = f"its domains are {known}" if known else "it is a one-number fit (no --domains)"
         raise RosettaError(f"domain {domain!r} is not in this fit: {have}")
     return posterior["domain_capability"].sel(domain=domain, drop=True)
-
-
-def effective_capability(posterior: xr.Dataset, models, benchmarks) -> xr.DataArray:
-    """What benchmark ``benchmarks[i]`` measures of model ``models[i]``, per draw (dim ``pair``).
-
-    The general capability, plus the model's deviation in the benchmark's domain if it has one.
-    """
-    m = xr.DataArray(list(models), dims="pair")
-    theta = posterior["capability"].sel(model=m)
-    domains = benchmark_domains(posterior).reindex(list(benchmarks)).to_numpy()
-    if not domain_names(posterior) or not (domains != "").any():
-        return theta
-    deviation = posterior["domain_deviation"]
-    padded = xr.concat(
-        [deviation, xr.zeros_like(deviation.isel(domain=0)).expand_dims(domain=[""])], "domain"
-    )
-    return theta + padded.sel(model=m, domain=xr.DataArray(domains, dims="pair")).drop_vars(
-        "domain"
-    )

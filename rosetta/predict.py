@@ -11,11 +11,13 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from scipy.special import expit
 
-from rosetta.constants import DEFAULT_SEED
-from rosetta.domains import effective_capability
+from rosetta.constants import DEFAULT_SEED, FAMILY_CELL
+from rosetta.domains import benchmark_domains, domain_names
+from rosetta.families import model_family
 from rosetta.likelihoods import expected_score as score_mean
 
 
@@ -28,7 +30,7 @@ def expected_score(
     ----------
     posterior
         Posterior group with ``capability``, ``difficulty``, ``slope``, ``floor`` (and the
-        domain deviations of a bifactor fit).
+        domain deviations and family effects of fits that have them).
     models, benchmarks
         Equal-length sequences naming the pairs.
 
@@ -49,6 +51,38 @@ def expected_score(
     floor = posterior["floor"].sel(benchmark=b)
     p, _ = score_mean(slope * (theta - diff), floor)
     return p.drop_vars(["model", "benchmark"], errors="ignore").rename("score_mean")
+
+
+def effective_capability(posterior: xr.Dataset, models, benchmarks) -> xr.DataArray:
+    """What benchmark ``benchmarks[i]`` measures of model ``models[i]``, per draw (dim ``pair``).
+
+    The general capability; plus, in a bifactor fit, the model's deviation in the benchmark's
+    domain; plus, with family effects, the effect of the model's family on that benchmark (0
+    where the fit had no such cell).
+    """
+    models, benchmarks = list(models), list(benchmarks)
+    theta = posterior["capability"].sel(model=xr.DataArray(models, dims="pair"))
+    domains = benchmark_domains(posterior).reindex(benchmarks).to_numpy()
+    if domain_names(posterior) and (domains != "").any():
+        deviation = posterior["domain_deviation"]
+        padded = xr.concat(
+            [deviation, xr.zeros_like(deviation.isel(domain=0)).expand_dims(domain=[""])], "domain"
+        )
+        picked = padded.sel(
+            model=xr.DataArray(models, dims="pair"), domain=xr.DataArray(domains, dims="pair")
+        )
+        theta = theta + picked.drop_vars(["model", "domain"])
+    if "family_effect" in posterior:
+        known = pd.Index(posterior[FAMILY_CELL].to_numpy().astype(str))
+        labels = [f"{model_family(m)} | {b}" for m, b in zip(models, benchmarks, strict=True)]
+        where = known.get_indexer(labels)
+        effect = posterior["family_effect"].isel(
+            {FAMILY_CELL: xr.DataArray(np.maximum(where, 0), dims="pair")}
+        )
+        theta = theta + effect.drop_vars(FAMILY_CELL).where(
+            xr.DataArray(where >= 0, dims="pair"), 0.0
+        )
+    return theta
 
 
 def predictive_scores(

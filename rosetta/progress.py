@@ -30,35 +30,18 @@ information on ``k`` and only enter step 2.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.families import model_family
 from rosetta.trend import YEAR_DAYS, release_dates, summarise
 
-_DATE_STAMP = re.compile(r"[-_ ]?(20\d{2}-?\d{2}-?\d{2}|\d{4})(?=$|[-_])")
-_SETTING = re.compile(r"_[a-z0-9]+$")
-_SIZE = re.compile(r"(?<![a-z])(\d+x)?\d+(\.\d+)?[bm](-a?\d+(\.\d+)?[be])?(?![a-z])")
-_SUFFIX = re.compile(r"[-_ .:]+(instruct|chat|base|it|hf|fp8|preview|exp|v\d+[.:]\d+)$")
 #: Members of a name family released further apart than this start a new family (a new
 #: generation under an old name, e.g. falcon-11b a year after falcon-7b).
 FAMILY_WINDOW_DAYS = 90
-
-
-def model_family(model: str) -> str:
-    """The training-recipe family of a model id (see the module docstring for the rule)."""
-    name = model.lower().strip()
-    name = _SETTING.sub("", name) if re.search(r"_(high|medium|low|\d+k)$", name) else name
-    name = _DATE_STAMP.sub("", name)
-    previous = None
-    while previous != name:
-        previous = name
-        name = _SUFFIX.sub("", name)
-    name = _SIZE.sub("", name)
-    return re.sub(r"[-_ .:]+", "-", name).strip("-") or model
 
 
 @dataclass

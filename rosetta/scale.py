@@ -162,7 +162,8 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
     posterior
         Raw draws with ``capability`` (model), ``difficulty`` and ``slope`` (benchmark); and
         optionally ``difficulty_mu``, ``difficulty_sigma``, ``log_slope_mu`` and the bifactor
-        ``domain_capability``, ``domain_deviation``, ``domain_sd``. The raw capability
+        ``domain_capability``, ``domain_deviation``, ``domain_sd`` and ``family_effect``,
+        ``family_effect_sd``. The raw capability
         population is standard normal.
     scale
         The declared scale.
@@ -195,6 +196,9 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
         out["domain_capability"] = shift + stretch * posterior["domain_capability"]
         out["domain_deviation"] = stretch * posterior["domain_deviation"]
         out["domain_sd"] = stretch * posterior["domain_sd"]
+    for name in ("family_effect", "family_effect_sd"):  # capability differences as well
+        if name in posterior:
+            out[name] = stretch * posterior[name]
     if "log_slope_mu" in posterior:
         out["log_slope_mu"] = posterior["log_slope_mu"] - np.log(stretch)
     out["scale_shift"], out["scale_stretch"] = shift, stretch

@@ -27,6 +27,10 @@ domains leave one free deviation per model, which two spreads could not both exp
 Deviations also sum to zero over models, so they cannot shift a domain's difficulties, and a
 model never seen in a domain keeps a deviation near zero there.
 
+Family effects (``MeasurementSpec(family_effects=True)``) add to the measured capability one
+effect per (model family, benchmark) cell seen by two or more scores (`rosetta.families`),
+``family_effect ~ Normal(0, family_effect_sd)``: variants of one model share benchmark quirks.
+
 In the centred (default) model each difficulty is sampled through its gap
 ``slope * (difficulty - centre)`` (see `_difficulty_by_gap`); its prior is unchanged.
 
@@ -50,8 +54,9 @@ import pytensor.tensor as pt
 from pytensor.tensor.math import softplus
 from scipy.special import logit
 
-from rosetta.constants import BENCHMARK, DOMAIN, MODEL, OBS
+from rosetta.constants import BENCHMARK, DOMAIN, FAMILY_CELL, MODEL, OBS
 from rosetta.data import ScoreTable
+from rosetta.families import family_cells
 from rosetta.likelihoods import (
     Ops,
     beta_family_logp,
@@ -159,6 +164,8 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
         measured = capability[m_i]
         if deviation is not None:
             measured = measured + deviation[m_i, domain_idx[b_i]]
+        if spec.family_effects:
+            measured = measured + _family_effects(model, scores, spec)[order]
         x = slope[b_i] * (measured - difficulty[b_i])
         p, q = expected_score(x, floor[b_i], PYTENSOR)
 
@@ -204,6 +211,18 @@ def _domain_deviations(model: pm.Model, table: ScoreTable, spec: MeasurementSpec
     pm.Deterministic("domain_capability", capability[:, None] + deviation, dims=(MODEL, DOMAIN))
     padded = pt.concatenate([deviation, pt.zeros((len(table.models), 1))], axis=1)
     return padded, domain_idx
+
+
+def _family_effects(model: pm.Model, scores, spec: MeasurementSpec):
+    """Per score, the effect of its (family, benchmark) cell (0 for a cell seen once)."""
+    cell, cells = family_cells(scores["model"], scores["benchmark"])
+    if cells.empty:
+        return pt.zeros(len(cell))
+    model.add_coord(FAMILY_CELL, cells["family"] + " | " + cells["benchmark"])
+    sd = pm.HalfNormal("family_effect_sd", spec.priors["family_effect_sd_sd"])
+    offset = pm.Normal("family_effect_offset", 0.0, 1.0, dims=FAMILY_CELL)
+    effect = pm.Deterministic("family_effect", sd * offset, dims=FAMILY_CELL)
+    return pt.concatenate([effect, pt.zeros(1)])[cell]
 
 
 def _initial_capability(scores, model_idx: np.ndarray, n_models: int) -> np.ndarray:

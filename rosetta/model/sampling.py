@@ -42,6 +42,8 @@ KEEP = (
     "domain_capability",
     "domain_deviation",
     "domain_sd",
+    "family_effect",
+    "family_effect_sd",
 )
 
 

@@ -27,6 +27,7 @@ DEFAULT_PRIORS = MappingProxyType(
         "noise_sd": 0.1,  # normal likelihood: sigma ~ HalfNormal(.)
         "floor_logit_sd": 0.5,  # learned floors: logit(floor) ~ Normal(logit(nominal), .)
         "domain_sd_sd": 0.5,  # bifactor: sd of the domain deviations ~ HalfNormal(.)
+        "family_effect_sd_sd": 0.5,  # sd of the family x benchmark effects ~ HalfNormal(.)
     }
 )
 
@@ -52,6 +53,9 @@ class MeasurementSpec:
     domains
         ``(benchmark, domain)`` pairs of the bifactor model (`rosetta.domains`); empty (default):
         the one-number model. Benchmarks not listed measure the general capability only.
+    family_effects
+        Give each (model family, benchmark) cell with two or more scores its own effect on the
+        measured capability (`rosetta.families`): variants of one model share quirks.
     """
 
     likelihood: str = "beta"
@@ -60,6 +64,7 @@ class MeasurementSpec:
     priors: Mapping[str, float] = field(default_factory=dict)
     centred: bool = True
     domains: tuple[tuple[str, str], ...] = ()
+    family_effects: bool = False
 
     def __post_init__(self) -> None:
         if self.likelihood not in LIKELIHOODS:
@@ -88,6 +93,7 @@ class MeasurementSpec:
                 "priors": dict(self.priors),
                 "centred": self.centred,
                 "domains": [list(pair) for pair in self.domains],
+                "family_effects": self.family_effects,
             }
         )
 

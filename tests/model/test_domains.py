@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -9,13 +10,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from rosetta.domains import (
-    BENCHMARK_DOMAIN,
-    capability_of,
-    domain_map,
-    effective_capability,
-)
+from rosetta.domains import BENCHMARK_DOMAIN, capability_of, domain_map
 from rosetta.errors import DomainMapError, RosettaError
+from rosetta.predict import effective_capability
 
 
 def test_metadata_map_uses_the_flags():
@@ -189,3 +186,47 @@ def test_domain_table_and_trends(bifactor_fit):
     assert set(trends) == {"d0", "d1"}
     assert trends["d0"]["n_models"] == len(models_scored_in(dated, "d0"))
     assert 0 <= trends["d1"]["p_faster_than_general"] <= 1
+
+
+def test_cli_bifactor_fit_trend_compare_report(capsys, tmp_path, bifactor_fit):
+    """The command line end to end on the bifactor fit's scores (MAP fits, for speed)."""
+    from rosetta.cli import main
+    from rosetta.io import scores_of_fit
+
+    idata, truth = bifactor_fit
+    scores = scores_of_fit(idata)
+    scores["date"] = pd.Timestamp("2023-01-01") + pd.to_timedelta(
+        scores["model"].str[1:].astype(int) * 20, unit="D"
+    )
+    data = tmp_path / "scores.csv"
+    scores[["model", "benchmark", "score", "floor", "date"]].to_csv(data, index=False)
+    domains = tmp_path / "domains.csv"
+    truth.benchmarks["domain"].reset_index().to_csv(domains, index=False)
+    common = ["--method", "map", "--draws", "100", "--chains", "1", "--anchor-benchmark", "b01"]
+    fits = {}
+    for name, choice in (("bifactor", str(domains)), ("one", "none")):
+        fits[name] = tmp_path / f"{name}.nc"
+        args = ["fit", str(data), *common, "--domains", choice, "--out", str(fits[name])]
+        assert main([*args, "--tables", str(tmp_path / name), "--json"]) == 0
+        payload = json.loads(capsys.readouterr().out)
+        assert payload["domains"] == (["d0", "d1"] if name == "bifactor" else [])
+    assert (tmp_path / "bifactor" / "domains.csv").exists()
+    assert not (tmp_path / "one" / "domains.csv").exists()
+
+    assert main(["trend", str(fits["bifactor"]), "--domain", "d0", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["domain"] == "d0" and set(payload["domains"]) == {"d0", "d1"}
+    assert main(["trend", str(fits["one"]), "--domain", "d0"]) == 2
+    assert "one-number fit" in capsys.readouterr().err
+
+    assert main(["compare", str(fits["bifactor"]), str(fits["one"]), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload["fits"]) == {"bifactor", "one"}
+    assert payload["fits"][payload["best"]]["elpd_diff"] == 0
+
+    report = tmp_path / "report.html"
+    assert main(["report", str(fits["bifactor"]), "--out", str(report)]) == 0
+    assert 'id="domains"' in report.read_text()
+
+    assert main(["fit", str(data), *common, "--domains", "nonsense", "--out", "x.nc"]) == 2
+    assert "'none', 'metadata' or a CSV" in capsys.readouterr().err
