@@ -17,6 +17,7 @@ import click
 from rosetta.constants import (
     DEFAULT_CHAINS,
     DEFAULT_DRAWS,
+    DEFAULT_FAMILY_EFFECTS,
     DEFAULT_MIN_MODELS,
     DEFAULT_SEED,
     DEFAULT_TUNE,
@@ -255,6 +256,12 @@ def fit_options(command: Callable) -> Callable:
             help="Benchmark floors: nominal chance, zero or learned.",
         ),
         click.option(
+            "--family-effects/--no-family-effects",
+            default=DEFAULT_FAMILY_EFFECTS,
+            show_default=True,
+            help="Variants of one model (same name family) share an effect on each benchmark.",
+        ),
+        click.option(
             "--domains",
             default="none",
             show_default=True,
@@ -301,6 +308,7 @@ def _spec_and_fit_kwargs(kwargs: dict, table):
         floors=kwargs.pop("floors"),
         scale=scale,
         domains=domain_map(kwargs.pop("domains"), table.benchmarks),
+        family_effects=kwargs.pop("family_effects"),
     )
     fit_kwargs = {
         name: kwargs.pop(name) for name in ("draws", "tune", "chains", "sampler", "method")
@@ -385,6 +393,7 @@ def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
         "scale": json.loads(attrs["scale"]),
         "likelihood": attrs["likelihood"],
         "floors": attrs["floors"],
+        "family_effects": spec.family_effects,
         "domains": sorted({d for _, d in spec.domains}),
         "out": str(out),
         "top_models": capabilities.head(top)["mean"].round(3).to_dict(),
@@ -473,12 +482,13 @@ def validate_command(
     payload.update(
         likelihood=spec.likelihood,
         floors=spec.floors,
+        family_effects=spec.family_effects,
         domains=sorted({d for _, d in spec.domains}),
     )
     others = {}
     if compare_reference:
         others["reference"] = replace(
-            spec, likelihood="normal", floors="zero", priors={}, domains=()
+            spec, likelihood="normal", floors="zero", priors={}, domains=(), family_effects=False
         )
     if compare_one_number:
         if not spec.domains:
@@ -500,6 +510,7 @@ def _validate_text(payload: dict) -> str:
     lines = [
         f"{payload['folds']}-fold cross-validation, {payload['n_heldout']} held-out scores "
         f"({payload['likelihood']} likelihood, {payload['floors']} floors"
+        + (", family effects" if payload["family_effects"] else "")
         + (f", domains {', '.join(payload['domains'])}" if payload["domains"] else "")
         + ")",
         f"  RMSE {payload['rmse']:.4f}   MAE {payload['mae']:.4f}   "
@@ -993,7 +1004,7 @@ def compare_command(posteriors, as_json) -> None:
 
     Fits are named by their file names; the best comes first.
     """
-    from rosetta.compare import compare_fits
+    from rosetta.compare import capability_spearman, compare_fits
     from rosetta.io import load_fit
 
     if len(posteriors) < 2:
@@ -1001,11 +1012,19 @@ def compare_command(posteriors, as_json) -> None:
     names = [Path(p).stem for p in posteriors]
     if len(set(names)) < len(names):
         names = [str(p) for p in posteriors]
-    table = compare_fits({name: load_fit(p) for name, p in zip(names, posteriors, strict=True)})
+    fits = {name: load_fit(p) for name, p in zip(names, posteriors, strict=True)}
+    table = compare_fits(fits)
+    spearman = capability_spearman(fits)
     columns = ["elpd_loo", "se", "elpd_diff", "dse", "p_loo", "weight", "n_high_pareto_k"]
     payload = {
         "ic": "loo",
-        "fits": {str(name): {c: row[c].item() for c in columns} for name, row in table.iterrows()},
+        "fits": {
+            str(name): {
+                **{c: (int if c == "n_high_pareto_k" else float)(row[c]) for c in columns},
+                "capability_spearman": spearman[name],
+            }
+            for name, row in table.iterrows()
+        },
         "best": str(table.index[0]),
     }
     emit(payload, as_json, _compare_text)

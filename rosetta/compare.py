@@ -101,3 +101,19 @@ def compare_fits(fits: Mapping[str, object]) -> pd.DataFrame:
             for name in table.index
         ]
     return table
+
+
+def capability_spearman(fits: Mapping[str, object]) -> dict[str, float]:
+    """Spearman correlation of each fit's mean (general) capabilities with the first fit's.
+
+    Does a richer model keep the Rosetta scale's meaning? 1 means the same ranking.
+    """
+    means = {
+        name: fit.posterior["capability"].mean(("chain", "draw")).to_series()
+        for name, fit in fits.items()
+    }
+    first = next(iter(means.values()))
+    return {
+        name: float(first.corr(mean.reindex(first.index), method="spearman"))
+        for name, mean in means.items()
+    }

@@ -55,6 +55,8 @@ ESS_MIN: Final = 400
 # Choices of the measurement model and its inference (kept here so the CLI needs no PyMC).
 LIKELIHOODS: Final = ("beta", "normal")
 FLOOR_MODES: Final = ("nominal", "zero", "learned")
+#: Variants of one model share a (family, benchmark) effect (see `rosetta.families`).
+DEFAULT_FAMILY_EFFECTS: Final = False
 METHODS: Final = ("nuts", "map", "advi")
 SAMPLERS: Final = ("auto", "nutpie", "numpyro", "pymc")
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from rosetta.constants import FLOOR_MODES, LIKELIHOODS
+from rosetta.constants import DEFAULT_FAMILY_EFFECTS, FLOOR_MODES, LIKELIHOODS
 from rosetta.scale import Scale
 
 #: Prior hyperparameters on the raw scale, where capabilities are standard normal.
@@ -64,7 +64,7 @@ class MeasurementSpec:
     priors: Mapping[str, float] = field(default_factory=dict)
     centred: bool = True
     domains: tuple[tuple[str, str], ...] = ()
-    family_effects: bool = False
+    family_effects: bool = DEFAULT_FAMILY_EFFECTS
 
     def __post_init__(self) -> None:
         if self.likelihood not in LIKELIHOODS:
