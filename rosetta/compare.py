@@ -95,6 +95,10 @@ def compare_fits(fits: Mapping[str, object]) -> pd.DataFrame:
     with_ll = {name: with_log_likelihood(fit) for name, fit in fits.items()}
     with warnings.catch_warnings():  # the high-k scores are counted in the table instead
         warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
+        # ArviZ sorts in place, which pandas >= 3.1 deprecates; nothing for us to change
+        warnings.filterwarnings("ignore", ".*inplace", DeprecationWarning)
+        # the stacking weights' optimiser meets log(0) and 0/0 when one fit takes all the weight
+        warnings.simplefilter("ignore", RuntimeWarning)
         table = az.compare(with_ll, ic="loo")
         table["n_high_pareto_k"] = [
             int((az.loo(with_ll[name], pointwise=True).pareto_k > PARETO_K_MAX).sum())

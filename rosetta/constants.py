@@ -56,7 +56,7 @@ ESS_MIN: Final = 400
 LIKELIHOODS: Final = ("beta", "normal")
 FLOOR_MODES: Final = ("nominal", "zero", "learned")
 #: Variants of one model share a (family, benchmark) effect (see `rosetta.families`).
-DEFAULT_FAMILY_EFFECTS: Final = False
+DEFAULT_FAMILY_EFFECTS: Final = True
 METHODS: Final = ("nuts", "map", "advi")
 SAMPLERS: Final = ("auto", "nutpie", "numpyro", "pymc")
 

@@ -65,9 +65,8 @@ def effective_capability(posterior: xr.Dataset, models, benchmarks) -> xr.DataAr
     domains = benchmark_domains(posterior).reindex(benchmarks).to_numpy()
     if domain_names(posterior) and (domains != "").any():
         deviation = posterior["domain_deviation"]
-        padded = xr.concat(
-            [deviation, xr.zeros_like(deviation.isel(domain=0)).expand_dims(domain=[""])], "domain"
-        )
+        general = xr.zeros_like(deviation.isel(domain=[0])).assign_coords(domain=[""])
+        padded = xr.concat([deviation, general], "domain")
         picked = padded.sel(
             model=xr.DataArray(models, dims="pair"), domain=xr.DataArray(domains, dims="pair")
         )

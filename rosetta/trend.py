@@ -253,6 +253,7 @@ def trend(
 
     fit = load_fit(fit) if isinstance(fit, str) or hasattr(fit, "__fspath__") else fit
     rng = np.random.default_rng(random_seed)
+    draws = capability_of(fit.posterior, domain)
     released = release_dates(fit, dates)
     excluded = {"no release date": int(released.isna().sum())}
     if domain is not None:
@@ -262,7 +263,7 @@ def trend(
     known = released.dropna()
     if len(known) < 3:
         raise ValueError(f"a trend needs at least 3 models with a release date, got {len(known)}")
-    capability = draw_matrix(capability_of(fit.posterior, domain).sel(model=known.index.to_numpy()))
+    capability = draw_matrix(draws.sel(model=known.index.to_numpy()))
     on_frontier = frontier_mask(capability, known.to_numpy())
     window = np.ones(len(known), dtype=bool)
     if since is not None:

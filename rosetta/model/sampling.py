@@ -251,5 +251,6 @@ def _stack(model, names, values) -> xr.Dataset:
         array = np.stack([v[i] for v in values])[np.newaxis]
         dims = ["chain", "draw", *(model.named_vars_to_dims.get(name) or ())]
         data[name] = (dims, array)
-    coords = {k: list(v) for k, v in model.coords.items() if k in ("model", "benchmark")}
+    used = {d for name in names for d in model.named_vars_to_dims.get(name) or ()}
+    coords = {k: list(v) for k, v in model.coords.items() if k in used}
     return xr.Dataset(data, coords={"chain": [0], "draw": np.arange(len(values)), **coords})
