@@ -33,6 +33,7 @@ import numpy as np
 
 from rosetta.constants import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TARGET_ACCEPT, DEFAULT_TUNE
 from rosetta.data import load_epoch
+from rosetta.families import family_cells
 from rosetta.io import save_fit
 from rosetta.model import fit
 
@@ -60,7 +61,8 @@ def run_rosetta(seed: int, out: Path) -> dict:
 
 
 def run_numpyro(seed: int) -> dict:
-    """The same model by hand: standardised capabilities, centred pooled benchmark parameters."""
+    """The same model by hand: standardised capabilities, centred pooled benchmark parameters,
+    non-centred family effects."""
     import jax
     import jax.numpy as jnp
     import numpyro
@@ -79,6 +81,8 @@ def run_numpyro(seed: int) -> dict:
     log_y, log1m_y = jnp.asarray(np.log(y_safe)), jnp.asarray(np.log1p(-y_safe))
     zero = jnp.asarray(y <= 0)
     floor = jnp.asarray(table.benchmark_info()["floor"].to_numpy())
+    cell, cells = family_cells(scores["model"], scores["benchmark"])
+    cell = jnp.asarray(np.where(cell < 0, len(cells), cell))
     n_models, n_bench = len(table.models), len(table.benchmarks)
 
     def pooled(name, mu_mean, mu_sd, sigma_sd):
@@ -95,7 +99,10 @@ def run_numpyro(seed: int) -> dict:
         slope = jnp.exp(pooled("log_slope", 0.5, 0.75, 0.5))
         precision = jnp.exp(pooled("log_precision", 4.0, 1.5, 1.0))
         k0 = numpyro.sample("zero_cutpoint", dist.Normal(-4.0, 2.0))
-        x = slope[bi] * (theta[mi] - difficulty[bi])
+        effect_sd = numpyro.sample("family_effect_sd", dist.HalfNormal(0.5))
+        offset = numpyro.sample("family_effect_offset", dist.Normal(0, 1).expand([len(cells)]))
+        effect = jnp.concatenate([effect_sd * offset, jnp.zeros(1)])
+        x = slope[bi] * (theta[mi] + effect[cell] - difficulty[bi])
         p = floor[bi] + (1 - floor[bi]) * jax.nn.sigmoid(x)
         q = (1 - floor[bi]) * jax.nn.sigmoid(-x)
         phi = precision[bi]
