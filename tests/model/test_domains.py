@@ -231,3 +231,37 @@ def test_cli_bifactor_fit_trend_compare_report(capsys, tmp_path, bifactor_fit):
 
     assert main(["fit", str(data), *common, "--domains", "nonsense", "--out", "x.nc"]) == 2
     assert "'none', 'metadata' or a CSV" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_validate_compares_with_one_number_and_reference(capsys, tmp_path, bifactor_fit):
+    """``--compare-one-number`` drops the domains; the reference drops domains and families."""
+    from rosetta.cli import main
+    from rosetta.io import scores_of_fit
+
+    idata, truth = bifactor_fit
+    data = tmp_path / "scores.csv"
+    scores_of_fit(idata)[["model", "benchmark", "score", "floor"]].to_csv(data, index=False)
+    domains = tmp_path / "domains.csv"
+    truth.benchmarks["domain"].reset_index().to_csv(domains, index=False)
+    args = ["validate", str(data), "--method", "map", "--draws", "50", "--chains", "1"]
+    args += ["--anchor-benchmark", "b01", "--folds", "2", "--json"]
+    assert (
+        main([*args, "--domains", str(domains), "--compare-one-number", "--compare-reference"]) == 0
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["domains"] == ["d0", "d1"] and payload["family_effects"]
+    for key in ("one_number", "reference"):
+        assert payload[key]["n_heldout"] == payload["n_heldout"]
+    reduction = 1 - payload["rmse"] / payload["one_number"]["rmse"]
+    assert payload["rmse_reduction_vs_one_number"] == pytest.approx(reduction, abs=1e-4)
+    assert main([*args, "--compare-one-number"]) == 2
+    assert "needs --domains" in capsys.readouterr().err
+
+
+def test_query_on_a_bifactor_fit_says_it_uses_the_general_capability(bifactor_fit):
+    from rosetta.query import query
+
+    idata, _ = bifactor_fit
+    result = query(idata, {"b02": 0.6, "b03": 0.5, "b07": 0.55})
+    assert any("general capability" in note for note in result.notes)
