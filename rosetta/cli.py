@@ -516,20 +516,17 @@ def _validate_text(payload: dict) -> str:
         f"  RMSE {payload['rmse']:.4f}   MAE {payload['mae']:.4f}   "
         f"90% interval coverage {payload['coverage_90']:.3f}",
     ]
-    if "reference" in payload:
-        ref = payload["reference"]
-        lines.append(
-            f"reference least squares: RMSE {ref['rmse']:.4f}   MAE {ref['mae']:.4f}   "
-            f"coverage {ref['coverage_90']:.3f}"
-        )
-        lines.append(f"RMSE reduction vs reference: {payload['rmse_reduction']:.1%}")
-    if "one_number" in payload:
-        one = payload["one_number"]
-        lines.append(
-            f"one-number model: RMSE {one['rmse']:.4f}   MAE {one['mae']:.4f}   "
-            f"coverage {one['coverage_90']:.3f}"
-        )
-        lines.append(f"RMSE reduction vs one number: {payload['rmse_reduction_vs_one_number']:.1%}")
+    for key, label, reduction in (
+        ("reference", "reference least squares", "rmse_reduction"),
+        ("one_number", "one-number model", "rmse_reduction_vs_one_number"),
+    ):
+        if key in payload:
+            other = payload[key]
+            lines.append(
+                f"{label}: RMSE {other['rmse']:.4f}   MAE {other['mae']:.4f}   "
+                f"coverage {other['coverage_90']:.3f}"
+            )
+            lines.append(f"RMSE reduction vs {label}: {payload[reduction]:.1%}")
     return "\n".join(lines)
 
 

@@ -19,8 +19,8 @@ from scipy.special import gammaln
 
 from rosetta.errors import IncompatibleFitError
 from rosetta.io import scores_of_fit
-from rosetta.likelihoods import beta_family_logp, expected_score, likelihood_branch, normal_logp
-from rosetta.predict import effective_capability
+from rosetta.likelihoods import beta_family_logp, likelihood_branch, normal_logp
+from rosetta.predict import score_parts
 
 #: Pareto k above which a score's PSIS-LOO term is unreliable (Vehtari et al. 2017).
 PARETO_K_MAX = 0.7
@@ -30,10 +30,7 @@ def pointwise_loglik(idata) -> xr.DataArray:
     """Log-likelihood of every observed score in every draw, dims ``(chain, draw, obs)``."""
     posterior = idata.posterior
     scores = scores_of_fit(idata)
-    b = xr.DataArray(scores["benchmark"].to_numpy(), dims="pair")
-    theta = effective_capability(posterior, scores["model"], scores["benchmark"])
-    x = posterior["slope"].sel(benchmark=b) * (theta - posterior["difficulty"].sel(benchmark=b))
-    p, q = (a.to_numpy() for a in expected_score(x, posterior["floor"].sel(benchmark=b)))
+    p, q = (a.to_numpy() for a in score_parts(posterior, scores["model"], scores["benchmark"]))
     y = scores["score"].to_numpy(dtype=float)
     likelihood = json.loads(posterior.attrs.get("spec", "{}")).get("likelihood", "beta")
     if likelihood == "normal":
@@ -41,7 +38,8 @@ def pointwise_loglik(idata) -> xr.DataArray:
     else:
         n_items = scores["n_items"].to_numpy(dtype=float)
         order = np.argsort(likelihood_branch(y, n_items), kind="stable")
-        precision = posterior["precision"].sel(benchmark=b[order]).to_numpy()
+        bench = xr.DataArray(scores["benchmark"].to_numpy()[order], dims="pair")
+        precision = posterior["precision"].sel(benchmark=bench).to_numpy()
         cut = {
             name: posterior[name].to_numpy()[..., None] if name in posterior else None
             for name in ("zero_cutpoint", "one_cutpoint")
@@ -92,18 +90,16 @@ def compare_fits(fits: Mapping[str, object]) -> pd.DataFrame:
         raise IncompatibleFitError(
             f"LOO compares fits of the same scores; these were fitted on different data: {hashes}"
         )
-    with_ll = {name: with_log_likelihood(fit) for name, fit in fits.items()}
     with warnings.catch_warnings():  # the high-k scores are counted in the table instead
         warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
         # ArviZ sorts in place, which pandas >= 3.1 deprecates; nothing for us to change
         warnings.filterwarnings("ignore", ".*inplace", DeprecationWarning)
         # the stacking weights' optimiser meets log(0) and 0/0 when one fit takes all the weight
         warnings.simplefilter("ignore", RuntimeWarning)
-        table = az.compare(with_ll, ic="loo")
-        table["n_high_pareto_k"] = [
-            int((az.loo(with_ll[name], pointwise=True).pareto_k > PARETO_K_MAX).sum())
-            for name in table.index
-        ]
+        loos = {name: az.loo(with_log_likelihood(f), pointwise=True) for name, f in fits.items()}
+        table = az.compare(loos, ic="loo")
+    high = {name: int((loo.pareto_k > PARETO_K_MAX).sum()) for name, loo in loos.items()}
+    table["n_high_pareto_k"] = [high[name] for name in table.index]
     return table
 
 

@@ -4,7 +4,7 @@ In the bifactor model each model has its general capability (the Rosetta scale) 
 deviation per domain; a benchmark of domain ``d`` measures ``capability + deviation[d]``, a
 benchmark with no domain measures the general capability alone. A domain map says which is which:
 
-- ``"metadata"``: from the bundled benchmark flags, `METADATA_DOMAINS`: ``math`` (``is_math``
+- ``"metadata"``: from the bundled benchmark flags: ``math`` (``is_math``
   only), ``coding`` (``is_coding`` only; coding and agentic coding), ``other`` for the rest
   (knowledge, language, reasoning, agents, games). A benchmark flagged both math and coding
   (LiveBench) mixes domains, and one without flags is unknown: both load on the general
@@ -25,10 +25,6 @@ import xarray as xr
 
 from rosetta.errors import DomainMapError, RosettaError
 
-#: Domain names given by the metadata flags.
-METADATA_DOMAINS = ("coding", "math", "other")
-#: Choices of ``--domains`` besides a file.
-DOMAIN_SOURCES = ("none", "metadata")
 #: Name of the non-dimension coordinate on ``benchmark`` that records each benchmark's domain.
 BENCHMARK_DOMAIN = "benchmark_domain"
 
@@ -113,6 +109,15 @@ def benchmark_domains(posterior: xr.Dataset) -> pd.Series:
     else:
         values = np.full(len(names), "")
     return pd.Series(values, index=pd.Index(names, name="benchmark"), name="domain")
+
+
+def scores_per_domain(fit) -> pd.DataFrame:
+    """How many scores each model has in each domain of a fit (models x domains, all models)."""
+    const = fit.constant_data
+    domains = benchmark_domains(fit.posterior).to_numpy()[const["benchmark_idx"].to_numpy()]
+    models = const["model"].to_numpy().astype(str)
+    counts = pd.crosstab(models[const["model_idx"].to_numpy()], domains)
+    return counts.reindex(index=models, columns=domain_names(fit.posterior), fill_value=0)
 
 
 def domain_names(posterior: xr.Dataset) -> list[str]:

@@ -44,13 +44,16 @@ def expected_score(
         raise ValueError("models and benchmarks must have the same length")
     _check_names(posterior, "model", models)
     _check_names(posterior, "benchmark", benchmarks)
-    b = xr.DataArray(benchmarks, dims="pair")
-    theta = effective_capability(posterior, models, benchmarks)
-    diff = posterior["difficulty"].sel(benchmark=b)
-    slope = posterior["slope"].sel(benchmark=b)
-    floor = posterior["floor"].sel(benchmark=b)
-    p, _ = score_mean(slope * (theta - diff), floor)
+    p, _ = score_parts(posterior, models, benchmarks)
     return p.drop_vars(["model", "benchmark"], errors="ignore").rename("score_mean")
+
+
+def score_parts(posterior: xr.Dataset, models, benchmarks) -> tuple[xr.DataArray, xr.DataArray]:
+    """``(p, 1 - p)`` per draw and pair, the complement computed without cancellation."""
+    b = xr.DataArray(list(benchmarks), dims="pair")
+    theta = effective_capability(posterior, models, benchmarks)
+    x = posterior["slope"].sel(benchmark=b) * (theta - posterior["difficulty"].sel(benchmark=b))
+    return score_mean(x, posterior["floor"].sel(benchmark=b))
 
 
 def effective_capability(posterior: xr.Dataset, models, benchmarks) -> xr.DataArray:

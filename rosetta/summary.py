@@ -57,7 +57,7 @@ def domain_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
         domain ``{domain}`` (domain capability mean), ``{domain}_deviation`` with its interval
         ``{domain}_lo`` / ``{domain}_hi``, and ``{domain}_scores`` (the model's scores there).
     """
-    from rosetta.domains import benchmark_domains, domain_names
+    from rosetta.domains import domain_names, scores_per_domain
 
     posterior = idata.posterior
     domains = domain_names(posterior)
@@ -65,9 +65,7 @@ def domain_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
         raise ValueError("domain profiles need a bifactor fit (rosetta fit --domains ...)")
     general = posterior["capability"].mean(("chain", "draw")).to_series()
     table = pd.DataFrame({"capability": general})
-    const = idata.constant_data
-    of_score = benchmark_domains(posterior).to_numpy()[const["benchmark_idx"].to_numpy()]
-    model_idx = const["model_idx"].to_numpy()
+    counts = scores_per_domain(idata).reindex(table.index)
     for domain in domains:
         capability = posterior["domain_capability"].sel(domain=domain, drop=True)
         deviation = _describe(
@@ -76,8 +74,7 @@ def domain_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
         table[domain] = capability.mean(("chain", "draw")).to_series()
         table[f"{domain}_deviation"] = deviation["mean"]
         table[f"{domain}_lo"], table[f"{domain}_hi"] = deviation.iloc[:, 2], deviation.iloc[:, 3]
-        counts = pd.Series(model_idx[of_score == domain]).value_counts()
-        table[f"{domain}_scores"] = [int(counts.get(i, 0)) for i in range(len(table))]
+        table[f"{domain}_scores"] = counts[domain]
     return table.sort_values("capability", ascending=False)
 
 

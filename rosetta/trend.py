@@ -29,7 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
-from rosetta.domains import benchmark_domains, capability_of, domain_names
+from rosetta.domains import capability_of, domain_names, scores_per_domain
 
 #: Days per year for rates per year.
 YEAR_DAYS = 365.25
@@ -307,11 +307,8 @@ def trend(
 
 def models_scored_in(fit, domain: str) -> list[str]:
     """The models with at least one score on a benchmark of ``domain``."""
-    in_domain = (benchmark_domains(fit.posterior) == domain).to_numpy()
-    const = fit.constant_data
-    rows = in_domain[const["benchmark_idx"].to_numpy()]
-    models = const["model"].to_numpy().astype(str)
-    return sorted(set(models[const["model_idx"].to_numpy()[rows]]))
+    counts = scores_per_domain(fit)[domain]
+    return sorted(counts.index[counts > 0])
 
 
 def domain_trends(

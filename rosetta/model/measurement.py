@@ -200,11 +200,11 @@ def _domain_deviations(model: pm.Model, table: ScoreTable, spec: MeasurementSpec
     if not mapping:
         return None, None
     names = sorted(set(mapping.values()))
+    if len(names) < 2:
+        raise ValueError(f"a bifactor model needs at least two domains in the data, got {names}")
     model.add_coord(DOMAIN, names)
     column = {d: k for k, d in enumerate(names)}
     domain_idx = np.array([column.get(mapping.get(b), len(names)) for b in table.benchmarks])
-    if len(names) < 2:
-        raise ValueError(f"a bifactor model needs at least two domains in the data, got {names}")
     sd = pm.HalfNormal("domain_sd", spec.priors["domain_sd_sd"])
     unit = pm.ZeroSumNormal("domain_offset", sigma=1.0, dims=(MODEL, DOMAIN), n_zerosum_axes=2)
     deviation = pm.Deterministic("domain_deviation", sd * unit, dims=(MODEL, DOMAIN))
