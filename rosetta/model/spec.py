@@ -103,4 +103,5 @@ class MeasurementSpec:
         data = json.loads(text)
         scale = Scale.from_json(json.dumps(data.pop("scale")))
         domains = tuple(tuple(pair) for pair in data.pop("domains", []))
+        data.setdefault("family_effects", False)  # fits saved before family effects had none
         return cls(scale=scale, domains=domains, **data)

@@ -64,3 +64,14 @@ def test_predictions_carry_the_family_effect(family_fit):
     cell = post["family_effect"].sel(family_cell="f0 | b00")
     np.testing.assert_allclose(theta.isel(pair=0), post["capability"].sel(model="f0-70b") + cell)
     assert "family_effect_sd" in post and float(post["family_effect_sd"].mean()) > 0
+
+
+def test_fits_saved_before_family_effects_read_back_without_them():
+    import json
+
+    from rosetta.model import MeasurementSpec
+
+    text = json.loads(MeasurementSpec().to_json())
+    del text["family_effects"]
+    assert MeasurementSpec().family_effects
+    assert not MeasurementSpec.from_json(json.dumps(text)).family_effects
