@@ -1030,10 +1030,10 @@ def compare_command(posteriors, as_json) -> None:
 def _compare_text(payload: dict) -> str:
     import pandas as pd
 
-    frame = pd.DataFrame(payload["fits"]).T
+    frame = pd.DataFrame.from_dict(payload["fits"], orient="index")
     return (
         "PSIS-LOO comparison (elpd: higher is better; elpd_diff and dse against the best)\n"
-        + frame.round(2).to_string()
+        + frame.round(3).to_string()
         + "\nn_high_pareto_k counts scores with Pareto k > 0.7, whose LOO term is unreliable: "
         "models seen on few benchmarks make each of their scores influential."
     )
