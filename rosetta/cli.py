@@ -23,6 +23,7 @@ from rosetta.constants import (
     DEFAULT_TUNE,
     DUPLICATE_POLICIES,
     FLOOR_MODES,
+    ITEM_APPROX_DRAWS,
     LIKELIHOODS,
     METHODS,
     SAMPLERS,
@@ -200,9 +201,9 @@ def fit_options(command: Callable) -> Callable:
         click.option(
             "--draws",
             type=click.IntRange(min=1),
-            default=DEFAULT_DRAWS,
-            show_default=True,
-            help="Posterior draws per chain.",
+            default=None,
+            help=f"Posterior draws per chain [default: {DEFAULT_DRAWS}; approximate item-level "
+            f"fits: {ITEM_APPROX_DRAWS} in all].",
         ),
         click.option(
             "--tune",
@@ -288,7 +289,7 @@ def fit_options(command: Callable) -> Callable:
     return command
 
 
-def _spec_and_fit_kwargs(kwargs: dict, table):
+def _spec_and_fit_kwargs(kwargs: dict, table, item_level: bool = False):
     from rosetta.domains import domain_map
     from rosetta.model import MeasurementSpec
     from rosetta.scale import Scale
@@ -313,6 +314,13 @@ def _spec_and_fit_kwargs(kwargs: dict, table):
     fit_kwargs = {
         name: kwargs.pop(name) for name in ("draws", "tune", "chains", "sampler", "method")
     }
+    if fit_kwargs["draws"] is None:
+        approximate_items = item_level and fit_kwargs["method"] != "nuts"
+        fit_kwargs["draws"] = (
+            max(1, ITEM_APPROX_DRAWS // fit_kwargs["chains"])
+            if approximate_items
+            else DEFAULT_DRAWS
+        )
     fit_kwargs["random_seed"] = kwargs.pop("seed")
     return spec, fit_kwargs
 
@@ -349,16 +357,33 @@ def _parse_pin(text: str) -> tuple[str, float]:
     show_default=True,
     help="Models shown in the printed capability table.",
 )
+@click.option(
+    "--item-level",
+    is_flag=True,
+    help="SCORES holds item-level responses (model, benchmark, item, correct [, attempts, "
+    "floor]): items nested in benchmarks.",
+)
+@click.option(
+    "--scores",
+    "aggregate",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --item-level: benchmark-level scores of other benchmarks, fitted alongside.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
+def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwargs) -> None:
     """Fit the measurement model (the bundled Epoch data without SCORES)."""
     import time
     import warnings
 
     start = time.perf_counter()
-    table = load_table(kwargs)
-    spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table)
+    data = table = _load_items(kwargs, aggregate) if item_level else load_table(kwargs)
+    if item_level:
+        table = data.table
+    elif aggregate:
+        raise click.UsageError("--scores goes with --item-level (SCORES is then the items)")
+    spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table, item_level)
     from rosetta.errors import ConvergenceWarning
     from rosetta.io import save_fit, write_csv
     from rosetta.model import fit
@@ -366,7 +391,7 @@ def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        idata = fit(table, spec, progress=not (quiet or as_json), **fit_kwargs)
+        idata = fit(data, spec, progress=not (quiet or as_json), **fit_kwargs)
     save_fit(idata, out)
     capabilities, benchmarks = capability_table(idata), benchmark_table(idata)
     if tables:
@@ -380,6 +405,9 @@ def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
         "n_models": attrs["n_models"],
         "n_benchmarks": attrs["n_benchmarks"],
         "n_scores": attrs["n_scores"],
+        **(
+            {"n_responses": attrs["n_responses"], "n_items": attrs["n_items"]} if item_level else {}
+        ),
         "wall_seconds": round(time.perf_counter() - start, 2),
         "fit_seconds": attrs["wall_seconds"],
         "method": attrs["method"],
@@ -404,10 +432,36 @@ def fit_command(out, tables, top, quiet, as_json, **kwargs) -> None:
     emit(payload, as_json, lambda p: _fit_text(p, capabilities.head(top), benchmarks))
 
 
+def _load_items(kwargs: dict, aggregate: str | None):
+    """The `ItemTable` of ``fit --item-level``: SCORES are responses, --scores joins scores."""
+    from rosetta.data.items import load_items
+
+    path = kwargs["scores"]
+    if not path:
+        raise click.UsageError("--item-level needs the item file as SCORES")
+    scores = None
+    if aggregate:
+        kwargs["scores"] = aggregate
+        scores = load_table(dict(kwargs, min_benchmarks=1))
+    return load_items(
+        path,
+        scores,
+        min_benchmarks=kwargs["min_benchmarks"],
+        min_models=kwargs["min_models"],
+        since=kwargs["since"],
+        keep_largest_component=kwargs["keep_largest_component"],
+    )
+
+
 def _fit_text(payload: dict, capabilities, benchmarks) -> str:
     rhat = payload["max_rhat"]
+    responses = (
+        f" ({payload['n_responses']} responses to {payload['n_items']} items)"
+        if "n_responses" in payload
+        else ""
+    )
     lines = [
-        f"fitted {payload['n_scores']} scores: {payload['n_models']} models x "
+        f"fitted {payload['n_scores']} scores{responses}: {payload['n_models']} models x "
         f"{payload['n_benchmarks']} benchmarks in {payload['wall_seconds']:.1f} s "
         f"({payload['method']}, {payload['sampler']})",
         f"scale: {payload['scale']['description']}",
@@ -1087,6 +1141,112 @@ def report_command(
         random_seed=seed,
     )
     click.echo(f"wrote {path}")
+
+
+@cli.command("simulate")
+@click.option("--models", type=click.IntRange(min=2), default=40, show_default=True)
+@click.option("--benchmarks", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option(
+    "--items-per-benchmark",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Items of each benchmark (item-level data; n_items of benchmark-level scores).",
+)
+@click.option(
+    "--item-level",
+    is_flag=True,
+    help="Write item-level responses (model, benchmark, item, correct) instead of scores.",
+)
+@click.option(
+    "--observed-fraction",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Share of (model, benchmark) pairs evaluated.",
+)
+@click.option(
+    "--floor",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Chance score of every benchmark.",
+)
+@click.option(
+    "--attempts",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Item-level: attempts per item (correct is then a fraction).",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="CSV to write.")
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the true capabilities (columns model, capability) to this CSV.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def simulate_command(
+    models,
+    benchmarks,
+    items_per_benchmark,
+    item_level,
+    observed_fraction,
+    floor,
+    attempts,
+    seed,
+    out,
+    truth,
+    as_json,
+) -> None:
+    """Write synthetic data drawn from the measurement model, and its truth."""
+    from rosetta.io import write_csv
+    from rosetta.simulate import simulate_items, simulate_scores
+
+    if item_level:
+        frame, known = simulate_items(
+            models,
+            benchmarks,
+            items_per_benchmark,
+            observed_fraction=observed_fraction,
+            floors=floor,
+            attempts=attempts,
+            random_seed=seed,
+        )
+    else:
+        frame, known = simulate_scores(
+            models,
+            benchmarks,
+            observed_fraction=observed_fraction,
+            floors=floor,
+            noise="binomial",
+            n_items=items_per_benchmark,
+            random_seed=seed,
+        )
+    write_csv(frame, out)
+    if truth:
+        write_csv(known.capability.reset_index(), truth)
+    payload = {
+        "kind": "item responses" if item_level else "benchmark scores",
+        "rows": len(frame),
+        "models": models,
+        "benchmarks": benchmarks,
+        "pairs": int(frame[["model", "benchmark"]].drop_duplicates().shape[0]),
+        "seed": seed,
+        "out": str(out),
+        "truth": truth,
+    }
+    emit(
+        payload,
+        as_json,
+        lambda p: (
+            f"wrote {p['rows']} {p['kind']} ({p['models']} models x {p['benchmarks']} "
+            f"benchmarks, {p['pairs']} pairs evaluated) to {p['out']}"
+            + (f"; truth in {p['truth']}" if p["truth"] else "")
+        ),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

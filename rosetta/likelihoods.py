@@ -176,3 +176,16 @@ def beta_family_logp(
 def normal_logp(y, p, sigma, ops: Ops = NUMPY):
     """Gaussian log-density of ``y`` around ``p`` (the least-squares reference)."""
     return -0.5 * ((y - p) / sigma) ** 2 - ops.log(sigma) - 0.5 * np.log(2 * np.pi)
+
+
+def response_logp(hits, misses, x, floor=None, ops: Ops = NUMPY):
+    """Binomial log-likelihood kernel of item responses: ``hits log p + misses log(1 - p)``.
+
+    ``p = floor + (1 - floor) sigmoid(x)``; ``floor=None`` means a floor of exactly zero, for
+    which both logs are softplus terms that never underflow. The binomial coefficient, a
+    constant, is left out (it is 0 for single attempts).
+    """
+    if floor is None:
+        return -hits * ops.softplus(-x) - misses * ops.softplus(x)
+    log_q = ops.log(1 - floor) - ops.softplus(x)
+    return hits * ops.log(floor + (1 - floor) * ops.sigmoid(x)) + misses * log_q

@@ -162,8 +162,9 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
     posterior
         Raw draws with ``capability`` (model), ``difficulty`` and ``slope`` (benchmark); and
         optionally ``difficulty_mu``, ``difficulty_sigma``, ``log_slope_mu`` and the bifactor
-        ``domain_capability``, ``domain_deviation``, ``domain_sd`` and ``family_effect``,
-        ``family_effect_sd``. The raw capability
+        ``domain_capability``, ``domain_deviation``, ``domain_sd``, ``family_effect``,
+        ``family_effect_sd`` and the item-level ``item_difficulty``, ``item_slope``,
+        ``item_difficulty_sd``. The raw capability
         population is standard normal.
     scale
         The declared scale.
@@ -196,9 +197,12 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
         out["domain_capability"] = shift + stretch * posterior["domain_capability"]
         out["domain_deviation"] = stretch * posterior["domain_deviation"]
         out["domain_sd"] = stretch * posterior["domain_sd"]
-    for name in ("family_effect", "family_effect_sd"):  # capability differences as well
+    for name in ("family_effect", "family_effect_sd", "item_difficulty_sd"):  # differences
         if name in posterior:
             out[name] = stretch * posterior[name]
+    if "item_difficulty" in posterior:  # item-level data: items like benchmarks
+        out["item_difficulty"] = shift + stretch * posterior["item_difficulty"]
+        out["item_slope"] = posterior["item_slope"] / stretch
     if "log_slope_mu" in posterior:
         out["log_slope_mu"] = posterior["log_slope_mu"] - np.log(stretch)
     out["scale_shift"], out["scale_stretch"] = shift, stretch

@@ -37,11 +37,14 @@ class Truth:
         with domains, ``domain``.
     deviation
         Domain deviations (models x domains) when the table was drawn with domains.
+    items
+        Item parameters (``benchmark``, ``item``, ``difficulty``, ``slope``) of item-level data.
     """
 
     capability: pd.Series
     benchmarks: pd.DataFrame
     deviation: pd.DataFrame | None = None
+    items: pd.DataFrame | None = None
 
     def on_benchmark_scale(
         self, benchmark: str, difficulty: float = 0.0, slope: float = 1.0
@@ -53,8 +56,17 @@ class Truth:
         bench["difficulty"] = shift + stretch * bench["difficulty"]
         bench["slope"] = bench["slope"] / stretch
         deviation = None if self.deviation is None else stretch * self.deviation
+        items = None
+        if self.items is not None:
+            items = self.items.assign(
+                difficulty=shift + stretch * self.items["difficulty"],
+                slope=self.items["slope"] / stretch,
+            )
         return Truth(
-            capability=shift + stretch * self.capability, benchmarks=bench, deviation=deviation
+            capability=shift + stretch * self.capability,
+            benchmarks=bench,
+            deviation=deviation,
+            items=items,
         )
 
 
@@ -146,12 +158,7 @@ def simulate_scores(
     slope = np.exp(rng.normal(np.log(slope_median), slope_log_sd, n_benchmarks))
     floor = np.broadcast_to(np.asarray(floors, dtype=float), (n_benchmarks,)).copy()
 
-    observed = rng.random((n_models, n_benchmarks)) < observed_fraction
-    for i in range(n_models):  # a connected chain: model i sees benchmarks i and i+1 (cyclic)
-        observed[i, i % n_benchmarks] = observed[i, (i + 1) % n_benchmarks] = True
-    for j in range(n_benchmarks):
-        observed[j % n_models, j] = observed[(j + 1) % n_models, j] = True
-    rows, cols = np.nonzero(observed)
+    rows, cols = _observed_pairs(rng, n_models, n_benchmarks, observed_fraction)
 
     measured = capability[rows]
     deviation = None
@@ -202,6 +209,121 @@ def simulate_scores(
     if domains:
         truth.benchmarks["domain"] = [f"d{j % domains}" for j in range(n_benchmarks)]
     return table, truth
+
+
+def _observed_pairs(rng, n_models: int, n_benchmarks: int, fraction: float):
+    """Rows and columns of the observed (model, benchmark) pairs, along a connecting chain."""
+    observed = rng.random((n_models, n_benchmarks)) < fraction
+    for i in range(n_models):  # a connected chain: model i sees benchmarks i and i+1 (cyclic)
+        observed[i, i % n_benchmarks] = observed[i, (i + 1) % n_benchmarks] = True
+    for j in range(n_benchmarks):
+        observed[j % n_models, j] = observed[(j + 1) % n_models, j] = True
+    return np.nonzero(observed)
+
+
+def simulate_items(
+    n_models: int = 40,
+    n_benchmarks: int = 8,
+    items_per_benchmark: int = 30,
+    *,
+    observed_fraction: float = 1.0,
+    floors: float | np.ndarray = 0.0,
+    attempts: int = 1,
+    item_difficulty_sd: float = 1.0,
+    item_log_slope_sd: float = 0.3,
+    difficulty_sd: float = 1.0,
+    slope_median: float = 1.5,
+    slope_log_sd: float = 0.3,
+    random_seed: int | np.random.Generator | None = DEFAULT_SEED,
+) -> tuple[pd.DataFrame, Truth]:
+    """Draw item-level responses from the item model, items nested in benchmarks.
+
+    ``capability_m ~ Normal(0, 1)``; per benchmark ``difficulty_b ~ Normal(0, difficulty_sd)``,
+    ``log slope_b ~ Normal(log slope_median, slope_log_sd)``; per item ``difficulty_i ~
+    Normal(difficulty_b, item_difficulty_sd)``, ``log slope_i ~ Normal(log slope_b,
+    item_log_slope_sd)``; a model evaluated on a benchmark answers all its items, ``correct ~
+    Binomial(attempts, floor + (1 - floor) sigmoid(slope_i (capability_m - difficulty_i))) /
+    attempts``.
+
+    Parameters
+    ----------
+    n_models, n_benchmarks, items_per_benchmark
+        Sizes; models ``m000``..., benchmarks ``b00``..., items ``q000``... within each benchmark.
+    observed_fraction
+        Share of (model, benchmark) pairs evaluated (1: all), along a chain that keeps the graph
+        connected.
+    floors
+        Chance score per benchmark (a scalar or one value per benchmark).
+    attempts
+        Attempts per response (1: 0/1 answers; more: ``correct`` is a fraction).
+    random_seed
+        Seed or generator; the same seed gives the same responses.
+
+    Returns
+    -------
+    responses, truth
+        Long frame (``model``, ``benchmark``, ``item``, ``correct``, ``floor`` [, ``attempts``])
+        and the `Truth`, whose ``items`` holds each item's ``difficulty`` and ``slope``.
+
+    Examples
+    --------
+    >>> responses, truth = simulate_items(5, 2, 3, random_seed=1)
+    >>> len(responses), sorted(truth.items.columns)
+    (30, ['benchmark', 'difficulty', 'item', 'slope'])
+    """
+    if n_models < 2 or n_benchmarks < 2 or items_per_benchmark < 1:
+        raise ValueError("simulate at least 2 models, 2 benchmarks and 1 item per benchmark")
+    if not 0 < observed_fraction <= 1:
+        raise ValueError(f"observed_fraction must be in (0, 1], got {observed_fraction}")
+    if attempts < 1:
+        raise ValueError(f"attempts must be >= 1, got {attempts}")
+    rng = np.random.default_rng(random_seed)
+    capability = rng.normal(0.0, 1.0, n_models)
+    difficulty = rng.normal(0.0, difficulty_sd, n_benchmarks)
+    log_slope = rng.normal(np.log(slope_median), slope_log_sd, n_benchmarks)
+    floor = np.broadcast_to(np.asarray(floors, dtype=float), (n_benchmarks,)).copy()
+    shape = (n_benchmarks, items_per_benchmark)
+    item_difficulty = difficulty[:, None] + rng.normal(0.0, item_difficulty_sd, shape)
+    item_slope = np.exp(log_slope[:, None] + rng.normal(0.0, item_log_slope_sd, shape))
+
+    rows, cols = _observed_pairs(rng, n_models, n_benchmarks, observed_fraction)
+    pair_model = np.repeat(rows, items_per_benchmark)
+    pair_bench = np.repeat(cols, items_per_benchmark)
+    item = np.tile(np.arange(items_per_benchmark), len(rows))
+    x = item_slope[pair_bench, item] * (capability[pair_model] - item_difficulty[pair_bench, item])
+    p = floor[pair_bench] + (1 - floor[pair_bench]) * expit(x)
+    hits = rng.binomial(attempts, p)
+
+    models = np.array([f"m{i:03d}" for i in range(n_models)])
+    benchmarks = np.array([f"b{j:02d}" for j in range(n_benchmarks)])
+    names = np.array([f"q{k:03d}" for k in range(items_per_benchmark)])
+    responses = pd.DataFrame(
+        {
+            "model": models[pair_model],
+            "benchmark": benchmarks[pair_bench],
+            "item": names[item],
+            "correct": hits / attempts if attempts > 1 else hits,
+            "floor": floor[pair_bench],
+        }
+    )
+    if attempts > 1:
+        responses["attempts"] = attempts
+    truth = Truth(
+        capability=pd.Series(capability, index=pd.Index(models, name="model"), name="capability"),
+        benchmarks=pd.DataFrame(
+            {"difficulty": difficulty, "slope": np.exp(log_slope), "floor": floor},
+            index=pd.Index(benchmarks, name="benchmark"),
+        ),
+        items=pd.DataFrame(
+            {
+                "benchmark": np.repeat(benchmarks, items_per_benchmark),
+                "item": np.tile(names, n_benchmarks),
+                "difficulty": item_difficulty.ravel(),
+                "slope": item_slope.ravel(),
+            }
+        ),
+    )
+    return responses, truth
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,14 @@ from rosetta.constants import (
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
+    ITEM,
+    ITEM_ADVI_ITERATIONS,
+    ITEM_ADVI_LEARNING_RATE,
+    ITEM_BATCH_SIZE,
     METHODS,
 )
 from rosetta.data import ScoreTable, load_scores
+from rosetta.data.items import ItemTable
 from rosetta.diagnostics import summarize_diagnostics
 from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
@@ -51,7 +56,7 @@ log = logging.getLogger("rosetta")
 
 
 def fit(
-    data: ScoreTable | pd.DataFrame | str | Path | None = None,
+    data: ScoreTable | ItemTable | pd.DataFrame | str | Path | None = None,
     spec: MeasurementSpec | None = None,
     *,
     method: str = "nuts",
@@ -63,13 +68,15 @@ def fit(
     target_accept: float = DEFAULT_TARGET_ACCEPT,
     progress: bool = True,
     warn: bool = True,
+    batch_size: int = ITEM_BATCH_SIZE,
 ) -> az.InferenceData:
     """Fit the measurement model and return the anchored posterior.
 
     Parameters
     ----------
     data
-        A `ScoreTable`, anything `rosetta.load_scores` reads, or ``None`` for the bundled data.
+        A `ScoreTable`, anything `rosetta.load_scores` reads, ``None`` for the bundled data, or
+        an `ItemTable` of item-level responses (`rosetta.data.items.load_items`).
     spec
         Likelihood, floors, priors and anchor scale; `MeasurementSpec()` by default.
     method
@@ -86,6 +93,8 @@ def fit(
         Show a progress bar.
     warn
         Emit a `ConvergenceWarning` when the diagnostics are bad.
+    batch_size
+        Item-level ADVI: responses per minibatch.
 
     Returns
     -------
@@ -97,15 +106,28 @@ def fit(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    table = data if isinstance(data, ScoreTable) else load_scores(data)
+    items = data if isinstance(data, ItemTable) else None
+    if items is not None:
+        table = items.table
+        if method == "map":
+            raise SamplingError(
+                "--method map is not offered for item-level data: the joint mode of a model "
+                "with items nested in benchmarks is degenerate (the spread of the items shrinks "
+                "to zero), so neither it nor a Laplace approximation around it is a posterior "
+                "summary; use --method advi (fast, minibatches) or nuts"
+            )
+    else:
+        table = data if isinstance(data, ScoreTable) else load_scores(data)
     spec = spec or MeasurementSpec()
     counts = table.benchmark_info()["n_models"].to_dict()
     spec = spec.with_scale(spec.scale.resolve(table.models, table.benchmarks, counts))
-    model = build_model(table, spec)
+    batched = items is not None and method == "advi"
+    model = build_model(items or table, spec, batch_size=batch_size if batched else None)
     start = time.perf_counter()
     log.info(
-        "fitting %d scores of %d models on %d benchmarks (%s)",
+        "fitting %d scores%s of %d models on %d benchmarks (%s)",
         table.n_scores,
+        f" ({items.n_responses} item responses)" if items is not None else "",
         len(table.models),
         len(table.benchmarks),
         method,
@@ -127,8 +149,19 @@ def fit(
                 model, draws=draws, chains=chains, random_seed=random_seed, progress=progress
             )
         else:
+            settings = {}
+            if items is not None:
+                settings = {
+                    "iterations": ITEM_ADVI_ITERATIONS,
+                    "learning_rate": ITEM_ADVI_LEARNING_RATE,
+                }
             raw = run_advi(
-                model, draws=draws, chains=chains, random_seed=random_seed, progress=progress
+                model,
+                draws=draws,
+                chains=chains,
+                random_seed=random_seed,
+                progress=progress,
+                **settings,
             )
     except (FloatingPointError, ValueError, RuntimeError) as err:
         if isinstance(err, SamplingError):
@@ -144,15 +177,26 @@ def fit(
         posterior = posterior.assign_coords(
             {BENCHMARK_DOMAIN: (BENCHMARK, [domains.get(b, "") for b in table.benchmarks])}
         )
-    idata = _assemble(table, spec, raw, posterior, random_seed)
+    idata = _assemble(table, spec, raw, posterior, random_seed, items)
     diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
     idata.posterior.attrs.update(
         _attrs(table, spec, raw, random_seed, draws, tune, chains, wall, diagnostics)
     )
+    if items is not None:
+        idata.posterior.attrs.update(
+            {
+                "data_sha256": items.sha256(),
+                "n_responses": items.n_responses,
+                "n_items": len(items.items),
+                "item_benchmarks": json.dumps(list(items.item_benchmarks)),
+            }
+        )
+        if batched:
+            idata.posterior.attrs["batch_size"] = int(min(batch_size, items.n_responses))
     return idata
 
 
-def _assemble(table, spec, raw, posterior, random_seed) -> az.InferenceData:
+def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.InferenceData:
     coords, model_idx, bench_idx = build_coords(table)
     scores = table.scores
     obs = {"obs": coords["obs"]}
@@ -172,28 +216,57 @@ def _assemble(table, spec, raw, posterior, random_seed) -> az.InferenceData:
         },
         coords={**obs, "model": coords["model"], "benchmark": coords["benchmark"]},
     )
-    predictive = (
-        predictive_scores(
-            posterior,
-            scores["model"].tolist(),
-            scores["benchmark"].tolist(),
-            likelihood=spec.likelihood,
-            n_items=constant["n_items"].to_numpy(),
-            random_seed=np.random.default_rng([random_seed, 1]),
-        )
-        .rename({"pair": "obs"})
-        .assign_coords(obs=coords["obs"])
-        .astype(np.float32)  # halves the file; scores need no more precision
+    # Scores of item-level benchmarks are summaries of responses, which the model predicts
+    # one by one: they get no predictive draws (NaN).
+    rows = np.flatnonzero(
+        ~scores["benchmark"].isin(items.item_benchmarks if items is not None else [])
     )
+    draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    predictive = xr.DataArray(
+        np.full((*draws, len(scores)), np.nan, dtype=np.float32),
+        dims=("chain", "draw", "obs"),
+        coords={"chain": posterior["chain"], "draw": posterior["draw"], "obs": coords["obs"]},
+        name="score",
+    )
+    if rows.size:
+        predictive[..., rows] = predictive_scores(
+            posterior,
+            scores["model"].iloc[rows].tolist(),
+            scores["benchmark"].iloc[rows].tolist(),
+            likelihood=spec.likelihood,
+            n_items=constant["n_items"].to_numpy()[rows],
+            random_seed=np.random.default_rng([random_seed, 1]),
+        ).to_numpy()  # single precision halves the file; scores need no more
     groups = {
         "posterior": posterior,
         "posterior_predictive": xr.Dataset({"score": predictive}),
         "observed_data": observed,
         "constant_data": constant,
     }
+    if items is not None:
+        _add_responses(groups, items)
     if raw.sample_stats is not None:
         groups["sample_stats"] = raw.sample_stats
     return az.InferenceData(**groups)
+
+
+def _add_responses(groups: dict, items: ItemTable) -> None:
+    """Store the item-level responses (dim ``response``) beside the scores they summarise."""
+    index = items.indices()
+    responses = items.responses
+    response = {"response": np.arange(items.n_responses)}
+    groups["observed_data"]["correct"] = xr.DataArray(
+        responses["correct"].to_numpy(dtype=np.float32), dims="response", coords=response
+    )
+    constant = groups["constant_data"]
+    constant["response_pair"] = ("response", index["pair"].astype(np.int32))
+    constant["response_item"] = ("response", index["item"].astype(np.int32))
+    constant["attempts"] = ("response", responses["attempts"].to_numpy(dtype=np.int32))
+    constant["item_benchmark_idx"] = xr.DataArray(
+        index["item_benchmark"].astype(np.int32),
+        dims=ITEM,
+        coords={ITEM: items.items["label"].to_numpy()},
+    )
 
 
 def _attrs(table, spec, raw, random_seed, draws, tune, chains, wall, diagnostics) -> dict:

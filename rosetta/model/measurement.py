@@ -54,8 +54,9 @@ import pytensor.tensor as pt
 from pytensor.tensor.math import softplus
 from scipy.special import logit
 
-from rosetta.constants import BENCHMARK, DOMAIN, FAMILY_CELL, MODEL, OBS
+from rosetta.constants import BENCHMARK, DOMAIN, FAMILY_CELL, ITEM, ITEM_BENCHMARK, MODEL, OBS
 from rosetta.data import ScoreTable
+from rosetta.data.items import ItemTable
 from rosetta.families import family_cells
 from rosetta.likelihoods import (
     Ops,
@@ -63,6 +64,7 @@ from rosetta.likelihoods import (
     expected_score,
     likelihood_branch,
     normal_logp,
+    response_logp,
 )
 from rosetta.model.spec import MeasurementSpec
 
@@ -99,24 +101,38 @@ def build_coords(table: ScoreTable) -> tuple[dict, np.ndarray, np.ndarray]:
     return coords, model_idx, benchmark_idx
 
 
-def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Model:
-    """Build the PyMC measurement model for a score table.
+def build_model(
+    data: ScoreTable | ItemTable,
+    spec: MeasurementSpec | None = None,
+    *,
+    batch_size: int | None = None,
+) -> pm.Model:
+    """Build the PyMC measurement model for a score table or item-level responses.
 
     Parameters
     ----------
-    table
-        A validated `ScoreTable`.
+    data
+        A validated `ScoreTable`, or an `ItemTable` (item-level responses, with benchmark-level
+        scores of other benchmarks if it has them).
     spec
         Likelihood, floors and priors; defaults to `MeasurementSpec()`.
+    batch_size
+        Item-level data only: evaluate the responses in random minibatches of this size (for
+        ADVI), their log-likelihood scaled up to the whole data.
 
     Returns
     -------
     pymc.Model
         Free variables ``capability_raw``, ``*_offset``, hyperparameters; deterministic
         ``capability``, ``difficulty``, ``slope``, ``floor``, ``precision`` (beta); ``sigma``
-        (normal); the log-likelihood as a potential, the scores as data (dim ``obs``).
+        (normal); the log-likelihood as a potential, the scores as data (dim ``obs``). With
+        items: ``item_difficulty``, ``item_slope`` (dim ``item``) and their spreads per
+        benchmark (dim ``item_benchmark``); ``precision``/``sigma`` only if some benchmark has
+        benchmark-level scores.
     """
     spec = spec or MeasurementSpec()
+    items = data if isinstance(data, ItemTable) else None
+    table = items.table if items is not None else data
     prior = spec.priors
     coords, model_idx, bench_idx = build_coords(table)
     scores = table.scores
@@ -156,34 +172,42 @@ def build_model(table: ScoreTable, spec: MeasurementSpec | None = None) -> pm.Mo
                 "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], False
             )
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
-        # The log-likelihood is a sum over scores, so they may come in any order: grouped by the
-        # branch of the likelihood they need, each branch is computed on its own scores only.
-        n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
-        order = np.argsort(likelihood_branch(y, n_items), kind="stable")
-        m_i, b_i, y_o, n_o = model_idx[order], bench_idx[order], y[order], n_items[order]
-        measured = capability[m_i]
+        # What each score's benchmark measures of its model, in table order.
+        measured = capability[model_idx]
         if deviation is not None:
-            measured = measured + deviation[m_i, domain_idx[b_i]]
+            measured = measured + deviation[model_idx, domain_idx[bench_idx]]
         if spec.family_effects:
-            measured = measured + _family_effects(model, scores, spec)[order]
-        x = slope[b_i] * (measured - difficulty[b_i])
-        p, q = expected_score(x, floor[b_i], PYTENSOR)
-
-        if spec.likelihood == "normal":
-            sigma = pm.HalfNormal("sigma", prior["noise_sd"])
-            loglik = normal_logp(y_o, p, sigma, PYTENSOR)
-        else:
-            log_precision = _pooled(
-                "log_precision",
-                prior["log_precision_mu_mean"],
-                prior["log_precision_mu_sd"],
-                prior["log_precision_sigma_sd"],
-                centred,
-            )
-            precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
-            loglik = _beta_family(y_o, n_o, p, q, precision, b_i, prior)
-
-        pm.Potential("score_loglik", loglik.sum())
+            measured = measured + _family_effects(model, scores, spec)
+        # Benchmarks with item-level data enter through their responses, the others through
+        # their scores. The log-likelihood is a sum over scores, so they may come in any order:
+        # grouped by the branch of the likelihood they need, each branch is computed on its own
+        # scores only.
+        aggregate = np.flatnonzero(
+            ~scores["benchmark"].isin(items.item_benchmarks if items is not None else [])
+        )
+        if aggregate.size:
+            n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
+            branch = likelihood_branch(y[aggregate], n_items[aggregate])
+            order = aggregate[np.argsort(branch, kind="stable")]
+            b_i, y_o, n_o = bench_idx[order], y[order], n_items[order]
+            x = slope[b_i] * (measured[order] - difficulty[b_i])
+            p, q = expected_score(x, floor[b_i], PYTENSOR)
+            if spec.likelihood == "normal":
+                sigma = pm.HalfNormal("sigma", prior["noise_sd"])
+                loglik = normal_logp(y_o, p, sigma, PYTENSOR)
+            else:
+                log_precision = _pooled(
+                    "log_precision",
+                    prior["log_precision_mu_mean"],
+                    prior["log_precision_mu_sd"],
+                    prior["log_precision_sigma_sd"],
+                    centred,
+                )
+                precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
+                loglik = _beta_family(y_o, n_o, p, q, precision, b_i, prior)
+            pm.Potential("score_loglik", loglik.sum())
+        if items is not None:
+            _item_responses(model, items, spec, measured, difficulty, log_slope, floor, batch_size)
         pm.Data("score", y, dims=OBS)
         pm.Data("model_idx", model_idx, dims=OBS)
         pm.Data("benchmark_idx", bench_idx, dims=OBS)
@@ -211,6 +235,58 @@ def _domain_deviations(model: pm.Model, table: ScoreTable, spec: MeasurementSpec
     pm.Deterministic("domain_capability", capability[:, None] + deviation, dims=(MODEL, DOMAIN))
     padded = pt.concatenate([deviation, pt.zeros((len(table.models), 1))], axis=1)
     return padded, domain_idx
+
+
+def _item_responses(model, items: ItemTable, spec, measured, difficulty, log_slope, floor, batch):
+    """Items nested in their benchmarks, and the log-likelihood of the responses.
+
+    ``item_difficulty ~ Normal(difficulty_b, item_difficulty_sd_b)`` and ``log item_slope ~
+    Normal(log slope_b, item_log_slope_sd)``: a benchmark's difficulty and slope are those of
+    its typical item. Difficulties spread differently in each benchmark; one spread of log
+    slopes serves all (an item's responses pin its slope only loosely). A response is a
+    binomial count of ``correct * attempts`` hits, the benchmark's floor the chance of a guess.
+    """
+    prior = spec.priors
+    index = items.indices()
+    owners = index["item_benchmark"]
+    model.add_coord(ITEM, items.items["label"])
+    model.add_coord(ITEM_BENCHMARK, items.item_benchmarks)
+    spread_of = items.item_benchmarks.get_indexer(items.items["benchmark"])
+    difficulty_sd = pm.HalfNormal(
+        "item_difficulty_sd", prior["item_difficulty_sd_sd"], dims=ITEM_BENCHMARK
+    )
+    log_slope_sd = pm.HalfNormal("item_log_slope_sd", prior["item_log_slope_sd_sd"])
+    if spec.centred:
+        item_difficulty = pm.Normal(
+            "item_difficulty", difficulty[owners], difficulty_sd[spread_of], dims=ITEM
+        )
+    else:
+        offset = pm.Normal("item_difficulty_offset", 0.0, 1.0, dims=ITEM)
+        item_difficulty = pm.Deterministic(
+            "item_difficulty", difficulty[owners] + difficulty_sd[spread_of] * offset, dims=ITEM
+        )
+    # Slopes are weakly pinned by an item's responses (a funnel when centred): non-centred.
+    slope_offset = pm.Normal("item_log_slope_offset", 0.0, 1.0, dims=ITEM)
+    item_log_slope = log_slope[owners] + log_slope_sd * slope_offset
+    item_slope = pm.Deterministic("item_slope", pt.exp(item_log_slope), dims=ITEM)
+
+    responses = items.responses
+    attempts = responses["attempts"].to_numpy(dtype=float)
+    hits = responses["correct"].to_numpy(dtype=float) * attempts
+    columns = [index["pair"], index["item"], hits, attempts - hits]
+    bench_of_pair = items.table.benchmarks.get_indexer(items.table.scores["benchmark"])
+    zero_floor = spec.floors == "zero" or (
+        spec.floors == "nominal" and not items.table.benchmark_info()["floor"].to_numpy().any()
+    )
+    scale = 1.0
+    if batch and batch < len(hits):
+        columns = pm.Minibatch(*columns, batch_size=int(batch))
+        scale = len(hits) / int(batch)
+    pair, item, n_hit, n_miss = columns
+    x = item_slope[item] * (measured[pair] - item_difficulty[item])
+    guess = None if zero_floor else floor[bench_of_pair][pair]
+    loglik = response_logp(n_hit, n_miss, x, guess, PYTENSOR)
+    pm.Potential("response_loglik", scale * loglik.sum())
 
 
 def _family_effects(model: pm.Model, scores, spec: MeasurementSpec):

@@ -44,6 +44,10 @@ KEEP = (
     "domain_sd",
     "family_effect",
     "family_effect_sd",
+    "item_difficulty",
+    "item_slope",
+    "item_difficulty_sd",
+    "item_log_slope_sd",
 )
 
 
@@ -230,17 +234,28 @@ def run_advi(
     random_seed: int,
     progress: bool,
     iterations: int = 30_000,
+    learning_rate: float | None = None,
 ) -> RawPosterior:
-    """Mean-field ADVI, then ``chains * draws`` draws from the approximation (one chain)."""
+    """Mean-field ADVI, then ``chains * draws`` draws from the approximation (one chain).
+
+    By default PyMC's adaptive step sizes run until the parameters settle (or ``iterations``).
+    With ``learning_rate`` (item-level data, whose gradients come from random minibatches and
+    never settle) Adam takes exactly ``iterations`` steps at that rate.
+    """
+    settings = {"callbacks": [pm.callbacks.CheckParametersConvergence(tolerance=1e-3)]}
+    if learning_rate is not None:
+        settings = {"obj_optimizer": pm.adam(learning_rate=learning_rate)}
     with model:
         approx = pm.fit(
             n=iterations,
             method="advi",
             random_seed=random_seed,
             progressbar=progress,
-            callbacks=[pm.callbacks.CheckParametersConvergence(tolerance=1e-3)],
+            **settings,
         )
         idata = approx.sample(chains * draws, random_seed=random_seed)
+    if not np.isfinite(approx.hist[-1]):
+        raise SamplingError("ADVI diverged (the loss is not finite); try a smaller learning rate")
     return RawPosterior(idata.posterior[_kept(model)], None, "advi", "advi")
 
 

@@ -28,6 +28,8 @@ DEFAULT_PRIORS = MappingProxyType(
         "floor_logit_sd": 0.5,  # learned floors: logit(floor) ~ Normal(logit(nominal), .)
         "domain_sd_sd": 0.5,  # bifactor: sd of the domain deviations ~ HalfNormal(.)
         "family_effect_sd_sd": 0.5,  # sd of the family x benchmark effects ~ HalfNormal(.)
+        "item_difficulty_sd_sd": 1.5,  # items: spread of difficulties in a benchmark ~ HalfNormal
+        "item_log_slope_sd_sd": 0.5,  # items: spread of log slopes in a benchmark ~ HalfNormal
     }
 )
 
