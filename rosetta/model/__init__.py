@@ -172,6 +172,9 @@ def fit(
         ) from err
     wall = time.perf_counter() - start
     posterior = apply_scale(raw.posterior, spec.scale)
+    for name in ("item_difficulty", "item_slope"):  # thousands per draw: single precision
+        if name in posterior:
+            posterior[name] = posterior[name].astype(np.float32)
     if spec.domains:
         domains = dict(spec.domains)
         posterior = posterior.assign_coords(

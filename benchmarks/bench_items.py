@@ -1,0 +1,196 @@
+"""Item-level fits: time, peak memory and capability recovery from 1e4 to 1e6 responses.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_items.py [--repeats 3] [--method advi] [--sizes ...]
+        [--compare-nuts] [--out results/bench_items.json]
+
+Sweep: for each size and repeat (seed = repeat) it writes synthetic responses with
+``rosetta simulate --item-level`` (every pair observed), then runs ``rosetta fit --item-level``
+in a fresh process and records that process's wall time (loading, fitting, writing the posterior)
+and peak resident memory, and the correlation of the posterior mean capabilities with the truth.
+The time exponent is the least-squares slope of log(median time) on log(responses).
+
+``--compare-nuts`` fits one 1e4-response data set with NUTS and with the fast path and reports how
+far the approximation is from NUTS: correlation of the capability means, the ratio of posterior
+standard deviations, and the 90% interval coverage of the true capabilities for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: (models, benchmarks, items per benchmark): 1e4, 3e4, 1e5, 3e5 and 1e6 responses.
+SIZES = {
+    "1e4": (50, 10, 20),
+    "3e4": (60, 20, 25),
+    "1e5": (100, 20, 50),
+    "3e5": (150, 40, 50),
+    "1e6": (200, 50, 100),
+}
+ROSETTA = [str(Path(sys.executable).with_name("rosetta"))]
+
+
+def sweep_one(name: str, seed: int, method: str, folder: Path) -> dict:
+    models, benchmarks, items = SIZES[name]
+    data, truth, out = (folder / f"{name}_{seed}{s}" for s in (".csv", "_truth.csv", ".nc"))
+    subprocess.run(
+        [
+            *ROSETTA,
+            "simulate",
+            "--item-level",
+            f"--models={models}",
+            f"--benchmarks={benchmarks}",
+            f"--items-per-benchmark={items}",
+            f"--seed={seed}",
+            f"--out={data}",
+            f"--truth={truth}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    fit_args = [*ROSETTA, "fit", str(data), "--item-level", f"--method={method}"]
+    fit_args += [f"--seed={seed}", f"--out={out}", "--quiet", "--json"]
+    # A fresh process per fit, started by a wrapper that reports the fit's wall time and peak
+    # resident memory (RUSAGE_CHILDREN of the wrapper: the fit alone).
+    wrapper = [
+        sys.executable,
+        "-c",
+        "import resource, subprocess, sys, json, time; t = time.perf_counter(); "
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "w = time.perf_counter() - t; "
+        "print(json.dumps({'rc': p.returncode, 'wall': w, 'out': p.stdout, "
+        "'err': p.stderr[-2000:], "
+        "'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))",
+        *fit_args,
+    ]
+    result = json.loads(subprocess.run(wrapper, capture_output=True, text=True, check=True).stdout)
+    if result["rc"]:
+        raise RuntimeError(f"fit failed:\n{result['err']}")
+    payload = json.loads(result["out"])
+    from rosetta.io import load_posterior
+
+    posterior = load_posterior(out)
+    estimate = posterior["capability"].mean(("chain", "draw")).to_series()
+    true = pd.read_csv(truth, index_col="model")["capability"].reindex(estimate.index)
+    for path in (data, out):
+        path.unlink()
+    return {
+        "size": name,
+        "responses": models * benchmarks * items,
+        "seed": seed,
+        "wall_s": round(result["wall"], 2),
+        "fit_s": payload["fit_seconds"],
+        "peak_mb": round(result["peak_mb"], 1),
+        "capability_corr": round(float(np.corrcoef(estimate, true)[0, 1]), 5),
+    }
+
+
+def sweep(names: list[str], repeats: int, method: str) -> dict:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            for seed in range(repeats):
+                row = sweep_one(name, seed, method, Path(tmp))
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    frame = pd.DataFrame(rows)
+    medians = frame.groupby("responses")[["wall_s", "fit_s", "peak_mb", "capability_corr"]].median()
+    exponent = np.polyfit(np.log(medians.index), np.log(medians["wall_s"]), 1)[0]
+    fit_exponent = np.polyfit(np.log(medians.index), np.log(medians["fit_s"]), 1)[0]
+    return {
+        "method": method,
+        "runs": rows,
+        "medians": medians.reset_index().to_dict(orient="records"),
+        "time_exponent_wall": round(float(exponent), 3),
+        "time_exponent_fit": round(float(fit_exponent), 3),
+    }
+
+
+def compare_nuts(method: str, seed: int = 0) -> dict:
+    """The fast path against NUTS on 1e4 responses (50 models x 10 benchmarks x 20 items)."""
+    from rosetta.constants import CI_PROB
+    from rosetta.data.items import load_items
+    from rosetta.model import fit
+    from rosetta.simulate import simulate_items
+
+    responses, truth = simulate_items(*SIZES["1e4"], random_seed=seed)
+    items = load_items(responses)
+    fits, walls = {}, {}
+    for name in ("nuts", method):
+        start = time.perf_counter()
+        fits[name] = fit(items, method=name, random_seed=seed, progress=False, warn=False)
+        walls[name] = round(time.perf_counter() - start, 1)
+    anchor = json.loads(fits["nuts"].posterior.attrs["scale"])["benchmark"]
+    true = truth.on_benchmark_scale(anchor).capability
+    tail = (1 - CI_PROB) / 2
+    out = {"responses": items.n_responses, "wall_s": walls}
+    summary = {}
+    for name, idata in fits.items():
+        draws = idata.posterior["capability"].stack(sample=("chain", "draw"))
+        low, high = (draws.quantile(q, "sample").to_series() for q in (tail, 1 - tail))
+        mean, sd = draws.mean("sample").to_series(), draws.std("sample").to_series()
+        t = true.reindex(mean.index)
+        summary[name] = {"mean": mean, "sd": sd}
+        out[name] = {
+            "capability_corr_truth": round(float(np.corrcoef(mean, t)[0, 1]), 4),
+            "capability_rmse_truth": round(float(np.sqrt(((mean - t) ** 2).mean())), 4),
+            "coverage_90": round(float(((t >= low) & (t <= high)).mean()), 3),
+        }
+    diagnostics = json.loads(fits["nuts"].posterior.attrs["diagnostics"])
+    out["nuts"].update(
+        max_rhat=round(diagnostics["max_rhat"], 4),
+        min_ess_bulk=round(diagnostics["min_ess_bulk"]),
+        divergences=diagnostics["divergences"],
+    )
+    a, n = summary[method], summary["nuts"]
+    out["approximation"] = {
+        "mean_corr_with_nuts": round(float(np.corrcoef(a["mean"], n["mean"])[0, 1]), 4),
+        "max_abs_mean_diff_in_nuts_sd": round(
+            float(((a["mean"] - n["mean"]) / n["sd"]).abs().max()), 3
+        ),
+        "median_sd_ratio": round(float((a["sd"] / n["sd"]).median()), 3),
+        "min_sd_ratio": round(float((a["sd"] / n["sd"]).min()), 3),
+        "max_sd_ratio": round(float((a["sd"] / n["sd"]).max()), 3),
+    }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--method", default="advi", choices=["advi", "nuts"])
+    parser.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--compare-nuts", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("results/bench_items.json"))
+    args = parser.parse_args()
+    result = {"cpus": os.cpu_count()}
+    if args.sizes:
+        result["sweep"] = sweep(args.sizes, args.repeats, args.method)
+    if args.compare_nuts:
+        result["compare_nuts"] = compare_nuts(args.method)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "sweep"}, indent=2))
+    if "sweep" in result:
+        sweep_result = result["sweep"]
+        print(json.dumps(sweep_result["medians"], indent=2))
+        print(
+            "time exponent (wall, fit):",
+            sweep_result["time_exponent_wall"],
+            sweep_result["time_exponent_fit"],
+        )
+
+
+if __name__ == "__main__":
+    main()
