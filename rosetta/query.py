@@ -23,6 +23,7 @@ parameters; nothing is frozen at a point estimate.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -204,7 +205,7 @@ def query(
     """
     draws = _Draws.from_posterior(_as_posterior(posterior))
     observed = _as_score_frame(scores, name)
-    _check_benchmarks(observed["benchmark"], draws.benchmarks)
+    _check_benchmarks(observed["benchmark"], draws)
     return _query_one(draws, observed, name, top, ci_prob, np.random.default_rng(random_seed))
 
 
@@ -235,7 +236,7 @@ def query_table(
         frame.insert(0, "model", Path(source).stem if source != "DataFrame" else "new model")
     raw = to_raw_long(frame, layout=layout, source=source)
     draws = _Draws.from_posterior(_as_posterior(posterior))
-    _check_benchmarks(raw["benchmark"].astype(str).str.strip(), draws.benchmarks, source)
+    _check_benchmarks(raw["benchmark"].astype(str).str.strip(), draws, source)
     rng = np.random.default_rng(random_seed)
     results = {}
     for model, rows in raw.groupby("model", sort=False):
@@ -300,7 +301,7 @@ def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = C
 def _benchmark_column(posterior, benchmark: str) -> tuple[_Draws, int]:
     """The flattened draws and the column of ``benchmark`` (checked to exist)."""
     draws = _Draws.from_posterior(_as_posterior(posterior))
-    _check_benchmarks(pd.Series([benchmark]), draws.benchmarks)
+    _check_benchmarks(pd.Series([benchmark]), draws)
     return draws, draws.benchmarks.get_loc(benchmark)
 
 
@@ -325,6 +326,7 @@ class _Draws:
     sd: np.ndarray
     scale: str
     domains: tuple[str, ...] = ()
+    item_benchmarks: tuple[str, ...] = ()
 
     @classmethod
     def from_posterior(cls, posterior: xr.Dataset) -> _Draws:
@@ -356,6 +358,7 @@ class _Draws:
             sd=sd,
             scale=str(posterior.attrs.get("scale_description", "")),
             domains=tuple(domain_names(posterior)),
+            item_benchmarks=tuple(json.loads(posterior.attrs.get("item_benchmarks", "[]"))),
         )
 
     @property
@@ -770,13 +773,24 @@ def _parse_one(value, what: str) -> float:
     return score
 
 
-def _check_benchmarks(names: pd.Series, known: pd.Index, source: str | None = None) -> None:
+def _check_benchmarks(names: pd.Series, draws: _Draws, source: str | None = None) -> None:
+    known = draws.benchmarks
     unknown = [n for n in dict.fromkeys(names) if n not in known]
     if unknown:
         raise DataValidationError(
             [
                 f"benchmark {n!r} is not in the posterior{did_you_mean(n, list(known))}"
                 for n in unknown
+            ],
+            source,
+        )
+    items = [n for n in dict.fromkeys(names) if n in draws.item_benchmarks]
+    if items:
+        raise DataValidationError(
+            [
+                f"benchmark(s) {items} were fitted from item-level responses: the posterior "
+                "describes their items, not a score's noise, so a benchmark-level score there "
+                "cannot be weighed; fit the new model's responses with the others instead"
             ],
             source,
         )

@@ -11,6 +11,9 @@ The generative story, for model m and benchmark b::
     score ~ Beta(p * precision_b, (1 - p) * precision_b)    (noise="beta")
           | Binomial(n_items, p) / n_items                  (noise="binomial")
           | Normal(p, noise_sd) clipped to [0, 1]           (noise="normal")
+
+`simulate_items` draws item-level responses instead: items nested in benchmarks, each with its
+own difficulty and slope around its benchmark's.
 """
 
 from __future__ import annotations

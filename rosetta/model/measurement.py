@@ -31,6 +31,14 @@ Family effects (``MeasurementSpec(family_effects=True)``) add to the measured ca
 effect per (model family, benchmark) cell seen by two or more scores (`rosetta.families`),
 ``family_effect ~ Normal(0, family_effect_sd)``: variants of one model share benchmark quirks.
 
+Item-level data (an `ItemTable`) put items inside benchmarks: item i of benchmark b has
+``item_difficulty_i ~ Normal(difficulty_b, item_difficulty_sd_b)`` and ``log item_slope_i ~
+Normal(log slope_b, item_log_slope_sd)``, and a response of model m is binomial with
+``p = floor_b + (1 - floor_b) * sigmoid(item_slope_i * (capability_m - item_difficulty_i))``.
+Benchmarks with responses enter through them, the others through their scores, in one graph. For
+ADVI the responses can come in random minibatches (``batch_size``), their log-likelihood scaled
+up to the whole data.
+
 In the centred (default) model each difficulty is sampled through its gap
 ``slope * (difficulty - centre)`` (see `_difficulty_by_gap`); its prior is unchanged.
 

@@ -1,0 +1,151 @@
+"""The item-level model: items nested in benchmarks, alone or mixed with benchmark scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binom
+
+from rosetta.likelihoods import response_logp
+from rosetta.simulate import simulate_items
+
+
+@pytest.mark.parametrize("floor", [None, 0.25])
+def test_response_logp_is_the_binomial_kernel(floor):
+    x = np.array([-3.0, 0.2, 4.0])
+    n, k = np.array([1, 5, 3]), np.array([0, 2, 3])
+    p = (floor or 0.0) + (1 - (floor or 0.0)) / (1 + np.exp(-x))
+    got = response_logp(k, n - k, x, floor)
+    coefficient = binom.logpmf(k, n, 0.5) - n * np.log(0.5)
+    np.testing.assert_allclose(got + coefficient, binom.logpmf(k, n, p))
+
+
+def test_simulated_items_follow_their_seed_and_attempts():
+    one, truth = simulate_items(8, 3, 5, attempts=4, observed_fraction=0.6, random_seed=5)
+    two, _ = simulate_items(8, 3, 5, attempts=4, observed_fraction=0.6, random_seed=5)
+    pd.testing.assert_frame_equal(one, two)
+    assert set(np.unique(one["correct"] * 4)) <= {0, 1, 2, 3, 4}
+    assert len(truth.items) == 15
+    pairs = one[["model", "benchmark"]].drop_duplicates()
+    assert len(one) == 5 * len(pairs) < 5 * 8 * 3
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    """Item-level responses on four benchmarks, benchmark-level scores on two more."""
+    from rosetta.data import load_scores
+    from rosetta.data.items import load_items
+
+    responses, truth = simulate_items(
+        30, 6, 15, floors=[0.25, 0, 0, 0, 0, 0], item_log_slope_sd=0.2, random_seed=4
+    )
+    aggregate = responses["benchmark"].isin(["b04", "b05"])
+    scores = (
+        responses[aggregate]
+        .groupby(["model", "benchmark"], as_index=False)
+        .agg(score=("correct", "mean"), n_items=("item", "size"))
+    )
+    table = load_scores(scores, metadata=False)
+    return load_items(responses[~aggregate], table, metadata=False), truth
+
+
+def test_mixed_graph_has_items_and_scores(mixed):
+    from rosetta.model import build_model
+
+    items, _ = mixed
+    model = build_model(items)
+    names = set(model.named_vars)
+    assert {"response_loglik", "score_loglik", "item_difficulty", "item_slope"} <= names
+    assert len(model.coords["item"]) == 4 * 15
+    assert list(model.coords["item_benchmark"]) == ["b00", "b01", "b02", "b03"]
+    assert model.compile_logp()(model.initial_point()) > -np.inf
+    batched = build_model(items, batch_size=100)
+    assert batched.compile_logp()(batched.initial_point()) > -np.inf
+
+
+@pytest.fixture(scope="module")
+def mixed_advi(mixed):
+    from rosetta.model import fit
+
+    items, truth = mixed
+    return fit(items, method="advi", draws=200, chains=1, random_seed=1, progress=False), truth
+
+
+def test_advi_recovers_capabilities_and_items(mixed_advi):
+    idata, truth = mixed_advi
+    posterior = idata.posterior
+    anchor = json_scale(posterior)["benchmark"]
+    true = truth.on_benchmark_scale(anchor)
+    mean = posterior["capability"].mean(("chain", "draw")).to_series()
+    assert np.corrcoef(mean, true.capability.reindex(mean.index))[0, 1] > 0.95
+    items = posterior["item_difficulty"].mean(("chain", "draw")).to_series()
+    labels = true.items["benchmark"] + " | " + true.items["item"]
+    known = true.items.set_index(labels)["difficulty"].reindex(items.index)
+    assert np.corrcoef(items, known)[0, 1] > 0.9
+    assert posterior["item_difficulty"].dtype == np.float32
+    assert int(posterior.attrs["n_responses"]) == 30 * 4 * 15
+    predictive = idata.posterior_predictive["score"]
+    item_rows = idata.constant_data["benchmark_idx"].isin([0, 1, 2, 3]).to_numpy()
+    assert predictive.isel(obs=item_rows).isnull().all()
+    assert predictive.isel(obs=~item_rows).notnull().all()
+    assert idata.observed_data["correct"].size == 30 * 4 * 15
+
+
+def test_saved_item_fit_reads_back(mixed_advi, tmp_path):
+    from rosetta.io import load_fit, save_fit
+    from rosetta.summary import benchmark_table, capability_table
+
+    idata, _ = mixed_advi
+    back = load_fit(save_fit(idata, tmp_path / "items.nc"))
+    assert back.constant_data["response_item"].size == 30 * 4 * 15
+    assert len(capability_table(back)) == 30
+    assert len(benchmark_table(back)) == 6
+
+
+def test_map_is_refused_for_items(mixed):
+    from rosetta.errors import SamplingError
+    from rosetta.model import fit
+
+    with pytest.raises(SamplingError, match="degenerate"):
+        fit(mixed[0], method="map", progress=False)
+
+
+@pytest.mark.slow
+def test_nuts_on_items_converges_and_agrees_with_truth():
+    from rosetta.data.items import load_items
+    from rosetta.model import fit
+
+    responses, truth = simulate_items(20, 4, 12, random_seed=9)
+    idata = fit(
+        load_items(responses, metadata=False),
+        draws=300,
+        tune=400,
+        chains=2,
+        random_seed=3,
+        progress=False,
+        warn=False,
+    )
+    diagnostics = json_scale(idata.posterior, "diagnostics")
+    assert diagnostics["divergences"] == 0
+    assert diagnostics["max_rhat"] < 1.02
+    true = truth.on_benchmark_scale(json_scale(idata.posterior)["benchmark"]).capability
+    mean = idata.posterior["capability"].mean(("chain", "draw")).to_series()
+    assert np.corrcoef(mean, true.reindex(mean.index))[0, 1] > 0.95
+
+
+def json_scale(posterior, key="scale"):
+    import json
+
+    return json.loads(posterior.attrs[key])
+
+
+def test_query_weighs_scores_of_aggregate_benchmarks_only(mixed_advi):
+    from rosetta.errors import DataValidationError
+    from rosetta.query import query
+
+    idata, _ = mixed_advi
+    result = query(idata, {"b04": 0.6, "b05": 0.4})
+    assert np.isfinite(result.capability.mean())
+    with pytest.raises(DataValidationError, match="item-level responses"):
+        query(idata, {"b00": 0.5, "b04": 0.6})
