@@ -162,12 +162,14 @@ def build_model(
         # Laplace are well posed. It leaves the posterior of `capability` unchanged.
         pm.Potential("capability_radius", (len(table.models) - 2) * pt.log(rms))
         centred = spec.centred
+        # With items, a benchmark's slope is the typical slope of items that each pin theirs only
+        # loosely: its spread over benchmarks forms a funnel unless it is non-centred.
         log_slope = _pooled(
             "log_slope",
             prior["log_slope_mu_mean"],
             prior["log_slope_mu_sd"],
             prior["log_slope_sigma_sd"],
-            centred,
+            centred and items is None,
         )
         slope = pm.Deterministic("slope", pt.exp(log_slope), dims=BENCHMARK)
         if centred:

@@ -36,8 +36,7 @@ def test_pairs_summarise_the_responses():
 
 
 def test_repeated_rows_and_attempts_merge_into_one_response():
-    raw = frame(attempts=[2, 1, 1, 1, 1, 1])
-    raw.loc[0, "correct"] = 0.5  # 1 of 2 attempts
+    raw = frame(attempts=[2, 1, 1, 1, 1, 1], correct=[0.5, 0, 1, 1, 0, 1])  # 1 of 2 attempts
     doubled = pd.concat([raw, raw.iloc[[0]].assign(correct=1.0)], ignore_index=True)
     items = load_items(doubled, metadata=False)
     row = items.responses.query("model == 'a' and item == 'q1' and benchmark == 'X'").iloc[0]

@@ -116,7 +116,7 @@ def test_nuts_on_items_converges_and_agrees_with_truth():
     from rosetta.data.items import load_items
     from rosetta.model import fit
 
-    responses, truth = simulate_items(20, 4, 12, random_seed=9)
+    responses, truth = simulate_items(30, 6, 15, random_seed=9)
     idata = fit(
         load_items(responses, metadata=False),
         draws=300,
