@@ -292,15 +292,20 @@ def plot_iccs(fit, benchmarks=None, *, max_panels: int = 6, path: str | Path | N
 def plot_ppc(fit, *, path: str | Path | None = None):
     """Posterior predictive check: observed scores against their 90% predictive intervals.
 
+    Scores without predictive draws (those of item-level benchmarks, NaN) are left out.
+
     Returns
     -------
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 
-    observed = fit.observed_data["score"].to_numpy()
     draws = fit.posterior_predictive["score"]
     draws = draws.to_numpy().reshape(-1, draws.shape[-1])
+    predicted = np.isfinite(draws).all(axis=0)
+    if not predicted.any():
+        raise ValueError("no score has predictive draws (an item-level fit without scores)")
+    observed, draws = fit.observed_data["score"].to_numpy()[predicted], draws[:, predicted]
     lo, mid, hi = np.quantile(draws, [0.05, 0.5, 0.95], axis=0)
     covered = (observed >= lo) & (observed <= hi)
     order = np.argsort(mid)
@@ -340,7 +345,10 @@ def plot_residuals(fit, *, path: str | Path | None = None):
     models = fit.posterior["model"].to_numpy().astype(str)
     m_idx, b_idx = const["model_idx"].to_numpy(), const["benchmark_idx"].to_numpy()
     expected = expected_score(fit.posterior, models[m_idx], names[b_idx]).mean(("chain", "draw"))
-    resid = fit.observed_data["score"].to_numpy() - expected.to_numpy()
+    expected = expected.to_numpy()
+    if "response_pair" in const:  # item-level pairs: the mean over their items
+        expected = _expected_share_correct(fit, expected)
+    resid = fit.observed_data["score"].to_numpy() - expected
     order = np.argsort(fit.posterior["difficulty"].mean(("chain", "draw")).to_numpy())
     fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
     data = [resid[b_idx == j] for j in order]
@@ -352,6 +360,29 @@ def plot_residuals(fit, *, path: str | Path | None = None):
         f"Residuals by benchmark (easiest at the bottom); RMSE {np.sqrt(np.mean(resid**2)):.3f}"
     )
     return _finish(fig, path)
+
+
+def _expected_share_correct(fit, expected: np.ndarray) -> np.ndarray:
+    """Expected scores with item-level pairs' replaced by the mean of their items'.
+
+    The items' expected scores, at the posterior means of the parameters, weighted by attempts.
+    """
+    from scipy.special import expit
+
+    const, posterior = fit.constant_data, fit.posterior
+    names = ("capability", "floor", "item_slope", "item_difficulty")
+    mean = {n: posterior[n].mean(("chain", "draw")).to_numpy() for n in names}
+    pair, item = const["response_pair"].to_numpy(), const["response_item"].to_numpy()
+    m_idx, b_idx = const["model_idx"].to_numpy()[pair], const["benchmark_idx"].to_numpy()[pair]
+    x = mean["item_slope"][item] * (mean["capability"][m_idx] - mean["item_difficulty"][item])
+    floor = mean["floor"][b_idx]
+    weight = const["attempts"].to_numpy().astype(float)
+    p = floor + (1 - floor) * expit(x)
+    out = expected.copy()
+    answered = np.bincount(pair, weight, len(out))
+    shares = np.bincount(pair, weight * p, len(out)) / np.where(answered > 0, answered, 1)
+    out[answered > 0] = shares[answered > 0]
+    return out
 
 
 def plot_acceleration(result, calibration: dict | None = None, *, path: str | Path | None = None):

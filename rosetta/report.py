@@ -289,7 +289,7 @@ def _checks_section(fit, validation):
         f"<p>Divergences: {diagnostics.get('divergences', 'n/a')}; draws: "
         f"{diagnostics.get('n_draws', 'n/a')}.</p>"
     )
-    if "posterior_predictive" in fit.groups():
+    if "posterior_predictive" in fit.groups() and fit.posterior_predictive["score"].notnull().any():
         body += _figure(plot_ppc(fit), "posterior predictive check")
     body += _figure(plot_residuals(fit), "residuals by benchmark")
     if validation:

@@ -105,6 +105,21 @@ def test_saved_item_fit_reads_back(mixed_advi, tmp_path):
     assert len(benchmark_table(back)) == 6
 
 
+def test_report_figures_of_an_item_fit(mixed_advi):
+    import matplotlib.pyplot as plt
+
+    from rosetta.plots import _expected_share_correct, plot_ppc, plot_residuals
+
+    idata, _ = mixed_advi
+    plt.close(plot_ppc(idata))  # the scores of the two benchmark-level benchmarks
+    plt.close(plot_residuals(idata))
+    shares = _expected_share_correct(idata, np.full(idata.observed_data["score"].size, -1.0))
+    items = idata.constant_data["benchmark_idx"].isin([0, 1, 2, 3]).to_numpy()
+    assert ((shares[items] > 0) & (shares[items] < 1)).all() and (shares[~items] == -1).all()
+    residual = idata.observed_data["score"].to_numpy()[items] - shares[items]
+    assert abs(residual.mean()) < 0.03
+
+
 def test_map_is_refused_for_items(mixed):
     from rosetta.errors import SamplingError
     from rosetta.model import fit
