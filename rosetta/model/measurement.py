@@ -182,12 +182,15 @@ def build_model(
                 "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], False
             )
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
-        # What each score's benchmark measures of its model, in table order.
-        measured = capability[model_idx]
-        if deviation is not None:
-            measured = measured + deviation[model_idx, domain_idx[bench_idx]]
-        if spec.family_effects:
-            measured = measured + _family_effects(model, scores, spec)
+        family = _family_effects(model, scores, spec) if spec.family_effects else None
+
+        def measured_at(rows):
+            """What the benchmark of each score in ``rows`` measures of its model."""
+            out = capability[model_idx[rows]]
+            if deviation is not None:
+                out = out + deviation[model_idx[rows], domain_idx[bench_idx[rows]]]
+            return out if family is None else out + family[rows]
+
         # Benchmarks with item-level data enter through their responses, the others through
         # their scores. The log-likelihood is a sum over scores, so they may come in any order:
         # grouped by the branch of the likelihood they need, each branch is computed on its own
@@ -200,7 +203,7 @@ def build_model(
             branch = likelihood_branch(y[aggregate], n_items[aggregate])
             order = aggregate[np.argsort(branch, kind="stable")]
             b_i, y_o, n_o = bench_idx[order], y[order], n_items[order]
-            x = slope[b_i] * (measured[order] - difficulty[b_i])
+            x = slope[b_i] * (measured_at(order) - difficulty[b_i])
             p, q = expected_score(x, floor[b_i], PYTENSOR)
             if spec.likelihood == "normal":
                 sigma = pm.HalfNormal("sigma", prior["noise_sd"])
@@ -217,6 +220,7 @@ def build_model(
                 loglik = _beta_family(y_o, n_o, p, q, precision, b_i, prior)
             pm.Potential("score_loglik", loglik.sum())
         if items is not None:
+            measured = measured_at(np.arange(len(scores)))
             _item_responses(model, items, spec, measured, difficulty, log_slope, floor, batch_size)
         pm.Data("score", y, dims=OBS)
         pm.Data("model_idx", model_idx, dims=OBS)
