@@ -1144,8 +1144,10 @@ def report_command(
 
 
 @cli.command("simulate")
-@click.option("--models", type=click.IntRange(min=2), default=40, show_default=True)
-@click.option("--benchmarks", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--models", type=click.IntRange(min=2), default=40, show_default=True, help="Models.")
+@click.option(
+    "--benchmarks", type=click.IntRange(min=2), default=10, show_default=True, help="Benchmarks."
+)
 @click.option(
     "--items-per-benchmark",
     type=click.IntRange(min=1),
