@@ -378,11 +378,10 @@ def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwarg
     import warnings
 
     start = time.perf_counter()
-    data = table = _load_items(kwargs, aggregate) if item_level else load_table(kwargs)
-    if item_level:
-        table = data.table
-    elif aggregate:
+    if aggregate and not item_level:
         raise click.UsageError("--scores goes with --item-level (SCORES is then the items)")
+    data = _load_items(kwargs, aggregate) if item_level else load_table(kwargs)
+    table = data.table if item_level else data
     spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table, item_level)
     from rosetta.errors import ConvergenceWarning
     from rosetta.io import save_fit, write_csv

@@ -367,7 +367,7 @@ def _expected_share_correct(fit, expected: np.ndarray) -> np.ndarray:
 
     The items' expected scores, at the posterior means of the parameters, weighted by attempts.
     """
-    from scipy.special import expit
+    from rosetta.likelihoods import expected_score as score_mean
 
     const, posterior = fit.constant_data, fit.posterior
     names = ("capability", "floor", "item_slope", "item_difficulty")
@@ -375,9 +375,8 @@ def _expected_share_correct(fit, expected: np.ndarray) -> np.ndarray:
     pair, item = const["response_pair"].to_numpy(), const["response_item"].to_numpy()
     m_idx, b_idx = const["model_idx"].to_numpy()[pair], const["benchmark_idx"].to_numpy()[pair]
     x = mean["item_slope"][item] * (mean["capability"][m_idx] - mean["item_difficulty"][item])
-    floor = mean["floor"][b_idx]
     weight = const["attempts"].to_numpy().astype(float)
-    p = floor + (1 - floor) * expit(x)
+    p, _ = score_mean(x, mean["floor"][b_idx])
     out = expected.copy()
     answered = np.bincount(pair, weight, len(out))
     shares = np.bincount(pair, weight * p, len(out)) / np.where(answered > 0, answered, 1)

@@ -62,6 +62,12 @@ class ItemTable:
         items["label"] = items["benchmark"] + " | " + items["item"]
         return items
 
+    @cached_property
+    def score_rows(self) -> np.ndarray:
+        """Rows of ``table.scores`` that are benchmark-level scores (benchmarks without items)."""
+        return np.flatnonzero(~self.table.scores["benchmark"].isin(self.item_benchmarks))
+
+    @cached_property
     def indices(self) -> dict[str, np.ndarray]:
         """Integer indices of the responses for the model graph.
 

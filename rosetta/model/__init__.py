@@ -221,9 +221,7 @@ def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.Infere
     )
     # Scores of item-level benchmarks are summaries of responses, which the model predicts
     # one by one: they get no predictive draws (NaN).
-    rows = np.flatnonzero(
-        ~scores["benchmark"].isin(items.item_benchmarks if items is not None else [])
-    )
+    rows = items.score_rows if items is not None else np.arange(len(scores))
     draws = posterior.sizes["chain"], posterior.sizes["draw"]
     predictive = xr.DataArray(
         np.full((*draws, len(scores)), np.nan, dtype=np.float32),
@@ -255,7 +253,7 @@ def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.Infere
 
 def _add_responses(groups: dict, items: ItemTable) -> None:
     """Store the item-level responses (dim ``response``) beside the scores they summarise."""
-    index = items.indices()
+    index = items.indices
     responses = items.responses
     response = {"response": np.arange(items.n_responses)}
     groups["observed_data"]["correct"] = xr.DataArray(

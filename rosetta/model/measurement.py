@@ -195,9 +195,7 @@ def build_model(
         # their scores. The log-likelihood is a sum over scores, so they may come in any order:
         # grouped by the branch of the likelihood they need, each branch is computed on its own
         # scores only.
-        aggregate = np.flatnonzero(
-            ~scores["benchmark"].isin(items.item_benchmarks if items is not None else [])
-        )
+        aggregate = items.score_rows if items is not None else np.arange(len(scores))
         if aggregate.size:
             n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
             branch = likelihood_branch(y[aggregate], n_items[aggregate])
@@ -221,7 +219,10 @@ def build_model(
             pm.Potential("score_loglik", loglik.sum())
         if items is not None:
             measured = measured_at(np.arange(len(scores)))
-            _item_responses(model, items, spec, measured, difficulty, log_slope, floor, batch_size)
+            pair_floor = floor[bench_idx]
+            _item_responses(
+                model, items, spec, measured, difficulty, log_slope, pair_floor, batch_size
+            )
         pm.Data("score", y, dims=OBS)
         pm.Data("model_idx", model_idx, dims=OBS)
         pm.Data("benchmark_idx", bench_idx, dims=OBS)
@@ -251,7 +252,9 @@ def _domain_deviations(model: pm.Model, table: ScoreTable, spec: MeasurementSpec
     return padded, domain_idx
 
 
-def _item_responses(model, items: ItemTable, spec, measured, difficulty, log_slope, floor, batch):
+def _item_responses(
+    model, items: ItemTable, spec, measured, difficulty, log_slope, pair_floor, batch
+):
     """Items nested in their benchmarks, and the log-likelihood of the responses.
 
     ``item_difficulty ~ Normal(difficulty_b, item_difficulty_sd_b)`` and ``log item_slope ~
@@ -261,7 +264,7 @@ def _item_responses(model, items: ItemTable, spec, measured, difficulty, log_slo
     binomial count of ``correct * attempts`` hits, the benchmark's floor the chance of a guess.
     """
     prior = spec.priors
-    index = items.indices()
+    index = items.indices
     owners = index["item_benchmark"]
     model.add_coord(ITEM, items.items["label"])
     model.add_coord(ITEM_BENCHMARK, items.item_benchmarks)
@@ -288,17 +291,15 @@ def _item_responses(model, items: ItemTable, spec, measured, difficulty, log_slo
     attempts = responses["attempts"].to_numpy(dtype=float)
     hits = responses["correct"].to_numpy(dtype=float) * attempts
     columns = [index["pair"], index["item"], hits, attempts - hits]
-    bench_of_pair = items.table.benchmarks.get_indexer(items.table.scores["benchmark"])
-    zero_floor = spec.floors == "zero" or (
-        spec.floors == "nominal" and not items.table.benchmark_info()["floor"].to_numpy().any()
-    )
+    item_floors = items.table.benchmark_info()["floor"].reindex(items.item_benchmarks)
+    zero_floor = spec.floors == "zero" or (spec.floors == "nominal" and not item_floors.any())
     scale = 1.0
     if batch and batch < len(hits):
         columns = pm.Minibatch(*columns, batch_size=int(batch))
         scale = len(hits) / int(batch)
     pair, item, n_hit, n_miss = columns
     x = item_slope[item] * (measured[pair] - item_difficulty[item])
-    guess = None if zero_floor else floor[bench_of_pair][pair]
+    guess = None if zero_floor else pair_floor[pair]
     loglik = response_logp(n_hit, n_miss, x, guess, PYTENSOR)
     pm.Potential("response_loglik", scale * loglik.sum())
 

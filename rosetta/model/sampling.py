@@ -253,9 +253,11 @@ def run_advi(
             progressbar=progress,
             **settings,
         )
+        if not np.isfinite(approx.hist[-1]):
+            raise SamplingError(
+                "ADVI diverged (the loss is not finite); try a smaller learning rate"
+            )
         idata = approx.sample(chains * draws, random_seed=random_seed)
-    if not np.isfinite(approx.hist[-1]):
-        raise SamplingError("ADVI diverged (the loss is not finite); try a smaller learning rate")
     return RawPosterior(idata.posterior[_kept(model)], None, "advi", "advi")
 
 

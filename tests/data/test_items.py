@@ -29,7 +29,7 @@ def test_pairs_summarise_the_responses():
     assert scores.loc[("b", "X"), "n_items"] == 2
     assert items.n_responses == 6
     assert items.items["label"].tolist() == ["X | q1", "X | q2", "Y | q1"]
-    index = items.indices()
+    index = items.indices
     pairs = items.table.scores[["model", "benchmark"]].to_numpy()[index["pair"]]
     np.testing.assert_array_equal(pairs, items.responses[["model", "benchmark"]].to_numpy())
     assert items.summary()["n_items"] == 3
