@@ -180,11 +180,14 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
 
 
 def _data_text(summary: dict) -> str:
+    compute = summary["models_with_compute"]
+    by_source = ", ".join(f"{n} {source}" for source, n in compute.items())
     lines = [
         f"source       {summary['source']}",
         f"scores       {summary['n_scores']}",
         f"models       {summary['n_models']} ({summary['models_with_date']} with a release "
-        f"date, {summary['models_with_compute']} with training compute)",
+        f"date, {sum(compute.values())} with training compute"
+        + (f": {by_source})" if by_source else ")"),
         f"benchmarks   {summary['n_benchmarks']}",
         f"coverage     {summary['coverage']:.1%} of the model x benchmark matrix",
         f"components   {summary['components']} (models + benchmarks per component)",
@@ -815,19 +818,36 @@ def _trend_text(payload: dict) -> str:
 @cli.command("progress")
 @click.argument("posterior", type=click.Path(dir_okay=False))
 @click.option(
+    "--method",
+    type=click.Choice(["bayesian", "two-stage"]),
+    default="bayesian",
+    show_default=True,
+    help="One hierarchical regression, or the reference's within-family k then b(date).",
+)
+@click.option(
     "--include-distilled", is_flag=True, help="Keep distilled models (excluded by default)."
 )
 @click.option("--since", type=DATE, default=None, help="Use models from here on.")
+@click.option("--no-sensitivity", is_flag=True, help="Skip the other method and distilled choice.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def progress_command(posterior, include_distilled, since, plot, seed, as_json) -> None:
+def progress_command(
+    posterior, method, include_distilled, since, no_sensitivity, plot, seed, as_json
+) -> None:
     """Algorithmic progress: compute-equivalent efficiency gain per year and halving time."""
     from rosetta.io import load_fit
     from rosetta.progress import progress
 
     fit = load_fit(posterior)
-    result = progress(fit, include_distilled=include_distilled, since=since, random_seed=seed)
+    result = progress(
+        fit,
+        method=method,
+        include_distilled=include_distilled,
+        since=since,
+        sensitivity=not no_sensitivity,
+        random_seed=seed,
+    )
     if plot:
         from rosetta.plots import plot_progress
 
@@ -837,30 +857,53 @@ def progress_command(posterior, include_distilled, since, plot, seed, as_json) -
 
 def _progress_text(payload: dict) -> str:
     def interval(d, unit=""):
+        if d["median"] is None:
+            return "n/a"
         hi = "unbounded" if d["hi"] is None else f"{d['hi']:.3g}{unit}"
-        return f"{d['median']:.3g}{unit} (90% interval {d['lo']:.3g}{unit} to {hi})"
+        share = f"{payload['ci_prob']:.0%}"
+        return f"{d['median']:.3g}{unit} ({share} interval {d['lo']:.3g}{unit} to {hi})"
 
+    sources = ", ".join(f"{n} {s}" for s, n in payload["models_by_compute_source"].items())
+    direct = payload["direct"]
     lines = [
-        f"{payload['n_models']} models with a release date and training compute "
-        f"(distilled {'included' if payload['include_distilled'] else 'excluded'}); excluded: "
+        f"method: {payload['method']}; {payload['n_models']} models with a release date and "
+        f"training compute ({sources}; distilled "
+        f"{'included' if payload['include_distilled'] else 'excluded'}); excluded: "
         + ", ".join(f"{n} {why}" for why, n in payload["excluded"].items() if n),
-        f"k (capability per 10x compute)   {interval(payload['k'])}  "
-        f"[{payload['n_families_informing_k']} families with several sizes]",
-        f"b growth per year                {interval(payload['b_growth_per_year'])}",
+        f"k (capability per 10x compute)   {interval(payload['k'])}",
+        f"g (growth per year, fixed compute) {interval(payload['b_growth_per_year'])}",
         f"efficiency gain per year         {interval(payload['efficiency_gain_per_year'], 'x')}",
         f"compute halving time             {interval(payload['halving_time_months'], ' months')}",
-        "sensitivity (median gain per year [90% interval], median halving time):",
+        f"k by family ({payload['n_families_informing_k']} families with several sizes):",
+    ]
+    lines += [
+        f"  {family:<24} {interval(payload['k_by_family'][family])}  " + ", ".join(members)
+        for family, members in payload["families_informing_k"].items()
+    ]
+    lines += [
+        "direct observations (no regression on compute):",
+        "  compute reduction per year at fixed capability  "
+        + interval(direct["compute_reduction_per_year"], "x"),
+        "  capability gain per year at fixed compute       "
+        + interval(direct["capability_gain_per_year"])
+        + "  = "
+        + interval(direct["compute_equivalent_gain_per_year"], "x")
+        + " compute-equivalent",
+        "sensitivity (median gain per year [interval], median halving time):",
     ]
     for row in payload["variants"]:
+        halving = row["halving_months_median"]
         lines.append(
-            f"  {row['variant']:<32} distilled {row['distilled']:<9} n={row['n_models']:<4} "
-            f"k {row['k_median']:.2f}  gain {row['gain_median']:.2f}x "
+            f"  {row['method']:<9} distilled {row['distilled']:<9} {row['population']:<8} "
+            f"n={row['n_models']:<4} k {row['k_median']:.2f}  gain {row['gain_median']:.2f}x "
             f"[{row['gain_lo']:.2f}, {row['gain_hi']:.2f}]  halving "
-            + (
-                "n/a"
-                if row["halving_months_median"] is None
-                else f"{row['halving_months_median']:.1f} months"
-            )
+            + ("n/a" if halving is None else f"{halving:.1f} months")
+        )
+    diagnostics = payload["diagnostics"]
+    if diagnostics:
+        lines.append(
+            f"regression sampler: max R-hat {diagnostics['max_rhat']:.3f}, min ESS "
+            f"{diagnostics['min_ess']:.0f}, {diagnostics['divergences']} divergences"
         )
     lines += [f"note: {n}" for n in payload["notes"]]
     return "\n".join(lines)

@@ -28,13 +28,27 @@ SCORE_COLUMNS: Final = (
     "stderr",
     "date",
     "compute",
+    "compute_source",
     "distilled",
     "source",
 )
 #: Columns a user table must have (long layout).
 REQUIRED_COLUMNS: Final = ("model", "benchmark", "score")
 #: Optional user columns understood by the reader.
-OPTIONAL_COLUMNS: Final = ("date", "compute", "floor", "n_items", "stderr", "distilled", "source")
+OPTIONAL_COLUMNS: Final = (
+    "date",
+    "compute",
+    "parameters",
+    "training_tokens",
+    "floor",
+    "n_items",
+    "stderr",
+    "distilled",
+    "source",
+)
+#: Where a model's training compute comes from: a published figure, or 6 N D (operation counting
+#: from activated parameters N and training tokens D) where none is published.
+COMPUTE_SOURCES: Final = ("published", "estimated")
 
 #: How repeated (model, benchmark) pairs are merged.
 DUPLICATE_POLICIES: Final = ("max", "mean", "latest", "error")

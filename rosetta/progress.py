@@ -1,21 +1,34 @@
 """Algorithmic progress: how much capability comes from better methods rather than more compute.
 
-The model is ``capability = k * log10(compute) + b(date)``: at fixed compute, capability rises as
-``b`` improves. Per posterior draw of the capabilities:
+The model (``method="bayesian"``, the default) is one hierarchical regression on the anchored
+capability scale, fitted in PyMC::
 
-1. ``k`` comes from **within-family** variation: models of one family share a training recipe
-   and a date and differ in size, so regressing capability on log-compute with one intercept per
-   family isolates the compute effect from the date effect;
-2. ``b_i = capability_i - k * log10(compute_i)`` is regressed on release date (all models with a
-   date and compute), giving ``db/dt`` per year;
-3. the compute-equivalent efficiency gain per year is ``10 ** (db/dt / k)`` (the factor of
-   compute that a year of progress saves) and the compute halving time is
-   ``12 * log10(2) / (db/dt / k)`` months.
+    capability_m = a_f + k_f * log10(compute_m) + g * years_m + e_m,   e_m ~ Normal(0, sigma)
+    k_f ~ Normal(k, k_sd),   a_f ~ Normal(a, a_sd)            (f: the family of model m)
 
-As in `rosetta.trend`, each draw's regressions draw their coefficients from their posteriors
-(flat priors), so the intervals carry capability, ``k`` and regression uncertainty together. A
-joint variant regresses capability on log-compute and date at once; `progress` reports both,
-with and without distilled models, in a sensitivity table.
+- ``k`` (capability per factor 10 of training compute) is the population mean of the family
+  slopes ``k_f``: a family of two sizes borrows strength from the others;
+- ``g`` (capability per year at fixed compute) comes from how families of different dates sit
+  against their compute; family intercepts are pooled, so a one-model family informs ``g`` too;
+- the capability posterior's uncertainty enters as a measurement error: the fit's draws are
+  first put on one common frame draw by draw (the shift and stretch of the anchor scale, which
+  cancel in ``g / k``, are taken out), and their covariance over models is added to
+  ``sigma**2 I``; the stretch is put back into the reported ``k`` and ``g`` draw by draw.
+
+Sign conventions: capability rises with compute (``k > 0``) and with time at fixed compute
+(``g > 0``). The compute-equivalent **efficiency gain per year** is ``10 ** (g / k)``: the factor
+of training compute that a year of algorithmic progress saves at fixed capability; the
+**compute halving time** is ``12 * log10(2) / (g / k)`` months.
+
+``method="two-stage"`` is the reference analysis: ``k`` from within-family regressions (one
+intercept per family) and then the trend of ``b = capability - k log10(compute)`` over date, per
+posterior draw of the capabilities. The sensitivity table crosses the method, distilled models
+out/in, and the population of the date trend (all models, or the frontier: models more capable
+than everything released before them in at least half the draws, with ``k`` from all families).
+
+Two **direct observations** need no regression on compute: at fixed capability (capability
+buckets), the compute of the most compute-efficient models of their day falls by a factor per
+year; at fixed compute (decades of compute), capability rises per year.
 
 **Family rule** (`model_family`): the model id, lower-cased, with release-date stamps, reasoning
 settings (``_high``), sizes (``7b``, ``8x7b``, ``17b-128e``), and the suffixes ``instruct``,
@@ -23,12 +36,14 @@ settings (``_high``), sizes (``7b``, ``8x7b``, ``17b-128e``), and the suffixes `
 ``Llama-2-7b`` and ``Llama-2-70b`` are both ``llama-2``; ``Meta-Llama-3-70B-Instruct`` is
 ``meta-llama-3``; ``falcon-7b`` and ``falcon-40b`` are ``falcon``. Within a name, models released
 more than `FAMILY_WINDOW_DAYS` after the first member open a new family (``falcon-11b``, a year
-later, is another generation). Families whose members all have the same compute carry no
-information on ``k`` and only enter step 2.
+later, is another generation). Families whose members all have the same compute inform ``k``
+only through the prior.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -36,33 +51,56 @@ import numpy as np
 import pandas as pd
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.errors import RosettaError
 from rosetta.families import model_family
-from rosetta.trend import YEAR_DAYS, release_dates, summarise
+from rosetta.trend import FRONTIER_PROBABILITY, YEAR_DAYS, frontier_mask, release_dates, summarise
+
+log = logging.getLogger("rosetta")
 
 #: Members of a name family released further apart than this start a new family (a new
 #: generation under an old name, e.g. falcon-11b a year after falcon-7b).
 FAMILY_WINDOW_DAYS = 90
+#: The estimators of `progress`.
+METHODS = ("bayesian", "two-stage")
+#: NUTS settings of the Bayesian regression (a few dozen parameters: short runs suffice).
+REGRESSION_DRAWS = 1000
+REGRESSION_TUNE = 1000
+REGRESSION_CHAINS = 2
+#: Capability draws used by the direct observations (each draw is a set of bucket regressions).
+DIRECT_DRAWS = 400
+#: A direct-observation bucket needs this many models (or record-setters) and years of dates.
+DIRECT_MIN_POINTS = 3
+DIRECT_MIN_YEARS = 0.5
+#: Equal-width capability buckets spanning the middle 90% of the capabilities.
+CAPABILITY_BUCKETS = 4
 
 
 @dataclass
 class ProgressResult:
-    """Algorithmic progress of a fitted posterior (see `progress`)."""
+    """Algorithmic progress of a fitted posterior (see `progress`).
 
+    ``k`` and ``trend`` are draws of the population compute slope and of ``g`` (capability per
+    year at fixed compute), on the fit's anchored scale; ``k_by_family`` holds draws of each
+    family's slope (Bayesian method) or of the common within-family slope (two-stage).
+    """
+
+    method: str
     k: np.ndarray
     trend: np.ndarray
-    joint_k: np.ndarray
-    joint_trend: np.ndarray
+    k_by_family: dict[str, np.ndarray]
     models: pd.DataFrame
     variants: pd.DataFrame
+    direct: dict
     excluded: dict[str, int]
     include_distilled: bool
     scale: str
+    diagnostics: dict = field(default_factory=dict)
     ci_prob: float = CI_PROB
     notes: list[str] = field(default_factory=list)
 
     @property
     def efficiency_gain(self) -> np.ndarray:
-        """Draws of the compute-equivalent efficiency gain per year, ``10 ** (db/dt / k)``."""
+        """Draws of the compute-equivalent efficiency gain per year, ``10 ** (g / k)``."""
         return _gain(self.trend, self.k)
 
     @property
@@ -72,19 +110,26 @@ class ProgressResult:
 
     def to_dict(self) -> dict:
         """A JSON-ready summary (the keys of ``rosetta progress --json``)."""
+        informing = self.models.loc[self.models["informs_k"], "family"]
         return {
+            "method": self.method,
             "scale": self.scale,
             "ci_prob": self.ci_prob,
             "n_models": len(self.models),
-            "n_families_informing_k": int(
-                self.models.loc[self.models["informs_k"], "family"].nunique()
-            ),
+            "models_by_compute_source": _source_counts(self.models),
+            "n_families_informing_k": int(informing.nunique()),
+            "families_informing_k": {
+                f: sorted(informing.index[informing == f]) for f in sorted(informing.unique())
+            },
             "include_distilled": self.include_distilled,
             "excluded": self.excluded,
             "k": summarise(self.k, self.ci_prob),
+            "k_by_family": {f: summarise(d, self.ci_prob) for f, d in self.k_by_family.items()},
             "b_growth_per_year": summarise(self.trend, self.ci_prob),
             "efficiency_gain_per_year": summarise(self.efficiency_gain, self.ci_prob),
             "halving_time_months": _halving_summary(self.trend / self.k, self.ci_prob),
+            "direct": self.direct,
+            "diagnostics": self.diagnostics,
             "variants": self.variants.reset_index().to_dict(orient="records"),
             "notes": self.notes,
         }
@@ -93,9 +138,11 @@ class ProgressResult:
 def progress(
     fit,
     *,
+    method: str = "bayesian",
     include_distilled: bool = False,
     families: dict[str, str] | None = None,
     since=None,
+    sensitivity: bool = True,
     ci_prob: float = CI_PROB,
     random_seed: int | None = DEFAULT_SEED,
 ) -> ProgressResult:
@@ -106,6 +153,9 @@ def progress(
     fit
         A fit (`rosetta.fit` / `rosetta.load`) or a ``.nc`` path; compute, dates and the
         distilled flag come from its table (the bundled metadata or the user's columns).
+    method
+        ``"bayesian"`` (one hierarchical regression, see the module docstring) or
+        ``"two-stage"`` (within-family ``k``, then the date trend of ``b``).
     include_distilled
         Keep distilled models (excluded by default: their compute understates what they
         inherited).
@@ -113,6 +163,9 @@ def progress(
         Model -> family overrides of `model_family`.
     since
         Use models released on or after this date only.
+    sensitivity
+        Also fit the other method and the other distilled choice for the sensitivity table
+        (the frontier rows are always there).
     ci_prob
         Probability mass of the intervals.
     random_seed
@@ -121,73 +174,98 @@ def progress(
     Returns
     -------
     ProgressResult
+
+    Raises
+    ------
+    RosettaError
+        When too few models have a date and compute, or no family has several compute values.
     """
     from rosetta.io import load_fit
 
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     fit = load_fit(fit) if isinstance(fit, str) or hasattr(fit, "__fspath__") else fit
     rng = np.random.default_rng(random_seed)
-    table, excluded = _usable_models(fit, include_distilled, since, families)
-    est = _estimate(fit, table, rng)
-    if est["k"] is None:
-        raise ValueError(
-            "too few models in families with several compute values to estimate k "
-            f"({int(table['informs_k'].sum())}); pass families= or use more data"
+    table, excluded = usable_models(fit, include_distilled, since, families)
+    est = _estimate(fit, table, method, rng)
+    variants = _variants(fit, table, est, method, include_distilled, rng, ci_prob)
+    if sensitivity:
+        variants += _variants_of_other_choices(
+            fit, table, est, method, include_distilled, since, families, rng, ci_prob
         )
-    variants = _variants(est, include_distilled, len(table), ci_prob)
-    other, _ = _usable_models(fit, not include_distilled, since, families)
-    if len(other) != len(table):
-        variants += _variants(
-            _estimate(fit, other, rng), not include_distilled, len(other), ci_prob
+    draws = capability_draws(fit, table.index)
+    return ProgressResult(
+        method=method,
+        k=est["k"],
+        trend=est["trend"],
+        k_by_family=est["k_by_family"],
+        models=table,
+        variants=pd.DataFrame(variants).set_index(["method", "distilled", "population"]),
+        direct=direct_observations(draws, table, est["k"], rng, ci_prob),
+        excluded=excluded,
+        include_distilled=include_distilled,
+        scale=str(fit.posterior.attrs.get("scale_description", "")),
+        diagnostics=est.get("diagnostics", {}),
+        ci_prob=ci_prob,
+        notes=_notes(est),
+    )
+
+
+def _estimate(fit, table: pd.DataFrame, method: str, rng) -> dict:
+    """``k``, ``trend`` (g) and per-family ``k`` draws of one method on the models of ``table``."""
+    if int(table["informs_k"].sum()) < 3:
+        raise RosettaError(
+            f"too few models in families with several compute values to estimate k "
+            f"({int(table['informs_k'].sum())} models in {table['family'].nunique()} families); "
+            "pass families= or use more data"
         )
+    if method == "bayesian":
+        return bayesian_regression(fit, table, rng)
+    return two_stage(capability_draws(fit, table.index), table, rng)
+
+
+def _notes(est: dict) -> list[str]:
     notes = []
     k = est["k"]
     if np.mean(k <= 0) > 0.05:
         notes.append(f"P(k <= 0) = {np.mean(k <= 0):.2f}: compute barely orders capability here")
-    return ProgressResult(
-        k=k,
-        trend=est["trend"],
-        joint_k=est["joint_k"],
-        joint_trend=est["joint_trend"],
-        models=table,
-        variants=pd.DataFrame(variants).set_index(["variant", "distilled"]),
-        excluded=excluded,
-        include_distilled=include_distilled,
-        scale=str(fit.posterior.attrs.get("scale_description", "")),
-        ci_prob=ci_prob,
-        notes=notes,
-    )
+    diagnostics = est.get("diagnostics") or {}
+    if diagnostics and not diagnostics["converged"]:
+        notes.append(
+            "the regression's sampler did not converge "
+            f"(max R-hat {diagnostics['max_rhat']:.3f}, min ESS {diagnostics['min_ess']:.0f}, "
+            f"{diagnostics['divergences']} divergences): treat the intervals with care"
+        )
+    return notes
 
 
-def _estimate(fit, table: pd.DataFrame, rng) -> dict:
-    """Both estimators on the models of ``table``, one coefficient draw per posterior draw."""
-    capability = fit.posterior["capability"].sel(model=table.index.to_numpy())
-    draws = capability.transpose("chain", "draw", "model").to_numpy().reshape(-1, len(table))
-    log_c = np.log10(table["compute"].to_numpy())
-    years = (table["date"] - table["date"].min()).dt.days.to_numpy() / YEAR_DAYS
-    informs = table["informs_k"].to_numpy()
-    k = trend = None
-    if informs.sum() >= 3:
-        groups = pd.factorize(table["family"][informs])[0]
-        k = _within_slope(log_c[informs], draws[:, informs], groups, rng)
-        trend = _slope(years, draws - k[:, None] * log_c[None, :], rng)
-    design = np.column_stack([log_c, years, np.ones_like(years)])
-    joint = _ols_draws(design, draws, rng)
-    return {"k": k, "trend": trend, "joint_k": joint[:, 0], "joint_trend": joint[:, 1]}
+def capability_draws(fit, models) -> np.ndarray:
+    """Capability draws ``(draw, model)`` of the given models, chains stacked."""
+    capability = fit.posterior["capability"].sel(model=np.asarray(models))
+    return capability.transpose("chain", "draw", "model").to_numpy().reshape(-1, len(models))
 
 
-def _usable_models(fit, include_distilled: bool, since, families) -> tuple[pd.DataFrame, dict]:
+def usable_models(fit, include_distilled: bool, since, families) -> tuple[pd.DataFrame, dict]:
     """Models with a date and compute (and not distilled unless asked), with exclusion counts.
 
-    Adds each model's ``family`` and whether its family has several compute values
-    (``informs_k``).
+    Adds each model's ``family``, whether its family has several compute values
+    (``informs_k``), its ``compute_source`` where the fit knows it, and whether it is on the
+    capability frontier of all dated models in at least half the draws (``frontier``).
     """
     models = fit.posterior["model"].to_numpy().astype(str)
     const = fit.constant_data
+    dates = release_dates(fit)
     table = pd.DataFrame(
         {
-            "date": release_dates(fit).to_numpy(),
+            "date": dates.to_numpy(),
             "compute": const["compute"].to_numpy(),
+            "compute_source": (
+                const["compute_source"].to_numpy().astype(str)
+                if "compute_source" in const
+                else np.where(const["compute"].to_numpy() > 0, "published", "")
+            ),
             "distilled": const["distilled"].to_numpy() == 1,
+            "frontier": _frontier_models(fit, dates),
         },
         index=pd.Index(models, name="model"),
     )
@@ -203,6 +281,11 @@ def _usable_models(fit, include_distilled: bool, since, families) -> tuple[pd.Da
         excluded[reason] = int(bad.sum())
         keep &= ~bad
     table = table[keep].copy()
+    if len(table) < 5:
+        raise RosettaError(
+            f"{len(table)} models have a release date and training compute "
+            f"(excluded: {excluded}); algorithmic progress needs at least 5"
+        )
     family = pd.Series([model_family(m) for m in table.index], index=table.index)
     family = _split_generations(family, table["date"])
     if families:
@@ -211,6 +294,17 @@ def _usable_models(fit, include_distilled: bool, since, families) -> tuple[pd.Da
     spread = np.log10(table["compute"]).groupby(family).transform(lambda x: x.max() - x.min())
     table["informs_k"] = spread > 0.05
     return table, excluded
+
+
+def _frontier_models(fit, dates: pd.Series) -> np.ndarray:
+    """Whether each fitted model is on the capability frontier in at least half the draws."""
+    dated = dates.notna().to_numpy()
+    out = np.zeros(len(dates), dtype=bool)
+    if dated.sum() >= 2:
+        draws = capability_draws(fit, dates.index[dated])
+        share = frontier_mask(draws, dates[dated].to_numpy()).mean(axis=0)
+        out[dated] = share >= FRONTIER_PROBABILITY
+    return out
 
 
 def _split_generations(family: pd.Series, dates: pd.Series) -> pd.Series:
@@ -225,6 +319,314 @@ def _split_generations(family: pd.Series, dates: pd.Series) -> pd.Series:
             first = dates[model] if first is None else first
             out[model] = name if generation == 1 else f"{name}#{generation}"
     return out
+
+
+def _years(table: pd.DataFrame) -> np.ndarray:
+    return (table["date"] - table["date"].min()).dt.days.to_numpy() / YEAR_DAYS
+
+
+def common_frame(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Draws put on one frame: each draw's shift and stretch over the models taken out.
+
+    Returns the draws with every draw's mean and sd over models set to their averages, and
+    each draw's stretch (its sd over the average sd): a slope in the frame times a draw's
+    stretch is that slope on the draw's own anchored scale.
+    """
+    centre = draws.mean(axis=1, keepdims=True)
+    spread = draws.std(axis=1, keepdims=True)
+    frame = (draws - centre) / spread * spread.mean() + centre.mean()
+    return frame, spread[:, 0] / spread.mean()
+
+
+def bayesian_regression(fit, table: pd.DataFrame, rng) -> dict:
+    """The hierarchical regression of the module docstring, sampled with NUTS.
+
+    The family intercepts and slope deviations are Gaussian, so they are integrated out of the
+    likelihood exactly (six parameters remain, a geometry NUTS crosses without divergences);
+    each family's slope is then drawn from its conditional posterior, draw by draw.
+
+    Returns ``k`` (population mean slope), ``trend`` (g) and ``k_by_family`` draws on the fit's
+    anchored scale, and the sampler's ``diagnostics``.
+    """
+    frame, stretch = common_frame(capability_draws(fit, table.index))
+    parts = _RegressionData.of(table, frame)
+    idata = _sample(_regression_model(parts), int(rng.integers(2**31)))
+    post = {
+        name: idata.posterior[name].to_numpy().reshape(-1)
+        for name in ("k_mu", "k_sd", "a_mu", "a_sd", "g", "sigma")
+    }
+    scale = stretch[rng.integers(len(stretch), size=len(post["g"]))]
+    informing = table.loc[table["informs_k"], "family"].unique()
+    columns = [list(parts.names).index(f) for f in informing]
+    deviation = parts.slope_deviations(post, columns, rng)
+    return {
+        "k": post["k_mu"] * scale,
+        "trend": post["g"] * scale,
+        "k_by_family": {
+            f: (post["k_mu"] + deviation[:, i]) * scale for i, f in enumerate(informing)
+        },
+        "diagnostics": _diagnostics(idata),
+    }
+
+
+@dataclass(frozen=True)
+class _RegressionData:
+    """What the regression sees, on the common frame.
+
+    Capability means and their posterior covariance, centred log-compute and years, and each
+    model's family (one-hot ``Z``).
+    """
+
+    mean: np.ndarray
+    noise: np.ndarray
+    log_c: np.ndarray
+    years: np.ndarray
+    same_family: np.ndarray
+    Z: np.ndarray
+    names: pd.Index
+
+    @classmethod
+    def of(cls, table: pd.DataFrame, frame: np.ndarray) -> _RegressionData:
+        log_c = np.log10(table["compute"].to_numpy())
+        years = _years(table)
+        family, names = pd.factorize(table["family"])
+        Z = np.eye(len(names))[family]
+        return cls(
+            mean=frame.mean(axis=0),
+            noise=np.cov(frame.T),
+            log_c=log_c - log_c.mean(),
+            years=years - years.mean(),
+            same_family=Z @ Z.T,
+            Z=Z,
+            names=names,
+        )
+
+    def covariance(self, sigma, a_sd, k_sd):
+        """Covariance of the capability means given the spreads (numpy or PyTensor values)."""
+        n = len(self.mean)
+        return (
+            self.noise
+            + sigma**2 * np.eye(n)
+            + a_sd**2 * self.same_family
+            + k_sd**2 * (self.same_family * np.outer(self.log_c, self.log_c))
+        )
+
+    def slope_deviations(self, post: dict, columns: list[int], rng) -> np.ndarray:
+        """One draw of the chosen families' slope deviations ``k_f - k`` per posterior draw."""
+        sd = {k: post[k][:, None, None] for k in ("sigma", "a_sd", "k_sd")}
+        cov = self.covariance(sd["sigma"], sd["a_sd"], sd["k_sd"])
+        fitted = (
+            post["a_mu"][:, None]
+            + post["k_mu"][:, None] * self.log_c
+            + (post["g"][:, None] * self.years)
+        )
+        loads = (self.Z * self.log_c[:, None])[:, columns]  # (model, family)
+        rhs = np.concatenate(
+            [(self.mean - fitted)[:, :, None], np.broadcast_to(loads, (len(cov), *loads.shape))],
+            axis=2,
+        )
+        solved = np.linalg.solve(cov, rhs)
+        var = post["k_sd"][:, None] ** 2
+        mean = var * (solved[:, :, 0] @ loads)
+        cond = var[:, :, None] * np.eye(len(columns)) - var[:, :, None] ** 2 * np.einsum(
+            "mf,smg->sfg", loads, solved[:, :, 1:]
+        )
+        chol = np.linalg.cholesky(cond + 1e-12 * np.eye(len(columns)))
+        return mean + np.einsum("sfg,sg->sf", chol, rng.standard_normal(mean.shape))
+
+
+def _regression_model(data: _RegressionData):
+    """The PyMC model: capability means ~ MvNormal(a + k log-compute + g years, covariance).
+
+    The covariance is the capability posterior's (measurement error) plus ``sigma**2`` (model
+    scatter) plus the family intercepts' and slopes' shares; priors are scaled to the data.
+    """
+    import pymc as pm
+
+    y_scale = float(data.mean.std())
+    k_scale = y_scale / float(data.log_c.std())
+    with pm.Model() as model:
+        k_mu = pm.Normal("k_mu", 0.0, 2 * k_scale)
+        k_sd = pm.HalfNormal("k_sd", 0.5 * k_scale)
+        a_mu = pm.Normal("a_mu", float(data.mean.mean()), 2 * y_scale)
+        a_sd = pm.HalfNormal("a_sd", y_scale)
+        g = pm.Normal("g", 0.0, 2 * y_scale / float(data.years.std()))
+        sigma = pm.HalfNormal("sigma", y_scale)
+        pm.MvNormal(
+            "capability_mean",
+            mu=a_mu + k_mu * data.log_c + g * data.years,
+            cov=data.covariance(sigma, a_sd, k_sd),
+            observed=data.mean,
+        )
+    return model
+
+
+def _sample(model, seed: int):
+    import warnings
+
+    import pymc as pm
+
+    # NumPyro's compiled Cholesky gradient is several times faster than PyTensor's here.
+    backend = "numpyro" if importlib.util.find_spec("numpyro") else "pymc"
+    with model, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*[Tt]he effective sample size.*")
+        warnings.filterwarnings("ignore", ".*rhat statistic.*")
+        warnings.filterwarnings("ignore", ".*divergen.*")
+        return pm.sample(
+            draws=REGRESSION_DRAWS,
+            tune=REGRESSION_TUNE,
+            chains=REGRESSION_CHAINS,
+            cores=REGRESSION_CHAINS,
+            random_seed=seed,
+            progressbar=False,
+            compute_convergence_checks=False,
+            nuts_sampler=backend,
+        )
+
+
+def _diagnostics(idata) -> dict:
+    import arviz as az
+
+    names = ["k_mu", "k_sd", "g", "sigma", "a_sd"]
+    summary = az.summary(idata, var_names=names, kind="diagnostics")
+    out = {
+        "max_rhat": float(summary["r_hat"].max()),
+        "min_ess": float(summary["ess_bulk"].min()),
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+    }
+    out["converged"] = out["max_rhat"] <= 1.01 and out["min_ess"] >= 400 and not out["divergences"]
+    return out
+
+
+def two_stage(draws: np.ndarray, table: pd.DataFrame, rng) -> dict:
+    """The reference estimator, one coefficient draw per capability draw.
+
+    ``k`` is the slope of capability on log-compute with one intercept per family (families with
+    several compute values), then ``b = capability - k log10(compute)`` is regressed on date.
+    """
+    log_c = np.log10(table["compute"].to_numpy())
+    informs = table["informs_k"].to_numpy()
+    groups = pd.factorize(table["family"][informs])[0]
+    k = _within_slope(log_c[informs], draws[:, informs], groups, rng)
+    trend = _slope(_years(table), draws - k[:, None] * log_c[None, :], rng)
+    by_family = {}
+    for family, members in table[informs].groupby("family"):
+        position = table.index.get_indexer(members.index)
+        by_family[family] = _slope(log_c[position], draws[:, position], rng)
+    return {"k": k, "trend": trend, "k_by_family": by_family}
+
+
+def _frontier_trend(draws, table, k, rng):
+    """``g`` from the frontier models only: the date trend of ``b`` with the method's ``k``."""
+    mask = table["frontier"].to_numpy()
+    if mask.sum() < 3:
+        return None, None
+    # Two-stage k is drawn alongside each capability draw; Bayesian k draws are paired at random.
+    paired = k if len(k) == len(draws) else k[rng.integers(len(k), size=len(draws))]
+    log_c = np.log10(table["compute"].to_numpy()[mask])
+    b = draws[:, mask] - paired[:, None] * log_c[None, :]
+    return paired, _slope(_years(table)[mask], b, rng)
+
+
+def _variants(fit, table, est, method, include_distilled, rng, ci_prob) -> list[dict]:
+    """Sensitivity rows of one method and one distilled choice: all models and the frontier."""
+    draws = capability_draws(fit, table.index)
+    distilled = "included" if include_distilled else "excluded"
+    k_frontier, g_frontier = _frontier_trend(draws, table, est["k"], rng)
+    rows = [_variant_row(method, distilled, "all", len(table), est["k"], est["trend"], ci_prob)]
+    if g_frontier is not None:
+        n = int(table["frontier"].sum())
+        rows.append(_variant_row(method, distilled, "frontier", n, k_frontier, g_frontier, ci_prob))
+    return rows
+
+
+def _variants_of_other_choices(
+    fit, table, est, method, include_distilled, since, families, rng, ci_prob
+) -> list[dict]:
+    """The rows of the other method, and of both methods with the other distilled choice."""
+    other_method = next(m for m in METHODS if m != method)
+    rows = _variants(
+        fit, table, _estimate(fit, table, other_method, rng), other_method, include_distilled,
+        rng, ci_prob,
+    )  # fmt: skip
+    other, _ = usable_models(fit, not include_distilled, since, families)
+    if len(other) != len(table):
+        for name in METHODS:
+            rows += _variants(
+                fit, other, _estimate(fit, other, name, rng), name, not include_distilled,
+                rng, ci_prob,
+            )  # fmt: skip
+    return rows
+
+
+def _variant_row(method, distilled, population, n_models, k, trend, ci_prob) -> dict:
+    gain = summarise(_gain(trend, k), ci_prob)
+    return {
+        "method": method,
+        "distilled": distilled,
+        "population": population,
+        "n_models": n_models,
+        "k_median": float(np.median(k)),
+        "gain_median": gain["median"],
+        "gain_lo": gain["lo"],
+        "gain_hi": gain["hi"],
+        "halving_months_median": _halving_summary(trend / k, ci_prob)["median"],
+    }
+
+
+def direct_observations(draws, table, k, rng, ci_prob: float = CI_PROB) -> dict:
+    """The two regression-free checks, over capability draws (see the module docstring).
+
+    ``compute_reduction_per_year``: at fixed capability (equal-width capability buckets over the
+    middle 90% of the posterior means), the models that used less compute than every earlier
+    model of their bucket, log10(compute) on date, pooled over buckets. ``capability_gain_per_
+    year``: at fixed compute (decades of compute), capability on date, pooled; with
+    ``compute_equivalent_gain_per_year = 10 ** (gain / k)``.
+    """
+    pick = rng.choice(len(draws), size=min(DIRECT_DRAWS, len(draws)), replace=False)
+    log_c = np.log10(table["compute"].to_numpy())
+    years = _years(table)
+    edges = np.linspace(*np.quantile(draws.mean(axis=0), [0.05, 0.95]), CAPABILITY_BUCKETS + 1)
+    capability_buckets = [np.digitize(row, edges) - 1 for row in draws[pick]]
+    reduction = np.array([_pooled_slope(years, log_c, b, records=True) for b in capability_buckets])
+    compute_bucket = np.floor(log_c).astype(int)
+    gain = np.array([_pooled_slope(years, row, compute_bucket) for row in draws[pick]])
+    paired = k[rng.integers(len(k), size=len(gain))]
+    ok_r, ok_g = np.isfinite(reduction), np.isfinite(gain)
+    return {
+        "compute_reduction_per_year": summarise(10.0 ** -reduction[ok_r], ci_prob),
+        "capability_gain_per_year": summarise(gain[ok_g], ci_prob),
+        "compute_equivalent_gain_per_year": summarise(_gain(gain[ok_g], paired[ok_g]), ci_prob),
+        "share_of_draws_with_buckets": {
+            "capability": float(ok_r.mean()),
+            "compute": float(ok_g.mean()),
+        },
+    }
+
+
+def _pooled_slope(x, y, bucket, *, records: bool = False) -> float:
+    """Slope of ``y`` on ``x`` within each bucket, averaged with weights = points per bucket.
+
+    With ``records``, a bucket keeps only its record-setters in ``x`` order: the points whose
+    ``y`` is below every earlier point's (the compute-efficient models of their day).
+    """
+    slopes, weights = [], []
+    for b in np.unique(bucket):
+        member = np.flatnonzero(bucket == b)
+        member = member[np.argsort(x[member], kind="stable")]
+        if records:
+            best = np.minimum.accumulate(y[member])
+            member = member[np.r_[True, y[member][1:] < best[:-1]]]
+        if len(member) < DIRECT_MIN_POINTS or np.ptp(x[member]) < DIRECT_MIN_YEARS:
+            continue
+        slopes.append(np.polyfit(x[member], y[member], 1)[0])
+        weights.append(len(member))
+    return float(np.average(slopes, weights=weights)) if slopes else np.nan
+
+
+def _source_counts(models: pd.DataFrame) -> dict[str, int]:
+    counts = models["compute_source"].replace("", "unknown").value_counts()
+    return {str(source): int(n) for source, n in counts.items()}
 
 
 def _within_slope(x, y, groups, rng) -> np.ndarray:
@@ -243,7 +645,7 @@ def _ols_draws(design: np.ndarray, y: np.ndarray, rng) -> np.ndarray:
     """Per row of ``y`` (draws x points): one coefficient draw from the flat-prior posterior."""
     n, p = design.shape
     if n - p < 1:
-        raise ValueError(f"{n} points cannot fit {p} coefficients with a residual")
+        raise RosettaError(f"{n} points cannot fit {p} coefficients with a residual")
     xtx_inv = np.linalg.inv(design.T @ design)
     coef = y @ design @ xtx_inv  # (draws, p)
     resid = y - coef @ design.T
@@ -264,7 +666,7 @@ def _halving(trend, k):
 
 
 def _halving_summary(rate: np.ndarray, ci_prob: float) -> dict:
-    """Median and interval of the halving time, from the quantiles of the rate ``db/dt / k``.
+    """Median and interval of the halving time, from the quantiles of the rate ``g / k``.
 
     The halving time falls as the rate rises, so its interval ends come from the rate's
     opposite ends; a rate interval reaching 0 or below leaves the upper end unbounded (None).
@@ -275,29 +677,3 @@ def _halving_summary(rate: np.ndarray, ci_prob: float) -> dict:
         return float(_halving(r, 1.0)) if r > 0 else None
 
     return {"median": months(median), "lo": months(hi), "hi": months(lo)}
-
-
-def _variants(est: dict, distilled: bool, n_models: int, ci_prob: float) -> list[dict]:
-    """Rows of the sensitivity table: each estimator's k, gain and halving time."""
-    rows = []
-    for name, k, trend in (
-        ("within-family k, then b(date)", est["k"], est["trend"]),
-        ("joint: log-compute + date", est["joint_k"], est["joint_trend"]),
-    ):
-        if k is None:
-            continue
-        gain = _gain(trend, k)
-        lo, median, hi = np.quantile(gain, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2])
-        rows.append(
-            {
-                "variant": name,
-                "distilled": "included" if distilled else "excluded",
-                "n_models": n_models,
-                "k_median": float(np.median(k)),
-                "gain_median": float(median),
-                "gain_lo": float(lo),
-                "gain_hi": float(hi),
-                "halving_months_median": _halving_summary(trend / k, ci_prob)["median"],
-            }
-        )
-    return rows

@@ -340,7 +340,8 @@ class ProgressTruth:
     models
         Indexed by model: ``family``, ``date``, ``compute``.
     k
-        Capability per factor 10 of training compute (raw scale).
+        Population mean of the families' capability per factor 10 of training compute (raw
+        scale); ``models["k"]`` holds each family's own.
     b_growth
         Growth per year of capability at fixed compute (raw scale).
     growth
@@ -362,6 +363,10 @@ class ProgressTruth:
         """The all-models growth per year on the scale that puts ``benchmark`` at ``slope``."""
         return self.growth * self.scores.benchmarks.loc[benchmark, "slope"] / slope
 
+    def k_on(self, benchmark: str, slope: float = 1.0) -> float:
+        """The mean compute slope ``k`` on the scale that puts ``benchmark`` at ``slope``."""
+        return self.k * self.scores.benchmarks.loc[benchmark, "slope"] / slope
+
 
 def simulate_progress(
     n_families: int = 12,
@@ -370,6 +375,7 @@ def simulate_progress(
     n_benchmarks: int = 12,
     *,
     k: float = 0.7,
+    k_sd: float = 0.0,
     b_growth: float = 0.3,
     compute_growth: float = 0.5,
     start: str = "2023-01-01",
@@ -382,7 +388,8 @@ def simulate_progress(
     """A score table whose models follow ``capability = k log10(compute) + b(date)``.
 
     Families release ``sizes_per_family`` models on one date, a factor 5 of compute apart, with a
-    shared family effect; ``n_single`` more models stand alone. Log-compute itself grows by
+    shared family effect and their own compute slope ``k_f ~ Normal(k, k_sd)``; ``n_single``
+    more models stand alone (each its own family). Log-compute itself grows by
     ``compute_growth`` per year, so compute and date are confounded as in real data.
 
     Returns
@@ -402,8 +409,9 @@ def simulate_progress(
     )
     log_c = np.concatenate([family_base + size_step, base[n_families * sizes_per_family :]])
     effect = pd.Series(rng.normal(0, family_sd, len(set(family))), index=sorted(set(family)))
+    slope = pd.Series(rng.normal(k, k_sd, len(effect)), index=effect.index)
     capability = (
-        k * (log_c - 24.0)
+        slope[family].to_numpy() * (log_c - 24.0)
         + b_growth * t
         + effect[family].to_numpy()
         + rng.normal(0, residual_sd, len(t))
@@ -420,7 +428,7 @@ def simulate_progress(
         random_seed=rng,
     )
     models = pd.DataFrame(
-        {"family": family, "date": dates, "compute": 10**log_c},
+        {"family": family, "date": dates, "compute": 10**log_c, "k": slope[family].to_numpy()},
         index=truth.capability.index,
     )
     frame["compute"] = frame["model"].map(models["compute"])

@@ -115,33 +115,63 @@ def read_model_metadata(root: Path | None = None) -> pd.DataFrame:
     """Release date, training compute and distillation flag per model-version id.
 
     Compute is joined through the model name (``Model`` in ``model_versions.csv``) to Epoch's
-    notable-models table; the distilled flag comes from ``distilled_models.csv``.
+    notable-models table (``compute_source`` ``"published"``); where Epoch has none, the
+    compute supplement's parameters N and training tokens D give ``6 N D`` (``"estimated"``).
+    The distilled flag comes from ``distilled_models.csv``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``model``; columns ``date``, ``compute`` (FLOP), ``distilled``, ``name``.
+        Indexed by ``model``; columns ``date``, ``compute`` (FLOP), ``compute_source``,
+        ``distilled``, ``name``.
     """
     root = root or bundled_dir()
     versions = _read_csv(root / "epoch-benchmarks" / "model_versions.csv")
-    compute = _read_csv(root / "epoch-models" / "notable_models_compute.csv")
     distilled = _read_csv(root / "epoch-benchmarks" / "distilled_models.csv")
-    flop = pd.to_numeric(compute["Training compute (FLOP)"], errors="coerce")
-    flop_by_name = pd.Series(flop.to_numpy(), index=compute["Model"]).dropna()
-    flop_by_name = flop_by_name[~flop_by_name.index.duplicated()]
+    published, estimated = _compute_by_name(root)
     dates, _ = parse_dates(versions["Version release date"])
     flags, _ = parse_flags(distilled["distilled"])
+    names = versions["Model"]
+    compute = names.map(published)
+    source = np.where(compute.notna(), "published", None)
+    guess = compute.isna() & names.map(estimated).notna()
+    compute[guess] = names[guess].map(estimated)
+    source[guess.to_numpy()] = "estimated"
     meta = pd.DataFrame(
         {
             "date": dates.to_numpy(),
-            "compute": versions["Model"].map(flop_by_name).to_numpy(dtype=float),
-            "name": versions["Model"].to_numpy(),
+            "compute": compute.to_numpy(dtype=float),
+            "compute_source": pd.array(source, dtype="string"),
+            "name": names.to_numpy(),
         },
         index=pd.Index(versions["id"], name="model"),
     )
     meta = meta[~meta.index.duplicated()]
     meta["distilled"] = pd.Series(flags.to_numpy(), index=distilled["model"]).reindex(meta.index)
     return meta
+
+
+def _compute_by_name(root: Path) -> tuple[pd.Series, pd.Series]:
+    """Published training compute, and ``6 N D`` from the supplement, by Epoch model name."""
+    notable = _read_csv(root / "epoch-models" / "notable_models_compute.csv")
+    flop = pd.to_numeric(notable["Training compute (FLOP)"], errors="coerce")
+    published = pd.Series(flop.to_numpy(), index=notable["Model"]).dropna()
+    supplement = _read_csv(root / "compute-supplement" / "open_models_parameters_tokens.csv")
+    estimated = pd.Series(
+        operation_count(supplement["parameters"], supplement["training_tokens"]).to_numpy(),
+        index=supplement["Model"],
+    ).dropna()
+    return (
+        published[~published.index.duplicated()],
+        estimated[~estimated.index.duplicated()],
+    )
+
+
+def operation_count(parameters, training_tokens) -> pd.Series:
+    """Training compute by operation counting, ``6 N D`` FLOP (N activated parameters)."""
+    n = pd.to_numeric(pd.Series(parameters), errors="coerce")
+    d = pd.to_numeric(pd.Series(training_tokens), errors="coerce")
+    return 6.0 * n * d
 
 
 @functools.cache

@@ -68,9 +68,10 @@ class ScoreTable:
         return self.n_scores / max(len(self.models) * len(self.benchmarks), 1)
 
     def model_info(self) -> pd.DataFrame:
-        """Per-model metadata: ``date``, ``compute``, ``distilled``, ``n_benchmarks``."""
+        """Per-model metadata: ``date``, ``compute``, ``compute_source``, ``distilled``,
+        ``n_benchmarks``."""
         grouped = self.scores.groupby("model", sort=True)
-        info = grouped[["date", "compute", "distilled"]].first()
+        info = grouped[["date", "compute", "compute_source", "distilled"]].first()
         info["n_benchmarks"] = grouped.size()
         return info
 
@@ -108,7 +109,10 @@ class ScoreTable:
             "components": [len(m) + len(b) for m, b in self.components],
             "dropped": dict(self.dropped),
             "models_with_date": int(self.model_info()["date"].notna().sum()),
-            "models_with_compute": int(self.model_info()["compute"].notna().sum()),
+            "models_with_compute": {
+                source: int(count)
+                for source, count in self.model_info()["compute_source"].value_counts().items()
+            },
             "sha256": self.sha256(),
         }
 
@@ -222,9 +226,10 @@ def _parse_rows(raw: pd.DataFrame, score_scale: str) -> pd.DataFrame:
     whole = rows["n_items"].isna() | (rows["n_items"] % 1 == 0)
     problems.loc[~whole, "n_items"] = "n_items is not a whole number"
     rows["stderr"], problems["stderr"] = _optional_number(raw, "stderr", 0.0, 1.0)
-    rows["compute"], problems["compute"] = _optional_number(
-        raw, "compute", 0.0, np.inf, left_open=True
-    )
+    for column in ("compute", "parameters", "training_tokens"):
+        rows[column], problems[column] = _optional_number(
+            raw, column, 0.0, np.inf, left_open=True
+        )
     if "date" in raw:
         rows["date"], problems["date"] = parse_dates(raw["date"])
     else:
@@ -346,6 +351,8 @@ def _join_metadata(rows, model_metadata, benchmark_metadata, source):
     for column, owner in (
         ("date", "model"),
         ("compute", "model"),
+        ("parameters", "model"),
+        ("training_tokens", "model"),
         ("distilled", "model"),
         ("floor", "benchmark"),
     ):
@@ -357,15 +364,45 @@ def _join_metadata(rows, model_metadata, benchmark_metadata, source):
         dtype = rows[column].dtype
         first = given.first().astype(dtype)
         known = benchmark_metadata if column == "floor" else model_metadata
-        if known is not None:
+        if known is not None and column in known and column != "compute":
             first = first.combine_first(known[column].astype(dtype))
         filled = first.reindex(rows[owner].to_numpy()).to_numpy()
         rows[column] = pd.Series(filled, index=rows.index).astype(dtype)
     if problems:
         raise DataValidationError(problems, source)
+    rows["compute"], rows["compute_source"] = _training_compute(rows, model_metadata)
     rows["floor"] = rows["floor"].fillna(0.0).astype(float)
     rows["n_items"] = rows["n_items"].astype("Int64")
     return rows
+
+
+def _training_compute(rows, known) -> tuple[pd.Series, pd.Series]:
+    """Each row's model compute and its source, best first.
+
+    A compute given in the input, then a compute the known metadata publishes, are
+    ``"published"``; then ``6 N D`` from the input's ``parameters`` and ``training_tokens``, then
+    the known metadata's own estimate, are ``"estimated"``. A published value is never replaced.
+    """
+    from rosetta.data.epoch import operation_count
+
+    known = known if known is not None else pd.DataFrame(columns=["compute", "compute_source"])
+    known_source = known.get("compute_source", pd.Series("published", index=known.index))
+    known_published = known["compute"].where(known_source.eq("published"))
+    known_estimated = known["compute"].where(known_source.eq("estimated"))
+    models = rows["model"].to_numpy()
+    candidates = (
+        ("published", rows["compute"]),
+        ("published", known_published.reindex(models).set_axis(rows.index)),
+        ("estimated", operation_count(rows["parameters"], rows["training_tokens"])),
+        ("estimated", known_estimated.reindex(models).set_axis(rows.index)),
+    )
+    compute = pd.Series(np.nan, index=rows.index)
+    source = pd.Series(pd.NA, index=rows.index, dtype="string")
+    for name, values in candidates:
+        fill = compute.isna() & pd.to_numeric(values, errors="coerce").gt(0)
+        compute[fill] = values[fill].astype(float)
+        source[fill] = name
+    return compute, source
 
 
 def _filter_models(rows, since, min_models, min_benchmarks, dropped):

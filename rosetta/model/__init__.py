@@ -215,6 +215,7 @@ def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.Infere
             "nominal_floor": ("benchmark", table.benchmark_info()["floor"].to_numpy(dtype=float)),
             "release_date": ("model", info["date"].to_numpy(dtype="datetime64[ns]")),
             "compute": ("model", info["compute"].to_numpy(dtype=float)),
+            "compute_source": ("model", info["compute_source"].fillna("").to_numpy(dtype=str)),
             "distilled": ("model", distilled),
         },
         coords={**obs, "model": coords["model"], "benchmark": coords["benchmark"]},
