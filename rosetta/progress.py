@@ -509,10 +509,11 @@ def two_stage(draws: np.ndarray, table: pd.DataFrame, rng) -> dict:
     groups = pd.factorize(table["family"][informs])[0]
     k = _within_slope(log_c[informs], draws[:, informs], groups, rng)
     trend = _slope(_years(table), draws - k[:, None] * log_c[None, :], rng)
-    by_family = {}
+    by_family = {}  # each family's least-squares slope per capability draw
     for family, members in table[informs].groupby("family"):
         position = table.index.get_indexer(members.index)
-        by_family[family] = _slope(log_c[position], draws[:, position], rng)
+        x = log_c[position] - log_c[position].mean()
+        by_family[family] = draws[:, position] @ x / (x @ x)
     return {"k": k, "trend": trend, "k_by_family": by_family}
 
 

@@ -348,12 +348,13 @@ def _domain_section(fit, since, seed):
 
 
 def _progress_section(fit, since, seed):
+    from rosetta.errors import RosettaError
     from rosetta.plots import plot_progress
     from rosetta.progress import progress
 
     try:
         result = progress(fit, since=since, random_seed=seed)
-    except (ValueError, KeyError) as err:
+    except (RosettaError, ValueError, KeyError) as err:
         return (
             "progress",
             "Algorithmic progress",
@@ -362,16 +363,32 @@ def _progress_section(fit, since, seed):
     out = result.to_dict()
 
     def fmt(d, unit=""):
+        if d["median"] is None:
+            return "n/a"
         hi = "unbounded" if d["hi"] is None else f"{d['hi']:.3g}{unit}"
-        return f"{d['median']:.3g}{unit} (90% interval {d['lo']:.3g}{unit} to {hi})"
+        return (
+            f"{d['median']:.3g}{unit} ({out['ci_prob']:.0%} interval {d['lo']:.3g}{unit} to {hi})"
+        )
 
+    sources = ", ".join(f"{n} {s}" for s, n in out["models_by_compute_source"].items())
+    direct = out["direct"]
     body = _figure(plot_progress(result, fit), "capability against training compute")
     body += (
-        f"<p>{out['n_models']} models with compute ({out['n_families_informing_k']} families "
-        f"with several sizes inform k). Efficiency gain per year: "
-        f"<b>{fmt(out['efficiency_gain_per_year'], 'x')}</b>; compute halving time "
-        f"{fmt(out['halving_time_months'], ' months')}; k {fmt(out['k'])}.</p>"
+        f"<p>Method: {out['method']} regression, <code>capability = a_family + k_family "
+        f"log10(compute) + g years</code>. {out['n_models']} models with compute ({sources}; "
+        f"{out['n_families_informing_k']} families with several sizes inform k). Efficiency "
+        f"gain per year <code>10^(g/k)</code>: <b>{fmt(out['efficiency_gain_per_year'], 'x')}"
+        f"</b>; compute halving time {fmt(out['halving_time_months'], ' months')}; k "
+        f"{fmt(out['k'])}; g {fmt(out['b_growth_per_year'])}.</p>"
+        "<p>Direct observations, no regression on compute: at fixed capability the compute "
+        f"of the most efficient models fell {fmt(direct['compute_reduction_per_year'], 'x')} "
+        "a year; at fixed compute capability rose "
+        f"{fmt(direct['capability_gain_per_year'])} a year "
+        f"({fmt(direct['compute_equivalent_gain_per_year'], 'x')} compute-equivalent).</p>"
     )
+    k_table = pd.DataFrame(out["k_by_family"]).T.rename_axis("family")
+    k_table["members"] = [", ".join(out["families_informing_k"][f]) for f in k_table.index]
+    body += "<h3>k by family</h3>" + _table(k_table)
     body += "<h3>Sensitivity</h3>" + _table(result.variants)
     return "progress", "Algorithmic progress", body
 

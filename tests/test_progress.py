@@ -66,24 +66,67 @@ def _fake_fit(frame, capability_draws):
     return az.InferenceData(posterior=posterior, constant_data=constant)
 
 
-def test_progress_intervals_cover_a_known_efficiency_gain():
+def _exact_world(seed, noise=0.05, **world):
+    """A simulated world and a fake fit whose capability draws scatter around the truth."""
+    frame, truth = simulate_progress(random_seed=seed, **world)
+    exact = truth.scores.capability
+    draws = np.random.default_rng(seed).normal(0, noise, (400, len(exact)))
+    return _fake_fit(frame, pd.DataFrame(exact.to_numpy() + draws, columns=exact.index)), truth
+
+
+def test_two_stage_intervals_cover_a_known_efficiency_gain():
     """Over 10 worlds with nearly exact capabilities, the 90% intervals cover the truth."""
     covered = []
     for seed in range(10):
-        frame, truth = simulate_progress(n_families=30, n_single=30, random_seed=seed)
-        exact = truth.scores.capability
-        noise = np.random.default_rng(seed).normal(0, 0.05, (400, len(exact)))
-        draws = pd.DataFrame(exact.to_numpy() + noise, columns=exact.index)
-        result = progress(_fake_fit(frame, draws), families=truth.models["family"].to_dict())
+        fit, truth = _exact_world(seed, n_families=30, n_single=30)
+        families = truth.models["family"].to_dict()
+        result = progress(fit, method="two-stage", families=families, sensitivity=False)
         gain = result.to_dict()["efficiency_gain_per_year"]
         covered.append(gain["lo"] < truth.efficiency_gain < gain["hi"])
         assert np.median(result.k) == pytest.approx(truth.k, rel=0.2)
     assert sum(covered) >= 7  # P(< 7 of 10) = 1.3% at the nominal 90%
     assert result.to_dict()["n_families_informing_k"] == 30
-    assert {v for v, _ in result.variants.index} == {
-        "within-family k, then b(date)",
-        "joint: log-compute + date",
-    }
+
+
+def test_bayesian_regression_recovers_family_slopes_and_the_gain():
+    world = {"n_families": 8, "n_single": 20, "k_sd": 0.15, "residual_sd": 0.1}
+    fit, truth = _exact_world(3, **world)
+    result = progress(fit, families=truth.models["family"].to_dict(), random_seed=3)
+    out = result.to_dict()
+    assert out["method"] == "bayesian" and out["diagnostics"]["converged"]
+    assert out["k"]["lo"] < truth.k < out["k"]["hi"]
+    gain = out["efficiency_gain_per_year"]
+    assert gain["lo"] < truth.efficiency_gain < gain["hi"]
+    true_k = truth.models.groupby("family")["k"].first()
+    inside = [
+        out["k_by_family"][f]["lo"] < true_k[f] < out["k_by_family"][f]["hi"]
+        for f in out["k_by_family"]
+    ]
+    assert len(inside) == 8 and sum(inside) >= 6
+    # Partial pooling: family slopes sit between their own fit and the mean.
+    spread = np.std([v["median"] for v in out["k_by_family"].values()])
+    assert spread < true_k[list(out["k_by_family"])].std() * 1.5
+    rows = result.variants.reset_index()
+    assert set(rows["method"]) == {"bayesian", "two-stage"}
+    assert set(rows["population"]) <= {"all", "frontier"}
+
+
+def test_direct_observations_see_progress_at_fixed_compute_and_capability():
+    fit, truth = _exact_world(1, n_families=20, n_single=40, b_growth=0.6)
+    families = truth.models["family"].to_dict()
+    out = progress(fit, method="two-stage", families=families, sensitivity=False)
+    direct = out.to_dict()["direct"]
+    assert direct["capability_gain_per_year"]["lo"] > 0
+    assert direct["compute_reduction_per_year"]["median"] > 1
+    assert direct["share_of_draws_with_buckets"]["compute"] == 1.0
+
+
+def test_too_few_models_with_compute_is_a_clear_error():
+    from rosetta.errors import RosettaError
+
+    fit, _ = _exact_world(0, n_families=1, sizes_per_family=2, n_single=2)
+    with pytest.raises(RosettaError, match="at least 5"):
+        progress(fit)
 
 
 def test_progress_cli(capsys, tmp_path):
@@ -102,5 +145,26 @@ def test_progress_cli(capsys, tmp_path):
     assert code == 0
     for key in ("efficiency_gain_per_year", "halving_time_months", "k"):
         assert {"median", "lo", "hi"} <= set(payload[key])
-    assert payload["n_models"] == 24 and payload["variants"]
+    assert payload["n_models"] == 24 and payload["method"] == "bayesian"
+    assert set(payload["k_by_family"]) == set(payload["families_informing_k"])
+    assert len(payload["k_by_family"]) == 6
+    assert payload["models_by_compute_source"] == {"published": 24}
+    assert {row["method"] for row in payload["variants"]} == {"bayesian", "two-stage"}
     assert payload["excluded"]["no training compute"] == 0
+    code = main(["progress", str(path), "--method", "two-stage", "--no-sensitivity"])
+    text = capsys.readouterr().out
+    assert code == 0 and "method: two-stage" in text and "k by family" in text
+
+
+def test_progress_cli_without_compute_exits_with_one_line(capsys, tmp_path):
+    from rosetta.io import save_fit
+    from rosetta.model import fit
+
+    frame, _ = simulate_progress(n_families=3, n_single=3, n_benchmarks=5, random_seed=4)
+    idata = fit(frame.drop(columns="compute"), method="map", draws=100, chains=1, progress=False)
+    path = tmp_path / "nocompute.nc"
+    save_fit(idata, path)
+    code = main(["progress", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "training compute" in err and "Traceback" not in err

@@ -68,8 +68,7 @@ class ScoreTable:
         return self.n_scores / max(len(self.models) * len(self.benchmarks), 1)
 
     def model_info(self) -> pd.DataFrame:
-        """Per-model metadata: ``date``, ``compute``, ``compute_source``, ``distilled``,
-        ``n_benchmarks``."""
+        """Per-model ``date``, ``compute``, ``compute_source``, ``distilled``, ``n_benchmarks``."""
         grouped = self.scores.groupby("model", sort=True)
         info = grouped[["date", "compute", "compute_source", "distilled"]].first()
         info["n_benchmarks"] = grouped.size()
@@ -227,9 +226,7 @@ def _parse_rows(raw: pd.DataFrame, score_scale: str) -> pd.DataFrame:
     problems.loc[~whole, "n_items"] = "n_items is not a whole number"
     rows["stderr"], problems["stderr"] = _optional_number(raw, "stderr", 0.0, 1.0)
     for column in ("compute", "parameters", "training_tokens"):
-        rows[column], problems[column] = _optional_number(
-            raw, column, 0.0, np.inf, left_open=True
-        )
+        rows[column], problems[column] = _optional_number(raw, column, 0.0, np.inf, left_open=True)
     if "date" in raw:
         rows["date"], problems["date"] = parse_dates(raw["date"])
     else:
