@@ -82,6 +82,10 @@ class IncompatibleFitError(RosettaError, ValueError):
     """A saved posterior that this version of rosetta cannot read."""
 
 
+class InsufficientDataError(RosettaError, ValueError):
+    """A fit without what an analysis needs (release dates, training compute, families)."""
+
+
 class SamplingError(RosettaError, RuntimeError):
     """The sampler failed; the message says what to try next."""
 

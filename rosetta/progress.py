@@ -42,16 +42,16 @@ only through the prior.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
-from rosetta.errors import RosettaError
+from rosetta.errors import InsufficientDataError
 from rosetta.families import model_family
 from rosetta.trend import FRONTIER_PROBABILITY, YEAR_DAYS, frontier_mask, release_dates, summarise
 
@@ -177,7 +177,7 @@ def progress(
 
     Raises
     ------
-    RosettaError
+    InsufficientDataError
         When too few models have a date and compute, or no family has several compute values.
     """
     from rosetta.io import load_fit
@@ -214,7 +214,7 @@ def progress(
 def _estimate(fit, table: pd.DataFrame, method: str, rng) -> dict:
     """``k``, ``trend`` (g) and per-family ``k`` draws of one method on the models of ``table``."""
     if int(table["informs_k"].sum()) < 3:
-        raise RosettaError(
+        raise InsufficientDataError(
             f"too few models in families with several compute values to estimate k "
             f"({int(table['informs_k'].sum())} models in {table['family'].nunique()} families); "
             "pass families= or use more data"
@@ -282,7 +282,7 @@ def usable_models(fit, include_distilled: bool, since, families) -> tuple[pd.Dat
         keep &= ~bad
     table = table[keep].copy()
     if len(table) < 5:
-        raise RosettaError(
+        raise InsufficientDataError(
             f"{len(table)} models have a release date and training compute "
             f"(excluded: {excluded}); algorithmic progress needs at least 5"
         )
@@ -465,10 +465,13 @@ def _sample(model, seed: int):
     import warnings
 
     import pymc as pm
+    from threadpoolctl import threadpool_limits
 
-    # NumPyro's compiled Cholesky gradient is several times faster than PyTensor's here.
-    backend = "numpyro" if importlib.util.find_spec("numpyro") else "pymc"
-    with model, warnings.catch_warnings():
+    # PyMC's own NUTS, one process per chain. Its 70 x 70 factorisations gain nothing from
+    # BLAS threads, and two chains' thread pools on two cores took 120-155 s instead of 13-15 s
+    # on the bundled data: one BLAS thread per chain. (NumPyro's XLA pool slows tenfold the
+    # same way when another process shares the cores.)
+    with model, threadpool_limits(1), warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*[Tt]he effective sample size.*")
         warnings.filterwarnings("ignore", ".*rhat statistic.*")
         warnings.filterwarnings("ignore", ".*divergen.*")
@@ -476,11 +479,10 @@ def _sample(model, seed: int):
             draws=REGRESSION_DRAWS,
             tune=REGRESSION_TUNE,
             chains=REGRESSION_CHAINS,
-            cores=REGRESSION_CHAINS,
+            cores=min(REGRESSION_CHAINS, os.cpu_count() or 1),
             random_seed=seed,
             progressbar=False,
             compute_convergence_checks=False,
-            nuts_sampler=backend,
         )
 
 
@@ -646,7 +648,7 @@ def _ols_draws(design: np.ndarray, y: np.ndarray, rng) -> np.ndarray:
     """Per row of ``y`` (draws x points): one coefficient draw from the flat-prior posterior."""
     n, p = design.shape
     if n - p < 1:
-        raise RosettaError(f"{n} points cannot fit {p} coefficients with a residual")
+        raise InsufficientDataError(f"{n} points cannot fit {p} coefficients with a residual")
     xtx_inv = np.linalg.inv(design.T @ design)
     coef = y @ design @ xtx_inv  # (draws, p)
     resid = y - coef @ design.T

@@ -30,6 +30,7 @@ import xarray as xr
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.domains import capability_of, domain_names, scores_per_domain
+from rosetta.errors import InsufficientDataError
 
 #: Days per year for rates per year.
 YEAR_DAYS = 365.25
@@ -262,7 +263,9 @@ def trend(
         released = released[seen]
     known = released.dropna()
     if len(known) < 3:
-        raise ValueError(f"a trend needs at least 3 models with a release date, got {len(known)}")
+        raise InsufficientDataError(
+            f"a trend needs at least 3 models with a release date, got {len(known)}"
+        )
     capability = draw_matrix(draws.sel(model=known.index.to_numpy()))
     on_frontier = frontier_mask(capability, known.to_numpy())
     window = np.ones(len(known), dtype=bool)

@@ -123,3 +123,10 @@ def test_backtest_refits_on_earlier_models_only(dated_fit, dated):
     assert all(row["date"] >= cutoff.date().isoformat() for row in result["models"])
     assert result["mae"] >= 0 and 0 <= result["coverage"] <= 1
     assert all(row["lo"] <= row["median"] <= row["hi"] for row in result["models"])
+
+
+def test_trend_cli_on_a_fit_without_dates_says_so_in_one_line(capsys, tiny_fit):
+    code = main(["trend", str(tiny_fit[1])])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "release date" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
