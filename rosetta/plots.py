@@ -84,7 +84,7 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
 
 
 def plot_progress(result, fit, *, path: str | Path | None = None):
-    """Capability against training compute, one line per family that informs ``k``.
+    """Capability against training compute, one line (its own slope) per family informing ``k``.
 
     Parameters
     ----------
@@ -114,9 +114,12 @@ def plot_progress(result, fit, *, path: str | Path | None = None):
     for i, (family, members) in enumerate(models[models["informs_k"]].groupby("family")):
         position = models.index.get_indexer(members.index)
         x = np.log10(members["compute"].to_numpy())
-        centre = mean[position].mean() - k * x.mean()
+        slope = float(np.median(result.k_by_family.get(family, result.k)))
+        centre = mean[position].mean() - slope * x.mean()
         span = np.array([x.min(), x.max()])
-        ax.plot(10**span, centre + k * span, color=f"C{i}", lw=2, label=family)
+        ax.plot(
+            10**span, centre + slope * span, color=f"C{i}", lw=2, label=f"{family} ({slope:.2f})"
+        )
     gain = result.to_dict()["efficiency_gain_per_year"]
     ax.set_xscale("log")
     ax.set_xlabel("training compute (FLOP)")

@@ -409,7 +409,9 @@ def simulate_progress(
     )
     log_c = np.concatenate([family_base + size_step, base[n_families * sizes_per_family :]])
     effect = pd.Series(rng.normal(0, family_sd, len(set(family))), index=sorted(set(family)))
-    slope = pd.Series(rng.normal(k, k_sd, len(effect)), index=effect.index)
+    # No draw when k_sd is 0, so a seed gives the same world as before family slopes existed.
+    slopes = rng.normal(k, k_sd, len(effect)) if k_sd > 0 else np.full(len(effect), k)
+    slope = pd.Series(slopes, index=effect.index)
     capability = (
         slope[family].to_numpy() * (log_c - 24.0)
         + b_growth * t
