@@ -418,7 +418,8 @@ def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwarg
         "min_ess_bulk": diagnostics["min_ess_bulk"],
         "min_ess_tail": diagnostics["min_ess_tail"],
         "divergences": diagnostics["divergences"],
-        "converged": diagnostics["ok"],
+        # A mode + Laplace or ADVI fit is an approximation: it makes no convergence claim.
+        "converged": diagnostics["ok"] if attrs["method"] == "nuts" else None,
         "problems": diagnostics["problems"],
         "scale": json.loads(attrs["scale"]),
         "likelihood": attrs["likelihood"],
@@ -455,6 +456,15 @@ def _load_items(kwargs: dict, aggregate: str | None):
     )
 
 
+def _verdict(payload: dict) -> str:
+    if payload["converged"] is None:
+        return (
+            f"approximate ({payload['method']}): draws of the approximation, no convergence "
+            "claim; use --method nuts for a converged posterior"
+        )
+    return "ok" if payload["converged"] else "NOT converged: " + "; ".join(payload["problems"])
+
+
 def _fit_text(payload: dict, capabilities, benchmarks) -> str:
     rhat = payload["max_rhat"]
     responses = (
@@ -476,7 +486,7 @@ def _fit_text(payload: dict, capabilities, benchmarks) -> str:
         + (f"{rhat:.4f}" if rhat is not None else "n/a")
         + f", min bulk ESS {payload['min_ess_bulk']:.0f}, min tail ESS "
         f"{payload['min_ess_tail']:.0f}, divergences {payload['divergences']} -> "
-        + ("ok" if payload["converged"] else "NOT converged: " + "; ".join(payload["problems"])),
+        + _verdict(payload),
         f"posterior written to {payload['out']}",
         "",
         "capabilities (top models; 90% interval)",

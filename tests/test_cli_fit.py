@@ -42,6 +42,7 @@ def test_fit_json_and_tables(capsys, tmp_path, tiny_sim):
     ):
         assert key in payload
     assert payload["scale"]["benchmark"] == "b01"
+    assert payload["converged"] is None  # an approximation makes no convergence claim
     assert load_fit(out).posterior.attrs["method"] == "map"
     assert (tmp_path / "tables" / "capabilities.csv").read_text().startswith("model,mean,sd")
 
@@ -66,3 +67,14 @@ def test_fit_rejects_bad_anchor_and_bad_data(capsys, tmp_path, write_csv):
     code = main(["fit", str(write_csv("model,benchmark,score\na,X,1.7\n", "bad.csv"))])
     assert code == 2 and "score 1.7 outside [0, 1]" in capsys.readouterr().err
     assert not (tmp_path / "x.nc").exists()
+
+
+def test_approximate_fit_text_makes_no_convergence_claim(capsys, tmp_path, tiny_sim):
+    table, _ = tiny_sim
+    path = tmp_path / "scores.csv"
+    table.scores[["model", "benchmark", "score"]].to_csv(path, index=False)
+    args = ["fit", str(path), "--method", "map", "--draws", "50", "--chains", "1"]
+    code = main([*args, "--anchor-benchmark", "b01", "--out", str(tmp_path / "p.nc")])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "approximate (map)" in text and "-> ok" not in text
