@@ -9,7 +9,8 @@ and a known ``g``, sized and paced like the bundled table's models with compute 
 bundled fit: 70 non-distilled models, 11 families of several sizes holding 29 of them, release
 dates over 2.5 years, log-compute growing 0.96 decades a year, a median capability posterior sd
 of 0.15 from a median of 7 benchmarks per model; and the Bayesian regression's own estimates
-there: k 0.50, family slope sd 0.13, family intercept sd 0.23, model scatter 0.11, g 0.57).
+there before its Mundlak term: k 0.50, family slope sd 0.13, family intercept sd 0.23, model
+scatter 0.11, g 0.57).
 The whole pipeline runs per world: the measurement model is fitted by NUTS on the simulated
 scores, anchored at benchmark b00, and both estimators of `progress` read its posterior. The
 script reports how often the 90% intervals of the efficiency gain and of the mean k (converted
