@@ -168,3 +168,18 @@ def test_progress_cli_without_compute_exits_with_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 2
     assert "training compute" in err and "Traceback" not in err
+
+
+def test_common_frame_takes_out_each_draws_shift_and_stretch():
+    from rosetta.progress import common_frame
+
+    rng = np.random.default_rng(0)
+    draws = rng.normal(0, 1, (300, 12)) * 0.1 + np.linspace(-1, 1, 12)
+    shift, stretch = rng.normal(0, 0.5, (300, 1)), rng.uniform(0.5, 2.0, (300, 1))
+    frame, scale = common_frame(draws)
+    moved, moved_scale = common_frame(shift + stretch * draws)
+    # The same frame up to one affine map, and the stretch recovered draw by draw.
+    slope, intercept = np.polyfit(frame.ravel(), moved.ravel(), 1)
+    np.testing.assert_allclose(moved, slope * frame + intercept, atol=1e-10)
+    ratio = moved_scale / scale
+    np.testing.assert_allclose(ratio / ratio.mean(), stretch[:, 0] / stretch.mean(), rtol=1e-10)
