@@ -46,9 +46,6 @@ OPTIONAL_COLUMNS: Final = (
     "distilled",
     "source",
 )
-#: Where a model's training compute comes from: a published figure, or 6 N D (operation counting
-#: from activated parameters N and training tokens D) where none is published.
-COMPUTE_SOURCES: Final = ("published", "estimated")
 
 #: How repeated (model, benchmark) pairs are merged.
 DUPLICATE_POLICIES: Final = ("max", "mean", "latest", "error")

@@ -59,7 +59,14 @@ import pandas as pd
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.errors import InsufficientDataError
 from rosetta.families import model_family
-from rosetta.trend import FRONTIER_PROBABILITY, YEAR_DAYS, frontier_mask, release_dates, summarise
+from rosetta.trend import (
+    FRONTIER_PROBABILITY,
+    YEAR_DAYS,
+    draw_matrix,
+    frontier_mask,
+    release_dates,
+    summarise,
+)
 
 log = logging.getLogger("rosetta")
 
@@ -195,13 +202,13 @@ def progress(
     fit = load_fit(fit) if isinstance(fit, str) or hasattr(fit, "__fspath__") else fit
     rng = np.random.default_rng(random_seed)
     table, excluded = usable_models(fit, include_distilled, since, families)
-    est = _estimate(fit, table, method, rng)
-    variants = _variants(fit, table, est, method, include_distilled, rng, ci_prob)
+    draws = capability_draws(fit, table.index)
+    est = _estimate(draws, table, method, rng)
+    variants = _variants(draws, table, est, method, include_distilled, rng, ci_prob)
     if sensitivity:
         variants += _variants_of_other_choices(
-            fit, table, est, method, include_distilled, since, families, rng, ci_prob
+            fit, draws, table, est, method, include_distilled, since, families, rng, ci_prob
         )
-    draws = capability_draws(fit, table.index)
     return ProgressResult(
         method=method,
         k=est["k"],
@@ -219,7 +226,7 @@ def progress(
     )
 
 
-def _estimate(fit, table: pd.DataFrame, method: str, rng) -> dict:
+def _estimate(draws: np.ndarray, table: pd.DataFrame, method: str, rng) -> dict:
     """``k``, ``trend`` (g) and per-family ``k`` draws of one method on the models of ``table``."""
     if int(table["informs_k"].sum()) < 3:
         raise InsufficientDataError(
@@ -228,8 +235,8 @@ def _estimate(fit, table: pd.DataFrame, method: str, rng) -> dict:
             "pass families= or use more data"
         )
     if method == "bayesian":
-        return bayesian_regression(fit, table, rng)
-    return two_stage(capability_draws(fit, table.index), table, rng)
+        return bayesian_regression(draws, table, rng)
+    return two_stage(draws, table, rng)
 
 
 def _notes(est: dict) -> list[str]:
@@ -249,8 +256,7 @@ def _notes(est: dict) -> list[str]:
 
 def capability_draws(fit, models) -> np.ndarray:
     """Capability draws ``(draw, model)`` of the given models, chains stacked."""
-    capability = fit.posterior["capability"].sel(model=np.asarray(models))
-    return capability.transpose("chain", "draw", "model").to_numpy().reshape(-1, len(models))
+    return draw_matrix(fit.posterior["capability"].sel(model=np.asarray(models)))
 
 
 def usable_models(fit, include_distilled: bool, since, families) -> tuple[pd.DataFrame, dict]:
@@ -346,7 +352,7 @@ def common_frame(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return frame, spread[:, 0] / spread.mean()
 
 
-def bayesian_regression(fit, table: pd.DataFrame, rng) -> dict:
+def bayesian_regression(draws: np.ndarray, table: pd.DataFrame, rng) -> dict:
     """The hierarchical regression of the module docstring, sampled with NUTS.
 
     The family intercepts and slope deviations are Gaussian, so they are integrated out of the
@@ -356,7 +362,7 @@ def bayesian_regression(fit, table: pd.DataFrame, rng) -> dict:
     Returns ``k`` (population mean slope), ``trend`` (g) and ``k_by_family`` draws on the fit's
     anchored scale, and the sampler's ``diagnostics``.
     """
-    frame, stretch = common_frame(capability_draws(fit, table.index))
+    frame, stretch = common_frame(draws)
     parts = _RegressionData.of(table, frame)
     idata = _sample(_regression_model(parts), int(rng.integers(2**31)))
     post = {
@@ -546,9 +552,8 @@ def _frontier_trend(draws, table, k, rng):
     return paired, _slope(_years(table)[mask], b, rng)
 
 
-def _variants(fit, table, est, method, include_distilled, rng, ci_prob) -> list[dict]:
+def _variants(draws, table, est, method, include_distilled, rng, ci_prob) -> list[dict]:
     """Sensitivity rows of one method and one distilled choice: all models and the frontier."""
-    draws = capability_draws(fit, table.index)
     distilled = "included" if include_distilled else "excluded"
     k_frontier, g_frontier = _frontier_trend(draws, table, est["k"], rng)
     rows = [_variant_row(method, distilled, "all", len(table), est["k"], est["trend"], ci_prob)]
@@ -559,20 +564,21 @@ def _variants(fit, table, est, method, include_distilled, rng, ci_prob) -> list[
 
 
 def _variants_of_other_choices(
-    fit, table, est, method, include_distilled, since, families, rng, ci_prob
+    fit, draws, table, est, method, include_distilled, since, families, rng, ci_prob
 ) -> list[dict]:
     """The rows of the other method, and of both methods with the other distilled choice."""
     other_method = next(m for m in METHODS if m != method)
     rows = _variants(
-        fit, table, _estimate(fit, table, other_method, rng), other_method, include_distilled,
-        rng, ci_prob,
+        draws, table, _estimate(draws, table, other_method, rng), other_method,
+        include_distilled, rng, ci_prob,
     )  # fmt: skip
     other, _ = usable_models(fit, not include_distilled, since, families)
     if len(other) != len(table):
+        other_draws = capability_draws(fit, other.index)
         for name in METHODS:
             rows += _variants(
-                fit, other, _estimate(fit, other, name, rng), name, not include_distilled,
-                rng, ci_prob,
+                other_draws, other, _estimate(other_draws, other, name, rng), name,
+                not include_distilled, rng, ci_prob,
             )  # fmt: skip
     return rows
 

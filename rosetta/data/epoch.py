@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rosetta.data.parse import parse_dates, parse_flags, parse_scores
+from rosetta.data.parse import operation_count, parse_dates, parse_flags, parse_scores
 
 _MANIFEST_SCALES = {
     "fraction": "fraction",
@@ -115,14 +115,14 @@ def read_model_metadata(root: Path | None = None) -> pd.DataFrame:
     """Release date, training compute and distillation flag per model-version id.
 
     Compute is joined through the model name (``Model`` in ``model_versions.csv``) to Epoch's
-    notable-models table (``compute_source`` ``"published"``); where Epoch has none, the
-    compute supplement's parameters N and training tokens D give ``6 N D`` (``"estimated"``).
-    The distilled flag comes from ``distilled_models.csv``.
+    notable-models table (``compute``, published); the compute supplement's parameters N and
+    training tokens D give ``6 N D`` (``estimated_compute``), which `rosetta.data.table` uses only
+    where no compute is published. The distilled flag comes from ``distilled_models.csv``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``model``; columns ``date``, ``compute`` (FLOP), ``compute_source``,
+        Indexed by ``model``; columns ``date``, ``compute`` and ``estimated_compute`` (FLOP),
         ``distilled``, ``name``.
     """
     root = root or bundled_dir()
@@ -132,16 +132,11 @@ def read_model_metadata(root: Path | None = None) -> pd.DataFrame:
     dates, _ = parse_dates(versions["Version release date"])
     flags, _ = parse_flags(distilled["distilled"])
     names = versions["Model"]
-    compute = names.map(published)
-    source = np.where(compute.notna(), "published", None)
-    guess = compute.isna() & names.map(estimated).notna()
-    compute[guess] = names[guess].map(estimated)
-    source[guess.to_numpy()] = "estimated"
     meta = pd.DataFrame(
         {
             "date": dates.to_numpy(),
-            "compute": compute.to_numpy(dtype=float),
-            "compute_source": pd.array(source, dtype="string"),
+            "compute": names.map(published).to_numpy(dtype=float),
+            "estimated_compute": names.map(estimated).to_numpy(dtype=float),
             "name": names.to_numpy(),
         },
         index=pd.Index(versions["id"], name="model"),
@@ -165,13 +160,6 @@ def _compute_by_name(root: Path) -> tuple[pd.Series, pd.Series]:
         published[~published.index.duplicated()],
         estimated[~estimated.index.duplicated()],
     )
-
-
-def operation_count(parameters, training_tokens) -> pd.Series:
-    """Training compute by operation counting, ``6 N D`` FLOP (N activated parameters)."""
-    n = pd.to_numeric(pd.Series(parameters), errors="coerce")
-    d = pd.to_numeric(pd.Series(training_tokens), errors="coerce")
-    return 6.0 * n * d
 
 
 @functools.cache

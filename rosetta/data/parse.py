@@ -144,3 +144,10 @@ def normalise_column(name: object) -> str:
     """Lower-case, strip and snake-case a header so ``" Model "`` and ``"N items"`` match."""
     text = str(name).replace("\ufeff", "").strip().lower()
     return re.sub(r"[\s\-]+", "_", text)
+
+
+def operation_count(parameters, training_tokens) -> pd.Series:
+    """Training compute by operation counting, ``6 N D`` FLOP (N activated parameters)."""
+    n = pd.to_numeric(pd.Series(parameters), errors="coerce")
+    d = pd.to_numeric(pd.Series(training_tokens), errors="coerce")
+    return 6.0 * n * d

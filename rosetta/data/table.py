@@ -19,7 +19,13 @@ import pandas as pd
 
 from rosetta.constants import DEFAULT_MIN_MODELS, DUPLICATE_POLICIES, SCORE_COLUMNS
 from rosetta.data.graph import find_components
-from rosetta.data.parse import parse_dates, parse_flags, parse_numbers, parse_scores
+from rosetta.data.parse import (
+    operation_count,
+    parse_dates,
+    parse_flags,
+    parse_numbers,
+    parse_scores,
+)
 from rosetta.errors import DataValidationError, DisconnectedGraphError
 
 
@@ -376,22 +382,21 @@ def _join_metadata(rows, model_metadata, benchmark_metadata, source):
 def _training_compute(rows, known) -> tuple[pd.Series, pd.Series]:
     """Each row's model compute and its source, best first.
 
-    A compute given in the input, then a compute the known metadata publishes, are
-    ``"published"``; then ``6 N D`` from the input's ``parameters`` and ``training_tokens``, then
-    the known metadata's own estimate, are ``"estimated"``. A published value is never replaced.
+    A compute given in the input, then the known metadata's ``compute``, are ``"published"``;
+    then ``6 N D`` from the input's ``parameters`` and ``training_tokens``, then the known
+    metadata's ``estimated_compute``, are ``"estimated"``. A published value is never replaced.
     """
-    from rosetta.data.epoch import operation_count
+    known = known if known is not None else pd.DataFrame(columns=["compute"])
 
-    known = known if known is not None else pd.DataFrame(columns=["compute", "compute_source"])
-    known_source = known.get("compute_source", pd.Series("published", index=known.index))
-    known_published = known["compute"].where(known_source.eq("published"))
-    known_estimated = known["compute"].where(known_source.eq("estimated"))
-    models = rows["model"].to_numpy()
+    def known_column(name):
+        values = known[name] if name in known else pd.Series(dtype=float)
+        return values.reindex(rows["model"].to_numpy()).set_axis(rows.index)
+
     candidates = (
         ("published", rows["compute"]),
-        ("published", known_published.reindex(models).set_axis(rows.index)),
+        ("published", known_column("compute")),
         ("estimated", operation_count(rows["parameters"], rows["training_tokens"])),
-        ("estimated", known_estimated.reindex(models).set_axis(rows.index)),
+        ("estimated", known_column("estimated_compute")),
     )
     compute = pd.Series(np.nan, index=rows.index)
     source = pd.Series(pd.NA, index=rows.index, dtype="string")
