@@ -200,7 +200,13 @@ def _data_text(summary: dict) -> str:
 
 def fit_options(command: Callable) -> Callable:
     """Options of the measurement model and its sampler (fit and validate)."""
-    options = [
+    for option in reversed(_sampler_options() + _model_options()):
+        command = option(command)
+    return command
+
+
+def _sampler_options() -> list[Callable]:
+    return [
         click.option(
             "--draws",
             type=click.IntRange(min=1),
@@ -243,6 +249,11 @@ def fit_options(command: Callable) -> Callable:
             show_default=True,
             help="nuts (full posterior), map (mode + Laplace) or advi (quick look).",
         ),
+    ]
+
+
+def _model_options() -> list[Callable]:
+    return [
         click.option(
             "--likelihood",
             type=click.Choice(LIKELIHOODS),
@@ -287,9 +298,6 @@ def fit_options(command: Callable) -> Callable:
             help="Pin two models at two values instead (e.g. the ECI convention).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
 
 
 def _spec_and_fit_kwargs(kwargs: dict, table, item_level: bool = False):
