@@ -68,13 +68,15 @@ def parse_cell(cell: object, divisor: float) -> tuple[float, str]:
     return float(number) / (100.0 if percent else divisor), ""
 
 
-def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(values: pd.Series, name: str = "value") -> tuple[pd.Series, pd.Series]:
     """Parse an optional numeric column; blanks stay NaN and are not problems.
 
     Parameters
     ----------
     values
         Raw cells.
+    name
+        What the column holds, named in problems (``"non-numeric compute 'x'"``).
 
     Returns
     -------
@@ -85,7 +87,7 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = values.isna() | values.astype(str).str.strip().eq("")
     bad = numbers.isna() & ~blank
     problem = pd.Series("", index=values.index, dtype=object)
-    problem[bad] = [f"non-numeric value {v!r}" for v in values[bad].tolist()]
+    problem[bad] = [f"non-numeric {name} {v!r}" for v in values[bad].tolist()]
     return numbers, problem
 
 

@@ -250,7 +250,7 @@ def _parse_rows(raw: pd.DataFrame, score_scale: str) -> pd.DataFrame:
 def _optional_number(raw, column, low, high, *, left_open=False, right_open=False):
     if column not in raw:
         return pd.Series(np.nan, index=raw.index), pd.Series("", index=raw.index)
-    values, problem = parse_numbers(raw[column])
+    values, problem = parse_numbers(raw[column], column)
     too_low = values < low if not left_open else values <= low
     too_high = values > high if not right_open else values >= high
     bad = values.notna() & (too_low | too_high)

@@ -47,3 +47,16 @@ def test_bundled_data_has_published_and_estimated_compute(capsys):
     assert main(["data", "--min-benchmarks", "4", "--since", "2022-11-01", "--json"]) == 0
     counts = json.loads(capsys.readouterr().out)["models_with_compute"]
     assert counts["published"] >= 73 and counts["estimated"] >= 12
+
+
+def test_non_numeric_token_counts_name_the_column():
+    frame = pd.DataFrame(
+        {
+            "model": ["a", "b"],
+            "benchmark": ["x", "x"],
+            "score": [0.5, 0.6],
+            "training_tokens": ["lots", 1e12],
+        }
+    )
+    with pytest.raises(DataValidationError, match="non-numeric training_tokens 'lots'"):
+        load_scores(frame, metadata=False)
