@@ -77,7 +77,7 @@ def main() -> None:
 
     from rosetta.acceleration.calibration import summarise_folder
 
-    rule = summarise_folder(args.rule_from)["rule"]
+    rule = summarise_folder(args.rule_from).rule
     print("rule:", rule)
     tasks = [(float(f), int(s)) for f in args.factors.split(",") for s in args.seeds.split(",")]
     with ProcessPoolExecutor(args.workers) as pool, open(args.out, "w") as out:

@@ -1,4 +1,4 @@
-"""Time `rosetta.query`: in process, and as a cold ``rosetta query`` command.
+"""Time `rosetta.placement`: in process, and as a cold ``rosetta query`` command.
 
 Usage::
 
@@ -8,7 +8,7 @@ Without --posterior it fits the bundled data once with 2 chains x 2,000 draws (a
 posterior) and keeps it as ``results/posterior_4000.nc``. It then times, with medians over the
 repeats:
 
-1. ``rosetta.query(posterior, scores)`` for one new model with 4 scores, in this process (the
+1. ``rosetta.placement(posterior, scores)`` for one new model with 4 scores, in this process (the
    posterior already in memory: what an analysis session or a web service does): the
    capability posterior, rank, percentile and the probabilities against the top models;
    and the same plus the predicted-score table on every benchmark and ``to_dict()``;
@@ -60,7 +60,7 @@ def main() -> None:
     path = posterior_path(args.posterior)
 
     from rosetta.io import load_posterior
-    from rosetta.query import query
+    from rosetta.placement import query
 
     posterior = load_posterior(path)
     n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]

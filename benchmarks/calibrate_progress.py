@@ -1,4 +1,4 @@
-"""Calibrate `rosetta.progress` on synthetic worlds shaped like the bundled data.
+"""Calibrate `rosetta.algorithmic_progress` on synthetic worlds shaped like the bundled data.
 
 Usage::
 
@@ -46,7 +46,7 @@ WORLD = {
 
 
 def one_world(seed: int, oracle: bool = False) -> dict:
-    from rosetta.progress import progress
+    from rosetta.algorithmic_progress import progress
     from rosetta.simulate import simulate_progress
 
     frame, truth = simulate_progress(**WORLD, random_seed=seed)

@@ -1,4 +1,4 @@
-"""Interval calibration of the growth rate (`rosetta.trend`) and efficiency gain (`progress`).
+"""Interval calibration of the growth rate (`rosetta.trends`) and efficiency gain (`progress`).
 
 Usage::
 
@@ -24,9 +24,9 @@ from scipy.stats import beta
 
 from rosetta.data import load_scores
 from rosetta.model import fit
-from rosetta.progress import progress
+from rosetta.algorithmic_progress import progress
 from rosetta.simulate import simulate_progress
-from rosetta.trend import trend
+from rosetta.trends import trend
 
 
 def one_world(seed: int, draws: int, tune: int) -> dict:

@@ -30,7 +30,7 @@ from rosetta.constants import DEFAULT_SEED
 from rosetta.data import load_epoch
 from rosetta.io import load_fit, save_fit
 from rosetta.model import fit
-from rosetta.query import query
+from rosetta.placement import query
 
 
 def full_fit(table, path: Path):

@@ -1,7 +1,8 @@
 """rosetta: AI-model capabilities and benchmark difficulties on one Bayesian scale.
 
-The top-level namespace stays light: ``import rosetta`` does not import PyMC; `fit` and the
-modelling classes load it on first use.
+The top level holds the analyses and the `Fit` they take; each returns a result with
+``to_dict()``, ``summary()``, ``plot()`` and ``plot_data()``. ``import rosetta`` stays light: the
+analyses load their modules (PyMC only for fitting) on first use.
 """
 
 from __future__ import annotations
@@ -10,35 +11,53 @@ import importlib
 
 from rosetta._version import __version__
 from rosetta.data import ScoreTable, load_epoch, load_scores
-from rosetta.io import load_fit, save_fit
-from rosetta.predict import predict
-from rosetta.query import query
+from rosetta.fitted import Fit
 from rosetta.scale import Scale
 from rosetta.simulate import simulate_scores
 
-_LAZY = {"fit": "rosetta.model", "MeasurementSpec": "rosetta.model"}
+#: Public name -> (module, attribute), imported on first use.
+_LAZY = {
+    "fit": ("rosetta.model", "fit"),
+    "MeasurementSpec": ("rosetta.model.spec", "MeasurementSpec"),
+    "load_items": ("rosetta.data.items", "load_items"),
+    "predict": ("rosetta.prediction", "predict"),
+    "query": ("rosetta.placement", "query"),
+    "query_table": ("rosetta.placement", "query_table"),
+    "score_at": ("rosetta.placement", "score_at"),
+    "capability_at": ("rosetta.placement", "capability_at"),
+    "trend": ("rosetta.trends", "trend"),
+    "backtest": ("rosetta.trends", "backtest"),
+    "domain_trends": ("rosetta.trends", "domain_trends"),
+    "progress": ("rosetta.algorithmic_progress", "progress"),
+    "accelerate": ("rosetta.acceleration", "acceleration"),
+    "watch": ("rosetta.acceleration", "watch"),
+    "validate": ("rosetta.validation", "cross_validate"),
+    "compare": ("rosetta.comparison", "compare"),
+    "build_report": ("rosetta.report", "build_report"),
+}
 
 __all__ = [
-    "MeasurementSpec",
+    "Fit",
     "Scale",
     "ScoreTable",
     "__version__",
-    "fit",
     "load",
     "load_epoch",
-    "load_fit",
     "load_scores",
-    "predict",
-    "query",
-    "save_fit",
     "simulate_scores",
+    *_LAZY,
 ]
 
-#: ``rosetta.load(path)`` reads a saved posterior (alias of `load_fit`).
-load = load_fit
+#: ``rosetta.load(path)`` reads a saved fit.
+load = Fit.load
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'rosetta' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

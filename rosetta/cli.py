@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from rosetta.constants import (
     METHODS,
     SAMPLERS,
 )
-from rosetta.errors import RosettaError
+from rosetta.errors import RosettaError, RosettaWarning
 
 log = logging.getLogger("rosetta")
 
@@ -141,12 +142,19 @@ def load_table(kwargs: dict):
     )
 
 
-def emit(payload: dict, as_json: bool, text: Callable[[dict], str]) -> None:
-    """Print ``payload`` as one JSON object, or as readable text."""
+def show(result, as_json: bool, **written) -> None:
+    """Print a result's ``to_dict()`` as one JSON object, or its ``summary()``.
+
+    ``written`` names files the command wrote (``out="results/posterior.nc"``): keys of the JSON
+    object, and a ``wrote ...`` line under the text.
+    """
+    written = {key: str(path) for key, path in written.items() if path}
     if as_json:
-        click.echo(json.dumps(payload, indent=2, default=str))
-    else:
-        click.echo(text(payload))
+        click.echo(json.dumps({**result.to_dict(), **written}, indent=2, default=str))
+        return
+    click.echo(result.summary())
+    for key, path in written.items():
+        click.echo(f"wrote {key}: {path}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -154,6 +162,9 @@ def emit(payload: dict, as_json: bool, text: Callable[[dict], str]) -> None:
 @click.option("-v", "--verbose", count=True, help="More log output (repeatable).")
 def cli(verbose: int) -> None:
     """Rosetta: AI capabilities and benchmark difficulties on one Bayesian scale."""
+    if not verbose:  # other libraries' warnings (deprecations, ...) only with -v
+        warnings.filterwarnings("ignore")
+        warnings.filterwarnings("default", category=RosettaWarning)
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -176,26 +187,7 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
         from rosetta.io import write_csv
 
         write_csv(table.scores, out)
-    emit(table.summary(), as_json, _data_text)
-
-
-def _data_text(summary: dict) -> str:
-    compute = summary["models_with_compute"]
-    by_source = ", ".join(f"{n} {source}" for source, n in compute.items())
-    lines = [
-        f"source       {summary['source']}",
-        f"scores       {summary['n_scores']}",
-        f"models       {summary['n_models']} ({summary['models_with_date']} with a release "
-        f"date, {sum(compute.values())} with training compute"
-        + (f": {by_source})" if by_source else ")"),
-        f"benchmarks   {summary['n_benchmarks']}",
-        f"coverage     {summary['coverage']:.1%} of the model x benchmark matrix",
-        f"components   {summary['components']} (models + benchmarks per component)",
-    ]
-    if summary["dropped"]:
-        lines.append("dropped rows")
-        lines += [f"  {n:6d}  {reason}" for reason, n in summary["dropped"].items()]
-    return "\n".join(lines)
+    show(table, as_json)
 
 
 def fit_options(command: Callable) -> Callable:
@@ -386,7 +378,6 @@ def _parse_pin(text: str) -> tuple[str, float]:
 def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwargs) -> None:
     """Fit the measurement model (the bundled Epoch data without SCORES)."""
     import time
-    import warnings
 
     start = time.perf_counter()
     if aggregate and not item_level:
@@ -395,52 +386,36 @@ def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwarg
     table = data.table if item_level else data
     spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table, item_level)
     from rosetta.errors import ConvergenceWarning
-    from rosetta.io import save_fit, write_csv
+    from rosetta.io import write_csv
     from rosetta.model import fit
-    from rosetta.summary import benchmark_table, capability_table, domain_table
+    from rosetta.summary import domain_table
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        idata = fit(data, spec, progress=not (quiet or as_json), **fit_kwargs)
-    save_fit(idata, out)
-    capabilities, benchmarks = capability_table(idata), benchmark_table(idata)
+        result = fit(data, spec, progress=not (quiet or as_json), **fit_kwargs)
+    result.save(out)
     if tables:
-        write_csv(capabilities.reset_index(), Path(tables) / "capabilities.csv")
-        write_csv(benchmarks.reset_index(), Path(tables) / "benchmarks.csv")
+        write_csv(result.capabilities().reset_index(), Path(tables) / "capabilities.csv")
+        write_csv(result.benchmarks().reset_index(), Path(tables) / "benchmarks.csv")
         if spec.domains:
-            write_csv(domain_table(idata).reset_index(), Path(tables) / "domains.csv")
-    attrs = idata.posterior.attrs
-    diagnostics = json.loads(attrs["diagnostics"])
-    payload = {
-        "n_models": attrs["n_models"],
-        "n_benchmarks": attrs["n_benchmarks"],
-        "n_scores": attrs["n_scores"],
-        **(
-            {"n_responses": attrs["n_responses"], "n_items": attrs["n_items"]} if item_level else {}
-        ),
-        "wall_seconds": round(time.perf_counter() - start, 2),
-        "fit_seconds": attrs["wall_seconds"],
-        "method": attrs["method"],
-        "sampler": attrs["sampler"],
-        "max_rhat": diagnostics["max_rhat"],
-        "min_ess_bulk": diagnostics["min_ess_bulk"],
-        "min_ess_tail": diagnostics["min_ess_tail"],
-        "divergences": diagnostics["divergences"],
-        # A mode + Laplace or ADVI fit is an approximation: it makes no convergence claim.
-        "converged": diagnostics["ok"] if attrs["method"] == "nuts" else None,
-        "problems": diagnostics["problems"],
-        "scale": json.loads(attrs["scale"]),
-        "likelihood": attrs["likelihood"],
-        "floors": attrs["floors"],
-        "family_effects": spec.family_effects,
-        "domains": sorted({d for _, d in spec.domains}),
-        "out": str(out),
-        "top_models": capabilities.head(top)["mean"].round(3).to_dict(),
-    }
+            write_csv(domain_table(result).reset_index(), Path(tables) / "domains.csv")
     for warning in caught:
         if not as_json:
             click.echo(f"warning: {warning.message}", err=True)
-    emit(payload, as_json, lambda p: _fit_text(p, capabilities.head(top), benchmarks))
+    show(_Top(result, top, time.perf_counter() - start), as_json, posterior=out, tables=tables)
+
+
+class _Top:
+    """A fit shown with its ``top`` models and the command's wall time."""
+
+    def __init__(self, fit, top: int, wall_seconds: float) -> None:
+        self.fit, self.top, self.wall_seconds = fit, top, round(wall_seconds, 2)
+
+    def to_dict(self) -> dict:
+        return {**self.fit.to_dict(top=self.top), "wall_seconds": self.wall_seconds}
+
+    def summary(self) -> str:
+        return self.fit.summary(top=self.top)
 
 
 def _load_items(kwargs: dict, aggregate: str | None):
@@ -462,48 +437,6 @@ def _load_items(kwargs: dict, aggregate: str | None):
         since=kwargs["since"],
         keep_largest_component=kwargs["keep_largest_component"],
     )
-
-
-def _verdict(payload: dict) -> str:
-    if payload["converged"] is None:
-        return (
-            f"approximate ({payload['method']}): draws of the approximation, no convergence "
-            "claim; use --method nuts for a converged posterior"
-        )
-    return "ok" if payload["converged"] else "NOT converged: " + "; ".join(payload["problems"])
-
-
-def _fit_text(payload: dict, capabilities, benchmarks) -> str:
-    rhat = payload["max_rhat"]
-    responses = (
-        f" ({payload['n_responses']} responses to {payload['n_items']} items)"
-        if "n_responses" in payload
-        else ""
-    )
-    lines = [
-        f"fitted {payload['n_scores']} scores{responses}: {payload['n_models']} models x "
-        f"{payload['n_benchmarks']} benchmarks in {payload['wall_seconds']:.1f} s "
-        f"({payload['method']}, {payload['sampler']})",
-        f"scale: {payload['scale']['description']}",
-        *(
-            [f"bifactor domains: {', '.join(payload['domains'])} (profiles: --tables)"]
-            if payload["domains"]
-            else []
-        ),
-        "diagnostics: max R-hat "
-        + (f"{rhat:.4f}" if rhat is not None else "n/a")
-        + f", min bulk ESS {payload['min_ess_bulk']:.0f}, min tail ESS "
-        f"{payload['min_ess_tail']:.0f}, divergences {payload['divergences']} -> "
-        + _verdict(payload),
-        f"posterior written to {payload['out']}",
-        "",
-        "capabilities (top models; 90% interval)",
-        capabilities.round(3).to_string(),
-        "",
-        "benchmarks (easiest first; 90% intervals)",
-        benchmarks.round(3).to_string(),
-    ]
-    return "\n".join(lines)
 
 
 @cli.command("validate")
@@ -538,70 +471,31 @@ def _fit_text(payload: dict, capabilities, benchmarks) -> str:
 def validate_command(
     folds, compare_reference, compare_one_number, predictions, as_json, **kwargs
 ) -> None:
-    """K-fold cross-validation: RMSE, MAE and 90% interval coverage of held-out scores."""
-    from dataclasses import replace
-
+    """K-fold cross-validation: RMSE, MAE and interval coverage of held-out scores."""
     from rosetta.io import write_csv
-    from rosetta.validate import cross_validate
+    from rosetta.validation import cross_validate
 
     table = load_table(kwargs)
     spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table)
-    seed = fit_kwargs.pop("random_seed")
+    if compare_one_number and not spec.domains:
+        raise click.UsageError("--compare-one-number needs --domains")
+    baselines = [
+        name
+        for name, wanted in (("reference", compare_reference), ("one_number", compare_one_number))
+        if wanted
+    ]
     result = cross_validate(
-        table, spec, folds=folds, random_seed=seed, progress=False, **fit_kwargs
+        table,
+        spec,
+        folds=folds,
+        random_seed=fit_kwargs.pop("random_seed"),
+        baselines=baselines,
+        progress=False,
+        **fit_kwargs,
     )
     if predictions:
-        write_csv(result["predictions"], predictions)
-    payload = {k: v for k, v in result.items() if k != "predictions"}
-    payload.update(
-        likelihood=spec.likelihood,
-        floors=spec.floors,
-        family_effects=spec.family_effects,
-        domains=sorted({d for _, d in spec.domains}),
-    )
-    others = {}
-    if compare_reference:
-        others["reference"] = replace(
-            spec, likelihood="normal", floors="zero", priors={}, domains=(), family_effects=False
-        )
-    if compare_one_number:
-        if not spec.domains:
-            raise click.UsageError("--compare-one-number needs --domains")
-        others["one_number"] = replace(spec, domains=())
-    for name, other in others.items():
-        result_other = cross_validate(
-            table, other, folds=folds, random_seed=seed, progress=False, **fit_kwargs
-        )
-        keys = ("rmse", "mae", "coverage_90", "n_heldout")
-        payload[name] = {k: result_other[k] for k in keys}
-        reduction = round(1 - result["rmse"] / result_other["rmse"], 4)
-        key = "rmse_reduction" if name == "reference" else f"rmse_reduction_vs_{name}"
-        payload[key] = reduction
-    emit(payload, as_json, _validate_text)
-
-
-def _validate_text(payload: dict) -> str:
-    lines = [
-        f"{payload['folds']}-fold cross-validation, {payload['n_heldout']} held-out scores "
-        f"({payload['likelihood']} likelihood, {payload['floors']} floors"
-        + (", family effects" if payload["family_effects"] else "")
-        + (f", domains {', '.join(payload['domains'])}" if payload["domains"] else "")
-        + ")",
-        f"  RMSE {payload['rmse']:.4f}   MAE {payload['mae']:.4f}   "
-        f"90% interval coverage {payload['coverage_90']:.3f}",
-    ]
-    for key, label, reduction in (
-        ("reference", "reference least squares", "rmse_reduction"),
-        ("one_number", "one-number model", "rmse_reduction_vs_one_number"),
-    ):
-        if key in payload:
-            other = payload[key]
-            lines.append(
-                f"{label}: RMSE {other['rmse']:.4f}   MAE {other['mae']:.4f}   "
-                f"coverage {other['coverage_90']:.3f}"
-            )
-            lines.append(f"RMSE reduction vs {label}: {payload[reduction]:.1%}")
-    return "\n".join(lines)
+        write_csv(result.predictions, predictions)
+    show(result, as_json, predictions=predictions)
 
 
 def _pairs(texts: Sequence[str], option: str) -> list[tuple[str, str]]:
@@ -667,9 +561,9 @@ def query_command(
 ) -> None:
     """Place new models on a fitted scale from their scores, without refitting."""
     from rosetta.io import load_posterior
-    from rosetta.query import capability_at as capability_query
-    from rosetta.query import query, query_table
-    from rosetta.query import score_at as score_query
+    from rosetta.placement import QueryAnswers, query, query_table
+    from rosetta.placement import capability_at as capability_query
+    from rosetta.placement import score_at as score_query
 
     draws = load_posterior(posterior)
     results = []
@@ -681,26 +575,18 @@ def query_command(
     if scores_file:
         found = query_table(draws, scores_file, layout=layout, top=top, random_seed=seed)
         results += list(found.values())
-    inverse = {
-        "score_at": [
-            score_query(draws, bench, _number(value, "--score-at"))
-            for bench, value in _pairs(score_at, "--score-at")
-        ],
-        "capability_at": [
-            capability_query(draws, bench, value)
-            for bench, value in _pairs(capability_at, "--capability-at")
-        ],
-    }
-    inverse = {k: v for k, v in inverse.items() if v}
-    if not results and not inverse:
+    lookups = [
+        score_query(draws, bench, _number(value, "--score-at"))
+        for bench, value in _pairs(score_at, "--score-at")
+    ] + [
+        capability_query(draws, bench, value)
+        for bench, value in _pairs(capability_at, "--capability-at")
+    ]
+    if not results and not lookups:
         raise click.UsageError(
             "nothing to query: give --score, --scores, --score-at or --capability-at"
         )
-    payload = results[0].to_dict() if len(results) == 1 else {}
-    if len(results) > 1:
-        payload["models"] = [r.to_dict() for r in results]
-    payload.update(inverse)
-    emit(payload, as_json, _query_text)
+    show(QueryAnswers(results, lookups), as_json)
 
 
 def _number(text: str, option: str) -> float:
@@ -708,43 +594,6 @@ def _number(text: str, option: str) -> float:
         return float(text)
     except ValueError:
         raise click.BadParameter(f"not a number: {text!r}", param_hint=option) from None
-
-
-def _query_text(payload: dict) -> str:
-    lines = []
-    for result in payload.get("models", [payload] if "capability" in payload else []):
-        cap, rank = result["capability"], result["rank"]
-        pct = result["percentile_interval"]
-        lines += [
-            f"{result['model']}: capability {cap['mean']:.3f} (sd {cap['sd']:.3f}; "
-            f"{result['ci_prob']:.0%} interval {cap['lo']:.3f} to {cap['hi']:.3f})",
-            f"  scale        {result['scale']}",
-            f"  rank         {rank['median']:.0f} of {result['n_fitted_models']} fitted models "
-            f"(interval {rank['lo']:.0f} to {rank['hi']:.0f})",
-            f"  percentile   {result['percentile']:.1f} (interval {pct['lo']:.1f} to "
-            f"{pct['hi']:.1f})",
-        ]
-        lines += [f"  P(above {m}) = {p:.3f}" for m, p in result["p_above"].items()]
-        lines += [f"  note: {n}" for n in result["notes"]]
-        lines += ["  predicted scores (expected score lo-hi; a new evaluation score_lo-score_hi)"]
-        for bench, row in result["predictions"].items():
-            seen = f"  observed {row['observed']:.3f}" if "observed" in row else ""
-            lines.append(
-                f"    {bench:<40} {row['mean']:.3f} [{row['lo']:.3f}, {row['hi']:.3f}]  "
-                f"new [{row['score_lo']:.3f}, {row['score_hi']:.3f}]{seen}"
-            )
-        lines.append("")
-    for row in payload.get("score_at", []):
-        lines.append(
-            f"score on {row['benchmark']} at capability {row['capability']:g}: {row['mean']:.3f} "
-            f"[{row['lo']:.3f}, {row['hi']:.3f}]"
-        )
-    for row in payload.get("capability_at", []):
-        lines.append(
-            f"capability for a score of {row['score']:g} on {row['benchmark']}: "
-            f"{row['mean']:.3f} [{row['lo']:.3f}, {row['hi']:.3f}]"
-        )
-    return "\n".join(lines).rstrip()
 
 
 @cli.command("trend")
@@ -778,59 +627,19 @@ def trend_command(posterior, since, horizon, backtest_cutoff, domain, plot, seed
 
     A bifactor fit also gets the growth of each domain against the general capability.
     """
-    from rosetta.domains import domain_names
-    from rosetta.io import load_fit
-    from rosetta.trend import backtest, domain_trends, trend
+    from rosetta.trends import trend
 
-    fit = load_fit(posterior)
-    result = trend(fit, since=since, horizon_years=horizon, random_seed=seed, domain=domain)
-    if backtest_cutoff:
-        result.backtest = backtest(fit, backtest_cutoff, since=since, random_seed=seed)
+    result = trend(
+        posterior,
+        since=since,
+        horizon_years=horizon,
+        random_seed=seed,
+        domain=domain,
+        backtest_cutoff=backtest_cutoff,
+    )
     if plot:
-        from rosetta.plots import plot_trend
-
-        plot_trend(result, path=plot)
-    payload = result.to_dict()
-    payload["domain"] = domain
-    if domain_names(fit.posterior):
-        payload["domains"] = domain_trends(fit, since=since, random_seed=seed)
-    emit(payload, as_json, _trend_text)
-
-
-def _trend_text(payload: dict) -> str:
-    def interval(d):
-        return f"{d['median']:.3f} per year (90% interval {d['lo']:.3f} to {d['hi']:.3f})"
-
-    lines = [
-        f"{payload['n_models']} models with a release date ({payload['scale']}); excluded: "
-        + (", ".join(f"{n} {why}" for why, n in payload["excluded"].items()) or "none"),
-        f"frontier growth    {interval(payload['frontier_growth_per_year'])}",
-        f"all-models growth  {interval(payload['all_models_growth_per_year'])}",
-        "frontier (P >= 0.5, by release date): " + ", ".join(payload["frontier"]),
-        "forecast of a new frontier model (median [90% predictive interval]):",
-    ]
-    lines += [
-        f"  {row['date']}  {row['median']:.2f} [{row['lo']:.2f}, {row['hi']:.2f}]"
-        for row in payload["forecast"]
-    ]
-    if "backtest" in payload:
-        bt = payload["backtest"]
-        lines.append(
-            f"back-test from {bt['cutoff']}: {bt['n_test']} later frontier models, MAE "
-            f"{bt['mae']:.3f}, bias {bt['bias']:+.3f}, {bt['ci_prob']:.0%} interval coverage "
-            f"{bt['coverage']:.2f}"
-        )
-    if payload.get("domain"):
-        lines.insert(0, f"capability in domain {payload['domain']}")
-    for name, row in payload.get("domains", {}).items():
-        lines.append(
-            f"domain {name} ({row['n_models']} models): all-models growth "
-            f"{interval(row['all_models_growth_per_year'])}; gain over general "
-            f"{interval(row['deviation_growth_per_year'])}, "
-            f"P(faster than general) {row['p_faster_than_general']:.2f}"
-        )
-    lines += [f"note: {n}" for n in payload["notes"]]
-    return "\n".join(lines)
+        result.plot(path=plot)
+    show(result, as_json, plot=plot)
 
 
 @cli.command("progress")
@@ -854,12 +663,10 @@ def progress_command(
     posterior, method, include_distilled, since, no_sensitivity, plot, seed, as_json
 ) -> None:
     """Algorithmic progress: compute-equivalent efficiency gain per year and halving time."""
-    from rosetta.io import load_fit
-    from rosetta.progress import progress
+    from rosetta.algorithmic_progress import progress
 
-    fit = load_fit(posterior)
     result = progress(
-        fit,
+        posterior,
         method=method,
         include_distilled=include_distilled,
         since=since,
@@ -867,64 +674,8 @@ def progress_command(
         random_seed=seed,
     )
     if plot:
-        from rosetta.plots import plot_progress
-
-        plot_progress(result, fit, path=plot)
-    emit(result.to_dict(), as_json, _progress_text)
-
-
-def _progress_text(payload: dict) -> str:
-    def interval(d, unit=""):
-        if d["median"] is None:
-            return "n/a"
-        hi = "unbounded" if d["hi"] is None else f"{d['hi']:.3g}{unit}"
-        share = f"{payload['ci_prob']:.0%}"
-        return f"{d['median']:.3g}{unit} ({share} interval {d['lo']:.3g}{unit} to {hi})"
-
-    sources = ", ".join(f"{n} {s}" for s, n in payload["models_by_compute_source"].items())
-    direct = payload["direct"]
-    lines = [
-        f"method: {payload['method']}; {payload['n_models']} models with a release date and "
-        f"training compute ({sources}; distilled "
-        f"{'included' if payload['include_distilled'] else 'excluded'}); excluded: "
-        + ", ".join(f"{n} {why}" for why, n in payload["excluded"].items() if n),
-        f"k (capability per 10x compute)   {interval(payload['k'])}",
-        f"g (growth per year, fixed compute) {interval(payload['b_growth_per_year'])}",
-        f"efficiency gain per year         {interval(payload['efficiency_gain_per_year'], 'x')}",
-        f"compute halving time             {interval(payload['halving_time_months'], ' months')}",
-        f"k by family ({payload['n_families_informing_k']} families with several sizes):",
-    ]
-    lines += [
-        f"  {family:<24} {interval(payload['k_by_family'][family])}  " + ", ".join(members)
-        for family, members in payload["families_informing_k"].items()
-    ]
-    lines += [
-        "direct observations (no regression on compute):",
-        "  compute reduction per year at fixed capability  "
-        + interval(direct["compute_reduction_per_year"], "x"),
-        "  capability gain per year at fixed compute       "
-        + interval(direct["capability_gain_per_year"])
-        + "  = "
-        + interval(direct["compute_equivalent_gain_per_year"], "x")
-        + " compute-equivalent",
-        "sensitivity (median gain per year [interval], median halving time):",
-    ]
-    for row in payload["variants"]:
-        halving = row["halving_months_median"]
-        lines.append(
-            f"  {row['method']:<9} distilled {row['distilled']:<9} {row['population']:<8} "
-            f"n={row['n_models']:<4} k {row['k_median']:.2f}  gain {row['gain_median']:.2f}x "
-            f"[{row['gain_lo']:.2f}, {row['gain_hi']:.2f}]  halving "
-            + ("n/a" if halving is None else f"{halving:.1f} months")
-        )
-    diagnostics = payload["diagnostics"]
-    if diagnostics:
-        lines.append(
-            f"regression sampler: max R-hat {diagnostics['max_rhat']:.3f}, min ESS "
-            f"{diagnostics['min_ess']:.0f}, {diagnostics['divergences']} divergences"
-        )
-    lines += [f"note: {n}" for n in payload["notes"]]
-    return "\n".join(lines)
+        result.plot(path=plot)
+    show(result, as_json, plot=plot)
 
 
 @cli.command("accelerate")
@@ -962,64 +713,26 @@ def accelerate_command(
     posterior, population, until, watch_from, calibration, report_dir, seed, as_json
 ) -> None:
     """Has the frontier sped up? Hinge posterior, slope ratio and the calibrated verdict."""
-    from rosetta.acceleration import DEFAULT_RULE, Rule, acceleration, watch
-    from rosetta.io import load_fit
+    from rosetta.acceleration import DEFAULT_RULE, Rule, acceleration
+    from rosetta.acceleration.calibration import summarise_folder
 
-    fit = load_fit(posterior)
-    summary = _calibration_summary(calibration) if calibration else None
-    rule = DEFAULT_RULE if summary is None else Rule(**summary["rule"])
-    result = acceleration(fit, population=population, until=until, rule=rule, random_seed=seed)
-    payload = result.to_dict()
-    if watch_from:
-        payload["sequential"] = watch(fit, watch_from, population=population, rule=rule, seed=seed)
+    summary = summarise_folder(calibration) if calibration else None
+    rule = DEFAULT_RULE if summary is None else Rule(**summary.rule)
+    result = acceleration(
+        posterior,
+        population=population,
+        until=until,
+        rule=rule,
+        random_seed=seed,
+        watch_from=watch_from,
+    )
+    report = None
     if report_dir:
         from rosetta.report import write_acceleration_report
 
-        payload["report"] = str(write_acceleration_report(result, report_dir, calibration=summary))
-    emit(payload, as_json, _accelerate_text)
-
-
-def _calibration_summary(folder: str) -> dict:
-    from rosetta.acceleration.calibration import summarise_folder
-
-    return summarise_folder(folder)
-
-
-def _accelerate_text(payload: dict) -> str:
-    def interval(d, fmt="{:.3g}"):
-        if d["median"] is None:
-            return "n/a"
-        return f"{fmt.format(d['median'])} (90% interval {fmt.format(d['lo'])} to " + (
-            f"{fmt.format(d['hi'])})"
-        )
-
-    rule = payload["rule"]
-    bp = payload["breakpoint"]
-    lines = [
-        f"hinge fitted to {_population(payload['population'])} ({payload['n_points']:.0f} "
-        "models per draw on average)",
-        f"breakpoint       {bp['median']} (90% interval {bp['lo']} to {bp['hi']})",
-        f"slope before     {interval(payload['slope_before'])} per year",
-        f"slope after      {interval(payload['slope_after'])} per year",
-        f"slope ratio      {interval(payload['slope_ratio'])}",
-        "P(ratio > r)     "
-        + ", ".join(f"r={r}: {p:.3f}" for r, p in payload["p_ratio_above"].items()),
-        f"P(hinge) vs one line: {payload['p_hinge']:.3f}",
-        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.4g} on "
-        f"{_population(rule['population'])} ({rule['source']})",
-        f"verdict: acceleration {'DETECTED' if payload['detected'] else 'not detected'}",
-    ]
-    if "sequential" in payload:
-        first = payload["sequential"]["first_detection"]
-        lines.append(f"watching month by month: first firing {first or 'never'}")
-    if "report" in payload:
-        lines.append(f"report: {payload['report']}")
-    lines += [f"note: {n}" for n in payload["notes"]]
-    return "\n".join(lines)
-
-
-def _population(name: str) -> str:
-    return "the frontier" if name == "frontier" else "all models"
+        calibrated = summary.to_dict() if summary else None
+        report = write_acceleration_report(result, report_dir, calibration=calibrated)
+    show(result, as_json, report=report)
 
 
 @cli.command("calibrate")
@@ -1080,31 +793,7 @@ def calibrate_command(
         workers=workers,
         progress=not quiet,
     )
-    emit(summarise_folder(out), as_json, _calibrate_text)
-
-
-def _calibrate_text(payload: dict) -> str:
-    rule = payload["rule"]
-    far = payload["false_alarm"]
-    lines = [
-        f"rule: P(ratio > {rule['ratio']:g}) >= {rule['threshold']:.4g} on "
-        f"{_population(rule['population'])} ({rule['source']})",
-        f"false-alarm rate {far['rate']:.3f} ({far['k']}/{far['n']} null worlds; 90% interval "
-        f"{far['lo']:.3f} to {far['hi']:.3f})",
-        "factor  worlds  median delay (months) [90% interval]  never  power within 12 months",
-    ]
-    for factor, delay in payload["detection_delay_months"].items():
-        power = payload["power_12_months_interval"][factor]
-
-        def fmt(v):
-            return "inf" if v is None else f"{v:g}"
-
-        lines.append(
-            f"{factor:>6}  {delay['n']:>6}  {fmt(delay['median']):>6} [{fmt(delay['lo'])}, "
-            f"{fmt(delay['hi'])}]{'':>14}{delay['never_detected']:>5}  {power['rate']:.2f} "
-            f"[{power['lo']:.2f}, {power['hi']:.2f}]"
-        )
-    return "\n".join(lines)
+    show(summarise_folder(out), as_json)
 
 
 @cli.command("compare")
@@ -1115,42 +804,14 @@ def compare_command(posteriors, as_json) -> None:
 
     Fits are named by their file names; the best comes first.
     """
-    from rosetta.compare import capability_spearman, compare_fits
-    from rosetta.io import load_fit
+    from rosetta.comparison import compare
 
     if len(posteriors) < 2:
         raise click.UsageError("give at least two posteriors to compare")
     names = [Path(p).stem for p in posteriors]
     if len(set(names)) < len(names):
         names = [str(p) for p in posteriors]
-    fits = {name: load_fit(p) for name, p in zip(names, posteriors, strict=True)}
-    table = compare_fits(fits)
-    spearman = capability_spearman(fits)
-    columns = ["elpd_loo", "se", "elpd_diff", "dse", "p_loo", "weight", "n_high_pareto_k"]
-    payload = {
-        "ic": "loo",
-        "fits": {
-            str(name): {
-                **{c: (int if c == "n_high_pareto_k" else float)(row[c]) for c in columns},
-                "capability_spearman": spearman[name],
-            }
-            for name, row in table.iterrows()
-        },
-        "best": str(table.index[0]),
-    }
-    emit(payload, as_json, _compare_text)
-
-
-def _compare_text(payload: dict) -> str:
-    import pandas as pd
-
-    frame = pd.DataFrame.from_dict(payload["fits"], orient="index")
-    return (
-        "PSIS-LOO comparison (elpd: higher is better; elpd_diff and dse against the best)\n"
-        + frame.round(3).to_string()
-        + "\nn_high_pareto_k counts scores with Pareto k > 0.7, whose LOO term is unreliable: "
-        "models seen on few benchmarks make each of their scores influential."
-    )
+    show(compare(dict(zip(names, posteriors, strict=True))), as_json)
 
 
 @cli.command("report")
@@ -1300,14 +961,12 @@ def simulate_command(
         "out": str(out),
         "truth": truth,
     }
-    emit(
-        payload,
-        as_json,
-        lambda p: (
-            f"wrote {p['rows']} {p['kind']} ({p['models']} models x {p['benchmarks']} "
-            f"benchmarks, {p['pairs']} pairs evaluated) to {p['out']}"
-            + (f"; truth in {p['truth']}" if p["truth"] else "")
-        ),
+    if as_json:
+        click.echo(json.dumps(payload, indent=2))
+        return
+    click.echo(
+        f"wrote {payload['rows']} {payload['kind']} ({models} models x {benchmarks} benchmarks, "
+        f"{payload['pairs']} pairs evaluated) to {out}" + (f"; truth in {truth}" if truth else "")
     )
 
 

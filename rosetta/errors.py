@@ -90,5 +90,9 @@ class SamplingError(RosettaError, RuntimeError):
     """The sampler failed; the message says what to try next."""
 
 
-class ConvergenceWarning(UserWarning):
+class RosettaWarning(UserWarning):
+    """Base of the warnings rosetta itself emits (shown by the CLI; others only with -v)."""
+
+
+class ConvergenceWarning(RosettaWarning):
     """R-hat, effective sample size or divergences past the thresholds in `rosetta.constants`."""

@@ -7,9 +7,12 @@ place with `os.replace`, so an interrupted run leaves the previous output intact
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
@@ -18,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from rosetta.errors import IncompatibleFitError
+from rosetta.scale import Scale
 
 
 @contextlib.contextmanager
@@ -70,13 +74,112 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs) -> Path:
 FIT_FORMAT = 1
 
 
+#: FitInfo fields stored as JSON text (netCDF attrs hold only numbers and strings).
+_JSON_FIELDS = ("data_dropped", "diagnostics", "versions", "item_benchmarks")
+
+
+@dataclass(frozen=True)
+class FitInfo:
+    """What a fit was made from and how: the typed record behind a saved posterior's attrs.
+
+    The only reader and writer of those attrs (`from_attrs`, `to_attrs`); everything else asks
+    a `FitInfo` or the `rosetta.Fit` that holds one.
+    """
+
+    rosetta_version: str
+    spec_json: str
+    scale: Scale
+    scale_description: str
+    likelihood: str
+    floors: str
+    method: str
+    sampler: str
+    random_seed: int
+    draws: int
+    tune: int
+    chains: int
+    wall_seconds: float
+    data_source: str
+    data_sha256: str
+    n_models: int
+    n_benchmarks: int
+    n_scores: int
+    created_utc: str = ""
+    data_dropped: Mapping[str, int] = field(default_factory=dict)
+    diagnostics: Mapping = field(default_factory=dict)
+    versions: Mapping[str, str] = field(default_factory=dict)
+    n_responses: int | None = None
+    n_items: int | None = None
+    item_benchmarks: tuple[str, ...] = ()
+    batch_size: int | None = None
+    fit_format: int = FIT_FORMAT
+
+    @property
+    def approximate(self) -> bool:
+        """A MAP/Laplace or ADVI fit: its draws carry no convergence guarantee."""
+        return self.method != "nuts"
+
+    @property
+    def converged(self) -> bool | None:
+        """Whether the NUTS diagnostics pass; ``None`` for approximate fits (no claim made)."""
+        return None if self.approximate else bool(self.diagnostics.get("ok"))
+
+    @property
+    def item_level(self) -> bool:
+        """A fit of item-level responses."""
+        return self.n_responses is not None
+
+    def to_attrs(self) -> dict:
+        """The attrs of a saved posterior (numbers and strings; absent optionals left out)."""
+        out = {}
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if value is None:
+                continue
+            if item.name == "spec_json":
+                out["spec"] = value
+            elif item.name == "scale":
+                out["scale"] = value.to_json()
+            elif item.name in _JSON_FIELDS:
+                out[item.name] = json.dumps(
+                    list(value) if isinstance(value, tuple) else dict(value)
+                )
+            else:
+                out[item.name] = value
+        return out
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping) -> FitInfo:
+        """Read back what `to_attrs` wrote."""
+        known = {item.name: item for item in dataclasses.fields(cls)}
+        values = {}
+        for name, value in attrs.items():
+            name = "spec_json" if name == "spec" else name
+            if name not in known:
+                continue
+            if name == "scale":
+                value = Scale.from_json(value)
+            elif name in _JSON_FIELDS:
+                value = json.loads(value)
+                value = tuple(value) if name == "item_benchmarks" else value
+            elif isinstance(value, np.generic):
+                value = value.item()
+            values[name] = value
+        return cls(**values)
+
+
+def fit_info(posterior: xr.Dataset) -> FitInfo:
+    """The `FitInfo` of a posterior group (as `load_posterior` returns it)."""
+    return FitInfo.from_attrs(posterior.attrs)
+
+
 def save_fit(idata, path: str | Path) -> Path:
-    """Write a fit (InferenceData) to netCDF atomically.
+    """Write a fit (`rosetta.Fit` or its InferenceData) to netCDF atomically.
 
     Parameters
     ----------
     idata
-        The InferenceData returned by `rosetta.fit`.
+        The `rosetta.Fit` returned by `rosetta.fit`, or its ``.idata``.
     path
         Destination ``.nc`` file; an existing file is replaced only once the new one is complete.
 
@@ -84,6 +187,7 @@ def save_fit(idata, path: str | Path) -> Path:
     -------
     Path
     """
+    idata = getattr(idata, "idata", idata)
     if "rosetta_version" not in idata.posterior.attrs:
         raise ValueError("not a rosetta fit: its posterior lacks the rosetta attrs")
     return write_atomic(path, lambda tmp: idata.to_netcdf(str(tmp), engine="h5netcdf"))
@@ -99,14 +203,21 @@ def load_fit(path: str | Path):
 
     Returns
     -------
-    arviz.InferenceData
+    rosetta.Fit
     """
+    from rosetta.fitted import Fit
+
+    return Fit(read_idata(path))
+
+
+def read_idata(path: str | Path):
+    """The checked InferenceData of a saved fit (what `load_fit` wraps in a `rosetta.Fit`)."""
     import arviz as az
 
     path = _existing(path)
     with _readable(path), az.rc_context({"data.load": "eager"}):
         idata = az.from_netcdf(str(path), engine="h5netcdf")
-    _check_attrs(idata.posterior.attrs if "posterior" in idata.groups() else {}, path)
+    check_attrs(idata.posterior.attrs if "posterior" in idata.groups() else {}, path)
     return idata
 
 
@@ -117,7 +228,8 @@ def scores_of_fit(idata) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``model``, ``benchmark``, ``score``, ``floor``, ``n_items``, ``stderr``,
-        ``date``, ``compute``, ``distilled``: what `rosetta.load_scores` reads back.
+        ``date``, ``compute``, ``compute_source``, ``distilled``: what `rosetta.load_scores`
+        reads back.
     """
     const = idata.constant_data
     models = const["model"].to_numpy().astype(str)
@@ -125,6 +237,7 @@ def scores_of_fit(idata) -> pd.DataFrame:
     m = const["model_idx"].to_numpy()
     b = const["benchmark_idx"].to_numpy()
     distilled = const["distilled"].to_numpy()[m]
+    source = const["compute_source"].to_numpy().astype(str)[m]
     return pd.DataFrame(
         {
             "model": models[m],
@@ -135,6 +248,7 @@ def scores_of_fit(idata) -> pd.DataFrame:
             "stderr": const["stderr"].to_numpy(),
             "date": const["release_date"].to_numpy()[m],
             "compute": const["compute"].to_numpy()[m],
+            "compute_source": pd.array(np.where(source == "", None, source), dtype="string"),
             "distilled": pd.array(
                 np.where(np.isnan(distilled), None, distilled == 1), dtype="boolean"
             ),
@@ -145,8 +259,8 @@ def scores_of_fit(idata) -> pd.DataFrame:
 def load_posterior(path: str | Path) -> xr.Dataset:
     """Read only the posterior group of a saved fit, with xarray alone (no ArviZ, no PyMC).
 
-    The quick path of `rosetta.query`: it skips the posterior predictive draws, which make up most
-    of the file. The same checks as `load_fit`.
+    The quick path of `rosetta.query`: it skips the posterior predictive draws, which make up
+    most of the file. The same checks as `load_fit`.
 
     Parameters
     ----------
@@ -163,10 +277,10 @@ def load_posterior(path: str | Path) -> xr.Dataset:
         with h5py.File(path, "r") as handle:
             has_posterior = "posterior" in handle
         if not has_posterior:
-            _check_attrs({}, path)
+            check_attrs({}, path)
         with xr.open_dataset(path, group="posterior", engine="h5netcdf") as dataset:
             posterior = dataset.load()
-    _check_attrs(posterior.attrs, path)
+    check_attrs(posterior.attrs, path)
     return posterior
 
 
@@ -190,7 +304,8 @@ def _readable(path: Path) -> Iterator[None]:
         ) from err
 
 
-def _check_attrs(attrs: dict, path: Path) -> None:
+def check_attrs(attrs: Mapping, path: str | Path) -> None:
+    """Raise `IncompatibleFitError` unless ``attrs`` are those of a fit this rosetta reads."""
     if "rosetta_version" not in attrs:
         raise IncompatibleFitError(f"{path} is not a rosetta posterior (no rosetta attrs)")
     if int(attrs.get("fit_format", -1)) != FIT_FORMAT:

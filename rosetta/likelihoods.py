@@ -12,7 +12,7 @@ Beta-binomial: ``round(y * n)`` correct answers out of ``n`` items. Scores are g
 branch they need, so each costs only its own branch's transcendentals.
 
 Every function takes the elementwise operations it needs as ``ops``: `NUMPY` (the default, used by
-`rosetta.query` without importing PyMC) or the PyTensor set the PyMC model passes in, so the fit
+`rosetta.placement` without importing PyMC) or the PyTensor set the PyMC model passes in, so the fit
 and the query evaluate one and the same likelihood.
 """
 

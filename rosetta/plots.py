@@ -6,6 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rosetta.constants import CI_PROB
+from rosetta.intervals import bounds, label
+
 #: Models labelled on the capability-over-time plot: the frontier ones, at most this many.
 MAX_LABELS = 14
 
@@ -16,7 +19,7 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
     Parameters
     ----------
     result
-        A `rosetta.trend.TrendResult`.
+        A `rosetta.trends.TrendResult`.
     title
         Figure title; a default names the scale.
     path
@@ -49,9 +52,11 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
     grid = np.linspace(span[0].astype("int64"), span[1].astype("int64"), 60).astype("M8[ns]")
     line = result.frontier_line.predict(grid, rng, noise=False)
     line = line[np.isfinite(line).all(axis=1)]
-    lo, median, hi = np.quantile(line, [0.05, 0.5, 0.95], axis=0)
+    lo, median, hi = np.quantile(line, _with_median(result.ci_prob), axis=0)
     ax.plot(grid, median, color="C3", lw=2, label="frontier trend (median)")
-    ax.fill_between(grid, lo, hi, color="C3", alpha=0.15, label="90% interval of the trend")
+    ax.fill_between(
+        grid, lo, hi, color="C3", alpha=0.15, label=f"{label(result.ci_prob)} interval of the trend"
+    )
     fan = result.forecast
     ax.fill_between(
         fan.index,
@@ -59,7 +64,7 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
         fan["hi"],
         color="C1",
         alpha=0.25,
-        label=f"{result.ci_prob:.0%} forecast of a new frontier model",
+        label=f"{label(result.ci_prob)} forecast of a new frontier model",
     )
     for model in result.frontier[-MAX_LABELS:]:
         row = frame.loc[model]
@@ -74,7 +79,7 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
     ax.set_title(
         title
         or f"Capability over time (frontier growth {growth['median']:.2f}/yr, "
-        f"90% {growth['lo']:.2f} to {growth['hi']:.2f})"
+        f"{label(result.ci_prob)} {growth['lo']:.2f} to {growth['hi']:.2f})"
     )
     ax.set_xlabel("release date")
     ax.set_ylabel(f"capability ({result.scale})" if result.scale else "capability")
@@ -83,15 +88,13 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
     return _finish(fig, path)
 
 
-def plot_progress(result, fit, *, path: str | Path | None = None):
+def plot_progress(result, *, path: str | Path | None = None):
     """Capability against training compute, one line (its own slope) per family informing ``k``.
 
     Parameters
     ----------
     result
-        A `rosetta.progress.ProgressResult`.
-    fit
-        The fit it came from (for the capability intervals).
+        A `rosetta.algorithmic_progress.ProgressResult`.
     path
         Also save the figure there.
 
@@ -101,10 +104,8 @@ def plot_progress(result, fit, *, path: str | Path | None = None):
     """
     import matplotlib.pyplot as plt
 
-    models = result.models
-    draws = fit.posterior["capability"].sel(model=models.index.to_numpy())
-    mean = draws.mean(("chain", "draw")).to_numpy()
-    lo, hi = draws.quantile([0.05, 0.95], ("chain", "draw")).to_numpy()
+    models = result.plot_data()
+    mean, lo, hi = (models[c].to_numpy() for c in ("mean", "lo", "hi"))
     fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
     years = (models["date"] - models["date"].min()).dt.days / 365.25
     points = ax.scatter(models["compute"], mean, c=years, cmap="plasma", s=20, zorder=3)
@@ -126,7 +127,8 @@ def plot_progress(result, fit, *, path: str | Path | None = None):
     ax.set_ylabel(f"capability ({result.scale})" if result.scale else "capability")
     ax.set_title(
         f"k = {k:.2f} per 10x compute (lines: families); efficiency gain "
-        f"{gain['median']:.2f}x per year (90% {gain['lo']:.2f} to {gain['hi']:.2f})"
+        f"{gain['median']:.2f}x per year ({label(result.ci_prob)} {gain['lo']:.2f} to "
+        f"{gain['hi']:.2f})"
     )
     ax.legend(title="family (slope k)", fontsize=8)
     ax.grid(alpha=0.3)
@@ -161,8 +163,10 @@ def plot_coverage(fit, *, path: str | Path | None = None):
     return _finish(fig, path)
 
 
-def plot_benchmark_ladder(fit, release_dates=None, *, path: str | Path | None = None):
-    """Benchmark difficulties with 90% intervals, against benchmark release date when known.
+def plot_benchmark_ladder(
+    fit, release_dates=None, *, ci_prob: float = CI_PROB, path: str | Path | None = None
+):
+    """Benchmark difficulties with their intervals, against benchmark release date when known.
 
     Parameters
     ----------
@@ -181,7 +185,7 @@ def plot_benchmark_ladder(fit, release_dates=None, *, path: str | Path | None = 
 
     difficulty = fit.posterior["difficulty"]
     mean = difficulty.mean(("chain", "draw")).to_series()
-    lo, hi = difficulty.quantile([0.05, 0.95], ("chain", "draw")).to_numpy()
+    lo, hi = difficulty.quantile(list(bounds(ci_prob)), ("chain", "draw")).to_numpy()
     frame = pd.DataFrame({"mean": mean, "lo": lo, "hi": hi})
     dates = pd.Series(release_dates if release_dates is not None else {}, dtype=object)
     frame["date"] = pd.to_datetime(dates.reindex(frame.index))
@@ -225,14 +229,21 @@ def plot_benchmark_ladder(fit, release_dates=None, *, path: str | Path | None = 
         )
         ax.set_yticks(y, ordered.index, fontsize=7)
         ax.set_xlabel("difficulty")
-        ax.set_title("Benchmark ladder: difficulty with 90% intervals")
+        ax.set_title(f"Benchmark ladder: difficulty with {label(ci_prob)} intervals")
     if len(dated) >= 3:
         ax.set_ylabel("difficulty (capability at half-way between floor and 1)")
     ax.grid(alpha=0.3)
     return _finish(fig, path)
 
 
-def plot_iccs(fit, benchmarks=None, *, max_panels: int = 6, path: str | Path | None = None):
+def plot_iccs(
+    fit,
+    benchmarks=None,
+    *,
+    max_panels: int = 6,
+    ci_prob: float = CI_PROB,
+    path: str | Path | None = None,
+):
     """Item characteristic curves: expected score against capability, with observed scores.
 
     Parameters
@@ -278,7 +289,7 @@ def plot_iccs(fit, benchmarks=None, *, max_panels: int = 6, path: str | Path | N
             for v in ("difficulty", "slope", "floor")
         }
         curve = par["floor"] + (1 - par["floor"]) * expit(par["slope"] * (grid - par["difficulty"]))
-        lo, mid, hi = np.quantile(curve, [0.05, 0.5, 0.95], axis=0)
+        lo, mid, hi = np.quantile(curve, _with_median(ci_prob), axis=0)
         ax.fill_between(grid, lo, hi, alpha=0.25, color="C0")
         ax.plot(grid, mid, color="C0")
         seen = b_idx == j
@@ -292,8 +303,8 @@ def plot_iccs(fit, benchmarks=None, *, max_panels: int = 6, path: str | Path | N
     return _finish(fig, path)
 
 
-def plot_ppc(fit, *, path: str | Path | None = None):
-    """Posterior predictive check: observed scores against their 90% predictive intervals.
+def plot_ppc(fit, *, ci_prob: float = CI_PROB, path: str | Path | None = None):
+    """Posterior predictive check: observed scores against their predictive intervals.
 
     Scores without predictive draws (those of item-level benchmarks, NaN) are left out.
 
@@ -309,16 +320,17 @@ def plot_ppc(fit, *, path: str | Path | None = None):
     if not predicted.any():
         raise ValueError("no score has predictive draws (an item-level fit without scores)")
     observed, draws = fit.observed_data["score"].to_numpy()[predicted], draws[:, predicted]
-    lo, mid, hi = np.quantile(draws, [0.05, 0.5, 0.95], axis=0)
+    lo, mid, hi = np.quantile(draws, _with_median(ci_prob), axis=0)
     covered = (observed >= lo) & (observed <= hi)
     order = np.argsort(mid)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
     x = np.arange(len(order))
-    left.fill_between(x, lo[order], hi[order], color="C0", alpha=0.3, label="90% predictive")
+    band = f"{label(ci_prob)} predictive"
+    left.fill_between(x, lo[order], hi[order], color="C0", alpha=0.3, label=band)
     left.scatter(x, observed[order], s=4, c=np.where(covered[order], "k", "C3"), zorder=3)
     left.set_xlabel("scores, by predicted median")
     left.set_ylabel("score")
-    left.set_title(f"Observed inside the 90% interval: {covered.mean():.1%}")
+    left.set_title(f"Observed inside the {label(ci_prob)} interval: {covered.mean():.1%}")
     left.legend(loc="upper left", fontsize=8)
     bins = np.linspace(0, 1, 26)
     for row in draws[np.linspace(0, len(draws) - 1, 20).astype(int)]:
@@ -341,7 +353,7 @@ def plot_residuals(fit, *, path: str | Path | None = None):
     """
     import matplotlib.pyplot as plt
 
-    from rosetta.predict import expected_score
+    from rosetta.prediction import expected_score
 
     const = fit.constant_data
     names = fit.posterior["benchmark"].to_numpy().astype(str)
@@ -411,10 +423,11 @@ def plot_acceleration(result, calibration: dict | None = None, *, path: str | Pa
         years_since_origin(points["date"]).min(), years_since_origin(points["date"]).max(), 80
     )
     lines = hinge.line(grid_years)
-    lo, median, hi = np.quantile(lines, [0.05, 0.5, 0.95], axis=0)
+    lo, median, hi = np.quantile(lines, _with_median(result.ci_prob), axis=0)
     dates = to_dates(grid_years)
     ax.plot(dates, median, color="C3", lw=2, label="hinge (median)")
-    ax.fill_between(dates, lo, hi, color="C3", alpha=0.2, label="90% interval")
+    band = f"{label(result.ci_prob)} interval"
+    ax.fill_between(dates, lo, hi, color="C3", alpha=0.2, label=band)
     ax.set(title=f"{result.population}: capability and hinge", ylabel="capability")
     ax.legend(fontsize=8)
     ax.tick_params(axis="x", rotation=30)
@@ -430,32 +443,45 @@ def plot_acceleration(result, calibration: dict | None = None, *, path: str | Pa
     axes[2].legend(fontsize=8)
 
     if calibration:
-        power = calibration["power_12_months_interval"]
-        factors = sorted(power, key=float)
-        x = [float(f) for f in factors]
-        rate = [power[f]["rate"] for f in factors]
-        err = [
-            [r - power[f]["lo"] for r, f in zip(rate, factors, strict=True)],
-            [power[f]["hi"] - r for r, f in zip(rate, factors, strict=True)],
-        ]
-        axes[3].errorbar(x, rate, yerr=err, marker="o", capsize=3)
-        far = calibration["false_alarm_rate"]
-        axes[3].axhline(far, color="C3", ls=":", label=f"false-alarm rate {far:.2f}")
-        axes[3].set(
-            xscale="log",
-            xticks=x,
-            xticklabels=factors,
-            ylim=(0, 1.02),
-            title="power within 12 months",
-            xlabel="speed-up factor",
-        )
-        axes[3].minorticks_off()
-        axes[3].legend(fontsize=8)
+        _power_panel(axes[3], calibration)
     return _finish(fig, path)
 
 
+def plot_power(calibration: dict, *, path: str | Path | None = None):
+    """Power within 12 months against the speed-up factor (a `rosetta calibrate` summary)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
+    _power_panel(ax, calibration)
+    return _finish(fig, path)
+
+
+def _power_panel(ax, calibration: dict) -> None:
+    power = calibration["power_12_months_interval"]
+    factors = sorted(power, key=float)
+    x = [float(f) for f in factors]
+    rate = [power[f]["rate"] for f in factors]
+    err = [
+        [r - power[f]["lo"] for r, f in zip(rate, factors, strict=True)],
+        [power[f]["hi"] - r for r, f in zip(rate, factors, strict=True)],
+    ]
+    ax.errorbar(x, rate, yerr=err, marker="o", capsize=3)
+    far = calibration["false_alarm_rate"]
+    ax.axhline(far, color="C3", ls=":", label=f"false-alarm rate {far:.2f}")
+    ax.set(
+        xscale="log",
+        xticks=x,
+        xticklabels=factors,
+        ylim=(0, 1.02),
+        title="power within 12 months",
+        xlabel="speed-up factor",
+    )
+    ax.minorticks_off()
+    ax.legend(fontsize=8)
+
+
 def plot_domain_profiles(fit, *, top: int = 15, path: str | Path | None = None):
-    """Domain deviations of the most capable models of a bifactor fit (means, 90% intervals).
+    """Domain deviations of the most capable models of a bifactor fit (means and intervals).
 
     A point right of zero: the model is stronger in that domain than its general capability
     says. Hollow points: the model has no score in the domain (the deviation is the prior's).
@@ -488,6 +514,157 @@ def plot_domain_profiles(fit, *, top: int = 15, path: str | Path | None = None):
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return _finish(fig, path)
+
+
+def plot_capabilities(
+    table, ci_prob: float = CI_PROB, *, columns=None, path: str | Path | None = None
+):
+    """Capabilities with their intervals, most capable at the top.
+
+    Parameters
+    ----------
+    table
+        One row per model: ``model``, ``mean`` and the interval ends, in ``columns`` (by
+        default the quantile names of ``ci_prob``, as in `rosetta.Fit.plot_data`).
+    """
+    import matplotlib.pyplot as plt
+
+    from rosetta.intervals import quantile_names
+
+    lo, hi = columns or quantile_names(ci_prob)
+    rows = table.iloc[::-1]
+    y = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(8, 0.25 * len(rows) + 1.5), layout="constrained")
+    ax.hlines(y, rows[lo], rows[hi], color="C0", lw=1.5)
+    ax.scatter(rows["mean"], y, color="C0", s=14, zorder=3)
+    ax.set_yticks(y, rows["model"], fontsize=7)
+    ax.set(xlabel="capability", title=f"Capabilities (means, {label(ci_prob)} intervals)")
+    ax.grid(alpha=0.3, axis="x")
+    return _finish(fig, path)
+
+
+def plot_backtest(result, *, path: str | Path | None = None):
+    """Back-test: each later frontier model's forecast interval against its capability."""
+    import matplotlib.pyplot as plt
+
+    rows = result.models
+    fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+    ax.vlines(rows["date"], rows["lo"], rows["hi"], color="C1", lw=3, alpha=0.5)
+    ax.scatter(rows["date"], rows["median"], color="C1", s=16, label="forecast (median)")
+    ax.scatter(rows["date"], rows["actual"], color="k", s=16, marker="x", label="full-fit mean")
+    ax.set(
+        title=f"Back-test from {result.cutoff.date()}: coverage {result.coverage:.0%} of "
+        f"{label(result.ci_prob)} intervals",
+        xlabel="release date",
+        ylabel="capability",
+    )
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_domain_trends(result, *, path: str | Path | None = None):
+    """Each domain's gain per year over the general capability, with its interval."""
+    import matplotlib.pyplot as plt
+
+    rows = result.plot_data()
+    y = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(rows) + 1.5), layout="constrained")
+    ax.hlines(y, rows["lo"], rows["hi"], color="C0", lw=2)
+    ax.scatter(rows["median"], y, color="C0", zorder=3)
+    ax.axvline(0, color="k", lw=0.8, ls=":")
+    ax.set_yticks(y, rows["domain"])
+    ax.set(
+        xlabel="gain over the general capability per year",
+        title=f"Domain trends (medians, {label(result.ci_prob)} intervals)",
+    )
+    ax.grid(alpha=0.3, axis="x")
+    return _finish(fig, path)
+
+
+def plot_watch(result, *, path: str | Path | None = None):
+    """P(acceleration) at each monthly checkpoint, with the rule's threshold."""
+    import matplotlib.pyplot as plt
+
+    rows = result.plot_data()
+    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    ax.plot(rows["date"], rows["p_acceleration"], marker="o", ms=3)
+    ax.axhline(result.rule.threshold, color="C3", ls="--", label="rule's threshold")
+    first = result.first_detection
+    if first is not None:
+        ax.axvline(first, color="k", ls=":", label=f"first firing {first.date()}")
+    ax.set(
+        ylim=(0, 1.02),
+        ylabel=f"P(ratio > {result.rule.ratio:g})",
+        title="The acceleration rule replayed month by month",
+    )
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_query(result, *, path: str | Path | None = None):
+    """A new model's predicted scores per benchmark, with observed scores marked."""
+    import matplotlib.pyplot as plt
+
+    rows = result.plot_data().sort_values("mean")
+    y = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(8, 0.22 * len(rows) + 1.5), layout="constrained")
+    ax.hlines(y, rows["score_lo"], rows["score_hi"], color="C0", alpha=0.3, lw=4)
+    ax.hlines(y, rows["lo"], rows["hi"], color="C0", lw=1.5)
+    ax.scatter(rows["mean"], y, color="C0", s=10, zorder=3, label="expected score")
+    if "observed" in rows:
+        ax.scatter(rows["observed"], y, color="k", marker="x", s=20, label="observed", zorder=4)
+    ax.set_yticks(y, rows["benchmark"], fontsize=6)
+    ax.set(
+        xlim=(0, 1),
+        xlabel="score",
+        title=f"{result.name}: predicted scores ({label(result.ci_prob)} intervals)",
+    )
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_lookup(result, *, path: str | Path | None = None):
+    """Histogram of a score-at or capability-at answer with its interval."""
+    import matplotlib.pyplot as plt
+
+    d = result.to_dict()
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    ax.hist(result.draws, bins=50, color="C0", alpha=0.7)
+    band = f"{label(result.ci_prob)} interval"
+    ax.axvspan(d["lo"], d["hi"], color="C1", alpha=0.15, label=band)
+    ax.set(title=result.summary(), xlabel="value", ylabel="draws")
+    ax.title.set_fontsize(8)
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_validation(result, *, path: str | Path | None = None):
+    """Held-out scores against their posterior-mean predictions, with predictive intervals."""
+    import matplotlib.pyplot as plt
+
+    rows = result.plot_data()
+    covered = rows["score"].between(rows["lo"], rows["hi"])
+    fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
+    ax.vlines(rows["predicted"], rows["lo"], rows["hi"], color="0.7", lw=0.6)
+    ax.scatter(rows["predicted"], rows["score"], s=6, c=np.where(covered, "k", "C3"), zorder=3)
+    ax.plot([0, 1], [0, 1], color="C0", lw=1)
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        xlabel="predicted (posterior mean)",
+        ylabel="held-out score",
+        title=f"{result.folds}-fold CV: RMSE {result.rmse:.3f}, {label(result.ci_prob)} "
+        f"coverage {result.coverage:.1%}",
+    )
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def _with_median(ci_prob: float) -> list[float]:
+    lo, hi = bounds(ci_prob)
+    return [lo, 0.5, hi]
 
 
 def _finish(fig, path):

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from rosetta.constants import CI_PROB
+from rosetta.intervals import describe, label, quantile_names
 from rosetta.io import write_atomic
 
 #: Rows of the top-models table.
@@ -72,9 +73,9 @@ def build_report(
     Path
     """
     from rosetta.constants import DEFAULT_SEED
-    from rosetta.io import load_fit
+    from rosetta.fitted import as_fit
 
-    fit = load_fit(fit) if isinstance(fit, str | Path) else fit
+    fit = as_fit(fit)
     seed = DEFAULT_SEED if random_seed is None else random_seed
     sections = [
         _data_section(fit),
@@ -87,18 +88,18 @@ def build_report(
     ]
     sections = [s for s in sections if s]
     nav = " ".join(f'<a href="#{anchor}">{html.escape(name)}</a>' for anchor, name, _ in sections)
-    attrs = fit.posterior.attrs
+    info = fit.info
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title><style>{_STYLE}</style></head>
 <body>
 <h1>{html.escape(title)}</h1>
-<p class="meta">{attrs.get("n_models")} models, {attrs.get("n_benchmarks")} benchmarks,
-{attrs.get("n_scores")} scores from {html.escape(str(attrs.get("data_source", "")))};
-scale: {html.escape(str(attrs.get("scale_description", "")))};
-{html.escape(str(attrs.get("method", "")))} ({html.escape(str(attrs.get("sampler", "")))}),
-rosetta {html.escape(str(attrs.get("rosetta_version", "")))};
+<p class="meta">{info.n_models} models, {info.n_benchmarks} benchmarks,
+{info.n_scores} scores from {html.escape(info.data_source)};
+scale: {html.escape(info.scale_description)};
+{html.escape(info.method)} ({html.escape(info.sampler)}),
+rosetta {html.escape(info.rosetta_version)};
 report made {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.</p>
 <nav>{nav}</nav>
 {"".join(f'<section id="{a}"><h2>{html.escape(n)}</h2>{body}</section>' for a, n, body in sections)}
@@ -144,7 +145,7 @@ def _acceleration_text(result, calibration: dict | None) -> str:
             for name in ("slope_before", "slope_after", "slope_ratio")
         },
     }
-    posterior = pd.DataFrame(rows, index=["median", "5%", "95%"]).T
+    posterior = pd.DataFrame(rows, index=["median", *quantile_names(result.ci_prob)]).T
     rule = summary["rule"]
     verdict = "DETECTED" if summary["detected"] else "not detected"
     body = [
@@ -171,18 +172,19 @@ def _calibration_table(calibration: dict) -> str:
                 "factor": factor,
                 "worlds": delay["n"],
                 "median delay (months)": delay["median"],
-                "delay 5%": delay["lo"],
-                "delay 95%": delay["hi"],
+                "delay lo": delay["lo"],
+                "delay hi": delay["hi"],
                 "never detected": delay["never_detected"],
                 "power within 12 months": power["rate"],
-                "power 5%": power["lo"],
-                "power 95%": power["hi"],
+                "power lo": power["lo"],
+                "power hi": power["hi"],
             }
         )
     held = "held-out worlds" if calibration.get("held_out") else "the worlds the rule was set on"
     return (
         f"<h2>Calibration</h2><p>False-alarm rate {far['rate']:.3f} ({far['k']}/{far['n']} "
-        f"worlds with no acceleration; 90% interval {far['lo']:.3f} to {far['hi']:.3f}), on "
+        f"worlds with no acceleration; {label(calibration.get('ci_prob', CI_PROB))} interval "
+        f"{far['lo']:.3f} to {far['hi']:.3f}), on "
         f"{held}.</p>" + _table(pd.DataFrame(rows).set_index("factor"))
     )
 
@@ -205,8 +207,7 @@ def _table(frame: pd.DataFrame, digits: int = 3) -> str:
 def _data_section(fit):
     from rosetta.plots import plot_coverage
 
-    attrs = fit.posterior.attrs
-    dropped = json.loads(attrs["data_dropped"]) if "data_dropped" in attrs else {}
+    dropped = fit.info.data_dropped
     rows = "".join(f"<li>{n} rows: {html.escape(why)}</li>" for why, n in dropped.items())
     body = _figure(plot_coverage(fit), "coverage matrix")
     if rows:
@@ -215,27 +216,21 @@ def _data_section(fit):
 
 
 def _capability_section(fit, since, backtest_cutoff, seed):
-    from rosetta.plots import plot_trend
-    from rosetta.summary import capability_table
-    from rosetta.trend import backtest, trend
+    from rosetta.trends import trend
 
-    table = capability_table(fit).head(TOP_MODELS)
+    table = fit.capabilities().head(TOP_MODELS)
     body = ""
     try:
-        result = trend(fit, since=since, random_seed=seed)
+        result = trend(fit, since=since, random_seed=seed, backtest_cutoff=backtest_cutoff)
     except ValueError as err:
         body += f'<p class="note">No trend: {html.escape(str(err))}.</p>'
     else:
-        out = result.to_dict()
-        body += _figure(plot_trend(result), "capability against release date")
-        body += _growth_lines(out)
-        if backtest_cutoff is not None:
-            bt = backtest(fit, backtest_cutoff, since=since, random_seed=seed)
+        body += _figure(result.plot(), "capability against release date")
+        body += _growth_lines(result)
+        if result.backtest is not None:
             body += (
-                f"<p>Back-test (measurement model refitted on models released before "
-                f"{bt['cutoff']}): {bt['n_test']} later frontier models, MAE {bt['mae']:.3f}, "
-                f"bias {bt['bias']:+.3f}, {bt['ci_prob']:.0%} interval coverage "
-                f"{bt['coverage']:.2f}.</p>" + _table(pd.DataFrame(bt["models"]).set_index("model"))
+                "<p>Measurement model refitted on the models released before the cutoff. "
+                f"{html.escape(result.backtest.summary())}.</p>" + _table(result.backtest.models)
             )
         forecast = result.forecast.copy()
         forecast.index = forecast.index.date
@@ -244,9 +239,11 @@ def _capability_section(fit, since, backtest_cutoff, seed):
     return "capabilities", "Capabilities and the frontier", body
 
 
-def _growth_lines(out: dict) -> str:
+def _growth_lines(result) -> str:
+    out = result.to_dict()
+
     def fmt(d):
-        return f"{d['median']:.3f} per year (90% interval {d['lo']:.3f} to {d['hi']:.3f})"
+        return describe(d, result.ci_prob, "{:.3f}") + " per year"
 
     frontier = ", ".join(html.escape(m) for m in out["frontier"])
     return (
@@ -264,7 +261,10 @@ def _benchmark_section(fit, icc_benchmarks):
     dates = read_benchmark_metadata()["release_date"]
     body = _figure(plot_benchmark_ladder(fit, dates), "benchmark ladder")
     body += "<h3>Item characteristic curves</h3>"
-    body += "<p>Expected score against capability (median and 90% band), observed scores.</p>"
+    body += (
+        f"<p>Expected score against capability (median and {label(CI_PROB)} band), observed "
+        "scores.</p>"
+    )
     body += _figure(plot_iccs(fit, icc_benchmarks), "item characteristic curves")
     return "benchmarks", "Benchmarks", body + _table(benchmark_table(fit))
 
@@ -272,14 +272,11 @@ def _benchmark_section(fit, icc_benchmarks):
 def _checks_section(fit, validation):
     from rosetta.plots import plot_ppc, plot_residuals
 
-    diagnostics = json.loads(fit.posterior.attrs.get("diagnostics", "{}"))
-    ok = diagnostics.get("ok", False)
+    diagnostics = fit.diagnostics
     verdict = (
         '<p class="ok">Converged: no diagnostic past its threshold.</p>'
-        if ok
-        else '<p class="bad">Check: '
-        + html.escape("; ".join(diagnostics.get("problems", [])))
-        + "</p>"
+        if fit.info.converged
+        else f'<p class="bad">{html.escape(fit.verdict())}</p>'
     )
     per_variable = pd.DataFrame(diagnostics.get("per_variable", []))
     body = verdict
@@ -295,9 +292,9 @@ def _checks_section(fit, validation):
     if validation:
         body += (
             f"<h3>Held-out accuracy</h3><p>{validation.get('folds')}-fold cross-validation: "
-            f"RMSE {validation['rmse']:.4f}, MAE {validation['mae']:.4f}, 90% interval "
-            f"coverage {validation['coverage_90']:.3f} over {validation['n_heldout']} held-out "
-            "scores"
+            f"RMSE {validation['rmse']:.4f}, MAE {validation['mae']:.4f}, "
+            f"{label(validation.get('ci_prob', CI_PROB))} interval coverage "
+            f"{validation['coverage']:.3f} over {validation['n_heldout']} held-out scores"
         )
         if "reference" in validation:
             ref = validation["reference"]
@@ -314,7 +311,7 @@ def _domain_section(fit, since, seed):
     from rosetta.domains import domain_names
     from rosetta.plots import plot_domain_profiles
     from rosetta.summary import domain_table
-    from rosetta.trend import domain_trends
+    from rosetta.trends import domain_trends
 
     if not domain_names(fit.posterior):
         return None
@@ -334,12 +331,12 @@ def _domain_section(fit, since, seed):
                 "gain hi": row["deviation_growth_per_year"]["hi"],
                 "P(faster than general)": row["p_faster_than_general"],
             }
-            for name, row in trends.items()
+            for name, row in trends.to_dict().items()
         }
         body += (
             "<h3>Domain trends</h3><p>Growth of each domain capability over the models scored "
-            "in it, and of their deviation from the general capability (90% interval).</p>"
-            + _table(pd.DataFrame(rows).T)
+            f"in it, and of their deviation from the general capability ({label(CI_PROB)} "
+            "interval).</p>" + _table(pd.DataFrame(rows).T)
         )
     body += f"<h3>Top {TOP_MODELS} models by domain</h3>" + _table(
         domain_table(fit).head(TOP_MODELS)
@@ -348,9 +345,8 @@ def _domain_section(fit, since, seed):
 
 
 def _progress_section(fit, since, seed):
+    from rosetta.algorithmic_progress import progress
     from rosetta.errors import RosettaError
-    from rosetta.plots import plot_progress
-    from rosetta.progress import progress
 
     try:
         result = progress(fit, since=since, random_seed=seed)
@@ -363,16 +359,11 @@ def _progress_section(fit, since, seed):
     out = result.to_dict()
 
     def fmt(d, unit=""):
-        if d["median"] is None:
-            return "n/a"
-        hi = "unbounded" if d["hi"] is None else f"{d['hi']:.3g}{unit}"
-        return (
-            f"{d['median']:.3g}{unit} ({out['ci_prob']:.0%} interval {d['lo']:.3g}{unit} to {hi})"
-        )
+        return describe(d, result.ci_prob, unit=unit)
 
     sources = ", ".join(f"{n} {s}" for s, n in out["models_by_compute_source"].items())
     direct = out["direct"]
-    body = _figure(plot_progress(result, fit), "capability against training compute")
+    body = _figure(result.plot(), "capability against training compute")
     body += (
         f"<p>Method: {out['method']} regression, <code>capability = a_family + k_family "
         f"log10(compute) + g years</code>. {out['n_models']} models with compute ({sources}; "

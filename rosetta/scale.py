@@ -83,19 +83,21 @@ class Scale:
             text = "model anchor: " + ", ".join(f"{m} = {v:g}" for m, v in self.models)
         return text + (f" ({self.note})" if self.note else "")
 
+    def to_dict(self) -> dict:
+        """The anchor as plain data, with its description."""
+        return {
+            "kind": self.kind,
+            "benchmark": self.benchmark,
+            "difficulty": self.difficulty,
+            "slope": self.slope,
+            "models": [list(p) for p in self.models],
+            "note": self.note,
+            "description": self.describe(),
+        }
+
     def to_json(self) -> str:
         """Serialise for the attrs of a saved posterior."""
-        return json.dumps(
-            {
-                "kind": self.kind,
-                "benchmark": self.benchmark,
-                "difficulty": self.difficulty,
-                "slope": self.slope,
-                "models": [list(p) for p in self.models],
-                "note": self.note,
-                "description": self.describe(),
-            }
-        )
+        return json.dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str) -> Scale:

@@ -470,7 +470,7 @@ class WorldTruth:
 
     def trend(self, dates) -> np.ndarray:
         """The true trend capability on ``dates`` (raw scale)."""
-        from rosetta.trend import years_since
+        from rosetta.trends import years_since
 
         years = years_since(dates, self.onset)
         return self.growth * np.where(years < 0, years, self.factor * years)

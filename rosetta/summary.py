@@ -6,17 +6,19 @@ import pandas as pd
 import xarray as xr
 
 from rosetta.constants import CI_PROB
+from rosetta.intervals import bounds, quantile_names
 
 
 def _describe(draws: xr.DataArray, dim: str, ci_prob: float) -> pd.DataFrame:
-    lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+    lo, hi = bounds(ci_prob)
+    lo_name, hi_name = quantile_names(ci_prob)
     stacked = draws.stack(sample=("chain", "draw"))
     frame = pd.DataFrame(
         {
             "mean": stacked.mean("sample").to_series(),
             "sd": stacked.std("sample").to_series(),
-            f"q{lo:.0%}".replace("%", ""): stacked.quantile(lo, "sample").to_series(),
-            f"q{hi:.0%}".replace("%", ""): stacked.quantile(hi, "sample").to_series(),
+            lo_name: stacked.quantile(lo, "sample").to_series(),
+            hi_name: stacked.quantile(hi, "sample").to_series(),
         }
     )
     frame.index.name = dim

@@ -133,7 +133,7 @@ def dated_posterior(tiny_fit, tmp_path):
         0, 20, mean.size
     )
     release = pd.Timestamp("2023-01-01") + pd.to_timedelta(days, "D")
-    dated = idata.copy()  # deep: the session's fit stays undated
+    dated = idata.idata.copy()  # deep: the session's fit stays undated
     dated.constant_data = dated.constant_data.assign(
         release_date=xr.DataArray(release.to_numpy(), coords={"model": mean["model"]})
     )

@@ -4,7 +4,7 @@ import sys
 
 def test_light_paths_do_not_import_pymc():
     code = (
-        "import sys, rosetta, rosetta.predict, rosetta.summary, rosetta.query, rosetta.cli;"
+        "import sys, rosetta, rosetta.prediction, rosetta.summary, rosetta.placement, rosetta.cli;"
         "assert 'pymc' not in sys.modules, 'pymc imported';"
         "assert 'arviz' not in sys.modules, 'arviz imported';"
         "print('ok')"
@@ -17,5 +17,21 @@ def test_light_paths_do_not_import_pymc():
 def test_lazy_top_level_api():
     import rosetta
 
-    assert callable(rosetta.fit) and rosetta.load is rosetta.load_fit
+    assert callable(rosetta.fit) and rosetta.load == rosetta.Fit.load
     assert rosetta.MeasurementSpec().likelihood == "beta"
+    for name in rosetta.__all__:
+        assert getattr(rosetta, name) is not None, name
+
+
+def test_modules_are_not_shadowed_by_functions():
+    import importlib
+
+    import rosetta
+
+    for name in rosetta.__all__:
+        if callable(getattr(rosetta, name)) and not isinstance(getattr(rosetta, name), type):
+            try:
+                module = importlib.import_module(f"rosetta.{name}")
+            except ModuleNotFoundError:
+                continue
+            raise AssertionError(f"rosetta.{name} is both a function and {module}")

@@ -1,4 +1,4 @@
-"""rosetta.progress: the family rule, the estimators on known draws, the CLI."""
+"""rosetta.algorithmic_progress: the family rule, the estimators on known draws, the CLI."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import rosetta_attrs
 
+from rosetta.algorithmic_progress import _ols_draws, model_family, progress
 from rosetta.cli import main
-from rosetta.progress import _ols_draws, model_family, progress
 from rosetta.simulate import simulate_progress
 
 
@@ -63,6 +64,7 @@ def _fake_fit(frame, capability_draws):
         },
         coords={"model": models},
     )
+    posterior.attrs.update(rosetta_attrs())
     return az.InferenceData(posterior=posterior, constant_data=constant)
 
 
@@ -171,7 +173,7 @@ def test_progress_cli_without_compute_exits_with_one_line(capsys, tmp_path):
 
 
 def test_common_frame_takes_out_each_draws_shift_and_stretch():
-    from rosetta.progress import common_frame
+    from rosetta.algorithmic_progress import common_frame
 
     rng = np.random.default_rng(0)
     draws = rng.normal(0, 1, (300, 12)) * 0.1 + np.linspace(-1, 1, 12)

@@ -1,4 +1,4 @@
-"""rosetta.query: the grid integration, agreement with the fit, inputs and errors."""
+"""rosetta.placement: the grid integration, agreement with the fit, inputs and errors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from rosetta.errors import DataValidationError, IncompatibleFitError
 
-# ``rosetta.query`` is the function; import_module gives the module of the same name.
-q = importlib.import_module("rosetta.query")
+# ``rosetta.placement`` is the function; import_module gives the module of the same name.
+q = importlib.import_module("rosetta.placement")
 
 
 def scores_of(idata, model: str) -> dict[str, float]:
@@ -113,10 +113,11 @@ def test_weights_are_truncated():
 
 def test_inverse_questions_agree(tiny_fit):
     idata, _ = tiny_fit
-    at = q.capability_at(idata, "b03", 0.5)
+    at = q.capability_at(idata, "b03", 0.5).to_dict()
     assert at["lo"] < at["mean"] < at["hi"] and at["p_below_floor"] == 0
     back = q.score_at(idata, "b03", at["mean"])
-    assert back["mean"] == pytest.approx(0.5, abs=0.05)
+    assert back.to_dict()["mean"] == pytest.approx(0.5, abs=0.05)
+    assert "capability" in back.summary() and len(back.plot_data()) == back.draws.size
     with pytest.raises(DataValidationError, match="floor"):
         q.capability_at(idata, "b04", 0.3)  # b04 has a floor of 0.5
 

@@ -34,7 +34,7 @@ def test_report_with_dates_has_the_trend(tmp_path):
     idata = fit(frame, method="map", draws=200, chains=1, progress=False)
     path = tmp_path / "dated.nc"
     save_fit(idata, path)
-    validation = {"folds": 5, "rmse": 0.1, "mae": 0.08, "coverage_90": 0.9, "n_heldout": 50}
+    validation = {"folds": 5, "rmse": 0.1, "mae": 0.08, "coverage": 0.9, "n_heldout": 50}
     page = build_report(path, tmp_path / "r.html", validation=validation).read_text()
     assert "Frontier growth" in page and "Efficiency gain per year" in page
     assert "Held-out accuracy" in page

@@ -1,4 +1,4 @@
-"""rosetta.trend: frontier per draw, regression draws, the trend of a fit, the CLI."""
+"""rosetta.trends: frontier per draw, regression draws, the trend of a fit, the CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rosetta.cli import main
-from rosetta.trend import fit_lines, frontier_mask, release_dates, trend
+from rosetta.trends import fit_lines, frontier_mask, release_dates, trend
 
 
 def test_frontier_counts_earlier_and_same_day_rivals():
@@ -113,11 +113,14 @@ def test_trend_cli_json(capsys, tmp_path, dated_fit):
 
 
 def test_backtest_refits_on_earlier_models_only(dated_fit, dated):
-    from rosetta.trend import backtest
+    from rosetta.trends import backtest
 
     idata, _ = dated_fit
     cutoff = dated.sort_values().iloc[17]
-    result = backtest(idata, cutoff, method="map", draws=200, chains=1)
+    backtested = backtest(idata, cutoff, method="map", draws=200, chains=1)
+    result = backtested.to_dict()
+    assert "back-test from" in backtested.summary()
+    assert len(backtested.plot_data()) == result["n_test"] and backtested.plot().axes
     assert result["n_train_models"] == 17  # the models released before the cutoff
     assert result["n_test"] >= 1
     assert all(row["date"] >= cutoff.date().isoformat() for row in result["models"])

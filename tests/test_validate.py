@@ -1,7 +1,7 @@
 import numpy as np
 
 from rosetta.data import find_components
-from rosetta.validate import assign_folds, cross_validate
+from rosetta.validation import assign_folds, cross_validate
 
 
 def test_folds_keep_every_heldout_score_predictable(tiny_sim):
@@ -22,7 +22,10 @@ def test_cross_validate_reports_errors_and_coverage(tiny_sim):
     result = cross_validate(
         table, folds=3, random_seed=2, method="map", draws=100, chains=1, progress=False
     )
-    assert result["n_heldout"] == len(result["predictions"]) > 0
-    assert 0 < result["rmse"] < 0.3 and 0 < result["mae"] <= result["rmse"]
-    assert 0 <= result["coverage_90"] <= 1
-    assert len(result["per_fold"]) == 3
+    out = result.to_dict()
+    assert out["n_heldout"] == len(result.predictions) == len(result.plot_data()) > 0
+    assert 0 < out["rmse"] < 0.3 and 0 < out["mae"] <= out["rmse"]
+    assert 0 <= out["coverage"] <= 1 and out["ci_prob"] == 0.9
+    assert len(out["per_fold"]) == 3
+    assert "90% interval coverage" in result.summary()
+    assert result.plot().axes

@@ -10,7 +10,8 @@ order and reports when the rule first fires.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,20 @@ import pandas as pd
 from rosetta.acceleration.hinge import HingeDraws, fit_hinge
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.errors import RosettaError
-from rosetta.trend import YEAR_DAYS, draw_matrix, frontier_mask, release_dates, years_since
+from rosetta.fitted import as_fit
+from rosetta.intervals import bounds, describe, label, summarise
+from rosetta.results import Result
+from rosetta.trends import YEAR_DAYS, draw_matrix, frontier_mask, release_dates, years_since
 
-__all__ = ["DEFAULT_RULE", "AccelerationResult", "Rule", "acceleration", "sequential", "watch"]
+__all__ = [
+    "DEFAULT_RULE",
+    "AccelerationResult",
+    "Rule",
+    "WatchResult",
+    "acceleration",
+    "sequential",
+    "watch",
+]
 
 #: Ratios at which P(slope after > r * slope before) is reported.
 RATIOS = (1.0, 1.5, 2.0, 3.0)
@@ -61,7 +73,60 @@ DEFAULT_RULE = Rule(
 
 
 @dataclass(frozen=True)
-class AccelerationResult:
+class WatchResult(Result):
+    """The rule replayed month by month (see `watch`): when it first fired, if ever.
+
+    ``table`` is the `sequential` table: one row per checkpoint.
+    """
+
+    table: pd.DataFrame
+    rule: Rule
+
+    @property
+    def first_detection(self) -> pd.Timestamp | None:
+        """The first checkpoint where the rule fired."""
+        first = self.table.loc[self.table["first"], "date"] if not self.table.empty else []
+        return first.iloc[0] if len(first) else None
+
+    def to_dict(self) -> dict:
+        """``first_detection`` and per checkpoint ``date``, ``n_models``, ``p_acceleration``."""
+        first = self.first_detection
+        column = f"p_above_{self.rule.ratio:g}"
+        return {
+            "first_detection": None if first is None else first.date().isoformat(),
+            "checkpoints": [
+                {
+                    "date": row.date.date().isoformat(),
+                    "n_models": int(row.n_models),
+                    "p_acceleration": None if np.isnan(row[column]) else float(row[column]),
+                    "detected": bool(row.detected),
+                }
+                for _, row in self.table.iterrows()
+            ],
+        }
+
+    def summary(self) -> str:
+        """One line: the first firing, or never."""
+        first = self.to_dict()["first_detection"]
+        return f"watching month by month: first firing {first or 'never'}"
+
+    def plot_data(self) -> pd.DataFrame:
+        """Per checkpoint: ``date``, ``n_models``, ``p_acceleration``, ``detected``."""
+        columns = ["date", "n_models", "p_acceleration", "detected"]
+        if self.table.empty:
+            return pd.DataFrame(columns=columns)
+        column = f"p_above_{self.rule.ratio:g}"
+        return self.table.rename(columns={column: "p_acceleration"})[columns]
+
+    def plot(self, *, path: str | Path | None = None):
+        """P(acceleration) at each checkpoint against the rule's threshold."""
+        from rosetta.plots import plot_watch
+
+        return plot_watch(self, path=path)
+
+
+@dataclass(frozen=True)
+class AccelerationResult(Result):
     """The hinge posterior of one data set and the verdict of the rule."""
 
     hinge: HingeDraws
@@ -70,6 +135,7 @@ class AccelerationResult:
     population: str
     ci_prob: float = CI_PROB
     points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    watch: WatchResult | None = None
 
     @property
     def p_above(self) -> dict[float, float]:
@@ -96,14 +162,14 @@ class AccelerationResult:
 
     def to_dict(self) -> dict:
         """JSON-ready summary (the keys of ``rosetta accelerate --json``)."""
-        lo, hi = (1 - self.ci_prob) / 2, (1 + self.ci_prob) / 2
+        lo, hi = bounds(self.ci_prob)
         tau = np.quantile(self.hinge.breakpoint, [0.5, lo, hi])
         ratio = self.hinge.ratio[np.isfinite(self.hinge.ratio)]
-        return {
+        out = {
             "breakpoint": dict(zip(("median", "lo", "hi"), _iso(tau), strict=True)),
-            "slope_before": _summary(self.hinge.before, lo, hi),
-            "slope_after": _summary(self.hinge.after, lo, hi),
-            "slope_ratio": _summary(ratio, lo, hi),
+            "slope_before": summarise(self.hinge.before, self.ci_prob),
+            "slope_after": summarise(self.hinge.after, self.ci_prob),
+            "slope_ratio": summarise(ratio, self.ci_prob),
             "p_ratio_above": {f"{r:g}": p for r, p in self.p_above.items()},
             "p_acceleration": self.p_above[self.rule.ratio],
             "p_hinge": self.hinge.p_hinge,
@@ -120,6 +186,54 @@ class AccelerationResult:
             "notes": self.notes(),
             "ci_prob": self.ci_prob,
         }
+        if self.watch is not None:
+            out["sequential"] = self.watch.to_dict()
+        return out
+
+    def summary(self) -> str:
+        """Breakpoint, slopes, ratio probabilities, the rule and its verdict."""
+        d, rule = self.to_dict(), self.rule
+        bp = d["breakpoint"]
+        lines = [
+            f"hinge fitted to {_population(self.population)} ({self.n_points:.0f} "
+            "models per draw on average)",
+            f"breakpoint       {bp['median']} ({label(self.ci_prob)} interval {bp['lo']} to "
+            f"{bp['hi']})",
+            f"slope before     {describe(d['slope_before'], self.ci_prob)} per year",
+            f"slope after      {describe(d['slope_after'], self.ci_prob)} per year",
+            f"slope ratio      {describe(d['slope_ratio'], self.ci_prob)}",
+            "P(ratio > r)     "
+            + ", ".join(f"r={r}: {p:.3f}" for r, p in d["p_ratio_above"].items()),
+            f"P(hinge) vs one line: {d['p_hinge']:.3f}",
+            f"rule: {describe_rule(rule)}",
+            f"verdict: acceleration {'DETECTED' if self.detected else 'not detected'}",
+        ]
+        if self.watch is not None:
+            lines.append(self.watch.summary())
+        lines += [f"note: {n}" for n in d["notes"]]
+        return "\n".join(lines)
+
+    def plot_data(self) -> pd.DataFrame:
+        """Per model: release date, mean capability and frontier probability."""
+        return self.points
+
+    def plot(self, *, calibration: dict | None = None, path: str | Path | None = None):
+        """Frontier and hinge, breakpoint and ratio posteriors, and the power curve if given."""
+        from rosetta.plots import plot_acceleration
+
+        return plot_acceleration(self, calibration, path=path)
+
+
+def describe_rule(rule: Rule) -> str:
+    """``P(ratio > 2) >= 0.97 on the frontier (source)``."""
+    return (
+        f"P(ratio > {rule.ratio:g}) >= {rule.threshold:.4g} on {_population(rule.population)} "
+        f"({rule.source})"
+    )
+
+
+def _population(name: str) -> str:
+    return "the frontier" if name == "frontier" else "all models"
 
 
 def acceleration(
@@ -131,6 +245,7 @@ def acceleration(
     rule: Rule = DEFAULT_RULE,
     draws: int = 200,
     random_seed: int = DEFAULT_SEED,
+    watch_from=None,
 ) -> AccelerationResult:
     """Posterior of a speed-up of the frontier (or of all models) over time.
 
@@ -151,9 +266,12 @@ def acceleration(
         Capability draws used (evenly thinned); each brings its own frontier.
     random_seed
         The same posterior and seed give the same answer.
+    watch_from
+        Also replay the models month by month from this date (`watch`).
     """
+    fit = as_fit(fit)
     capability, known = _dated_draws(fit, dates, draws)
-    return analyse(
+    result = analyse(
         capability,
         known,
         population=population or rule.population,
@@ -161,6 +279,18 @@ def acceleration(
         rule=rule,
         seed=random_seed,
     )
+    if watch_from is None:
+        return result
+    watched = watch(
+        fit,
+        watch_from,
+        dates=dates,
+        population=population,
+        rule=rule,
+        draws=draws,
+        seed=random_seed,
+    )
+    return replace(result, watch=watched)
 
 
 def analyse(
@@ -261,31 +391,17 @@ def watch(
     rule: Rule = DEFAULT_RULE,
     draws: int = 200,
     seed: int = DEFAULT_SEED,
-) -> dict:
+) -> WatchResult:
     """`sequential` on a saved posterior, month by month from ``start`` to the last release.
 
     The capabilities come from the one saved fit (measured with every benchmark it holds), so
     this replays the release order, not what could have been measured at each date.
     """
-    capability, known = _dated_draws(fit, dates, draws)
+    capability, known = _dated_draws(as_fit(fit), dates, draws)
     checkpoints = pd.date_range(pd.Timestamp(start), known.max(), freq="MS")
     population = population or rule.population
     table = sequential(capability, known, checkpoints, population=population, rule=rule, seed=seed)
-    first = table.loc[table["first"], "date"] if not table.empty else pd.Series([], dtype=object)
-    return {
-        "first_detection": first.iloc[0].date().isoformat() if len(first) else None,
-        "checkpoints": [
-            {
-                "date": row.date.date().isoformat(),
-                "n_models": int(row.n_models),
-                "p_acceleration": None
-                if np.isnan(row[f"p_above_{rule.ratio:g}"])
-                else float(row[f"p_above_{rule.ratio:g}"]),
-                "detected": bool(row.detected),
-            }
-            for _, row in table.iterrows()
-        ],
-    }
+    return WatchResult(table, rule)
 
 
 def _dated_draws(fit, dates, draws: int) -> tuple[np.ndarray, pd.DatetimeIndex]:
@@ -316,10 +432,3 @@ def to_dates(years: np.ndarray) -> pd.DatetimeIndex:
 
 def _iso(years: np.ndarray) -> list[str]:
     return [d.date().isoformat() for d in to_dates(years)]
-
-
-def _summary(values: np.ndarray, lo: float, hi: float) -> dict:
-    if values.size == 0:
-        return {"median": None, "lo": None, "hi": None}
-    q = np.quantile(values, [0.5, lo, hi])
-    return {"median": float(q[0]), "lo": float(q[1]), "hi": float(q[2])}

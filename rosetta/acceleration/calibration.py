@@ -34,8 +34,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rosetta.acceleration import POPULATIONS, RATIOS, Rule, sequential, thinned_draws
+from rosetta.acceleration import (
+    POPULATIONS,
+    RATIOS,
+    Rule,
+    describe_rule,
+    sequential,
+    thinned_draws,
+)
+from rosetta.constants import CI_PROB
 from rosetta.errors import RosettaError
+from rosetta.intervals import label
+from rosetta.results import Result
 
 log = logging.getLogger("rosetta")
 
@@ -83,7 +93,7 @@ def simulate(factor: float, seed: int, settings: SweepSettings):
 
 
 def fit_world(table: pd.DataFrame, settings: SweepSettings, seed: int):
-    """Fit a world's scores; return capability draws ``(hinge_draws, model)``, models, attrs."""
+    """Fit a world; return capability draws ``(hinge_draws, model)``, models, diagnostics."""
     from rosetta.data import load_scores
     from rosetta.model import MeasurementSpec, fit
 
@@ -100,14 +110,14 @@ def fit_world(table: pd.DataFrame, settings: SweepSettings, seed: int):
     )
     capability = idata.posterior["capability"]
     models = capability["model"].to_numpy().astype(str)
-    return thinned_draws(capability, settings.hinge_draws), models, idata.posterior.attrs
+    return thinned_draws(capability, settings.hinge_draws), models, idata.diagnostics
 
 
 def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings()) -> dict:
     """Simulate one world, fit it, watch it month by month; return its record."""
     start = time.perf_counter()
     table, truth = simulate(factor, seed, settings)
-    draws, models, attrs = fit_world(table, settings, seed)
+    draws, models, diagnostics = fit_world(table, settings, seed)
     dates = pd.DatetimeIndex(truth.models.loc[models, "date"])
     checkpoints = pd.date_range(
         settings.watch_start, settings.watch_end, freq="MS", inclusive="left"
@@ -116,7 +126,6 @@ def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings(
         population: sequential(draws, dates, checkpoints, population=population, seed=seed)
         for population in POPULATIONS
     }
-    diagnostics = attrs.get("diagnostics")
     return {
         "factor": float(factor),
         "seed": int(seed),
@@ -130,7 +139,7 @@ def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings(
         },
         "n_scores": len(table),
         "n_models": len(models),
-        "diagnostics": json.loads(diagnostics) if isinstance(diagnostics, str) else diagnostics,
+        "diagnostics": diagnostics,
         "seconds": round(time.perf_counter() - start, 2),
     }
 
@@ -255,14 +264,15 @@ def _p(record: dict, population: str, ratio: float) -> list[float]:
     return record["p_above"][population][f"{ratio:g}"]
 
 
-def summarise(records: list[dict], rule: Rule, ci_prob: float = 0.9) -> dict:
+def summarise(records: list[dict], rule: Rule, ci_prob: float = CI_PROB) -> dict:
     """False-alarm rate, detection delay (months) and power within 12 months per factor.
 
     ``false_alarm_rate`` and ``power_12_months`` (factor -> fraction) are plain numbers;
     ``false_alarm`` and ``power_12_months_interval`` add the counts and Clopper-Pearson
     intervals.
     """
-    out: dict = {"rule": asdict(rule), "n_worlds": {}, "detection_delay_months": {}}
+    out: dict = {"rule": asdict(rule), "ci_prob": ci_prob, "n_worlds": {}}
+    out["detection_delay_months"] = {}
     out["power_12_months"], out["power_12_months_interval"] = {}, {}
     for factor in sorted({r["factor"] for r in records}):
         group = [r for r in records if r["factor"] == factor]
@@ -377,7 +387,65 @@ class _DaskExecutor:
         self.client.close()
 
 
-def summarise_folder(folder: str | Path, false_alarm: float = 0.05) -> dict:
+@dataclass(frozen=True)
+class Calibration(Result):
+    """The calibrated rule of a sweep folder and how it performed (see `summarise_folder`).
+
+    ``data`` holds the JSON-ready summary: ``rule``, ``false_alarm``,
+    ``detection_delay_months`` and ``power_12_months_interval`` per factor, ``held_out``, ...
+    """
+
+    data: dict
+
+    @property
+    def rule(self) -> dict:
+        """The chosen rule's fields (``Rule(**calibration.rule)``)."""
+        return self.data["rule"]
+
+    def to_dict(self) -> dict:
+        """The summary (the keys of ``rosetta calibrate --json``)."""
+        return self.data
+
+    def summary(self) -> str:
+        """The rule, its false-alarm rate and per factor the detection delay and power."""
+        d, rule = self.data, Rule(**self.data["rule"])
+        far, share = d["false_alarm"], label(d.get("ci_prob", CI_PROB))
+        lines = [
+            f"rule: {describe_rule(rule)}",
+            f"false-alarm rate {far['rate']:.3f} ({far['k']}/{far['n']} null worlds; {share} "
+            f"interval {far['lo']:.3f} to {far['hi']:.3f})",
+            f"factor  worlds  median delay (months) [{share} interval]  never  power within "
+            "12 months",
+        ]
+        for factor, delay in d["detection_delay_months"].items():
+            power = d["power_12_months_interval"][factor]
+
+            def fmt(v):
+                return "inf" if v is None else f"{v:g}"
+
+            lines.append(
+                f"{factor:>6}  {delay['n']:>6}  {fmt(delay['median']):>6} [{fmt(delay['lo'])}, "
+                f"{fmt(delay['hi'])}]{'':>14}{delay['never_detected']:>5}  {power['rate']:.2f} "
+                f"[{power['lo']:.2f}, {power['hi']:.2f}]"
+            )
+        return "\n".join(lines)
+
+    def plot_data(self) -> pd.DataFrame:
+        """Per speed-up factor: worlds, power within 12 months and its interval."""
+        rows = [
+            {"factor": float(f), "worlds": self.data["n_worlds"].get(f), **power}
+            for f, power in self.data["power_12_months_interval"].items()
+        ]
+        return pd.DataFrame(rows)
+
+    def plot(self, *, path: str | Path | None = None):
+        """Power within 12 months against the speed-up factor, with the false-alarm rate."""
+        from rosetta.plots import plot_power
+
+        return plot_power(self.data, path=path)
+
+
+def summarise_folder(folder: str | Path, false_alarm: float = 0.05) -> Calibration:
     """Choose the rule on a third of the worlds (seeds divisible by 3), score it on the rest.
 
     The threshold is set on null worlds, so scoring it on the same worlds would flatter it:
@@ -403,7 +471,7 @@ def summarise_folder(folder: str | Path, false_alarm: float = 0.05) -> dict:
     out["folder"] = str(folder)
     failed = load_records(Path(folder) / FAILED_FILE)
     out["failed_worlds"] = len({(r["factor"], r["seed"]) for r in failed} - _keys(records))
-    return out
+    return Calibration(out)
 
 
 def _keys(records: list[dict]) -> set:

@@ -95,14 +95,21 @@ class ItemTable:
         digest.update(hashed.tobytes())
         return digest.hexdigest()
 
-    def summary(self) -> dict:
-        """Counts for people and scripts."""
+    def to_dict(self) -> dict:
+        """Counts for scripts: the score table's and the responses'."""
         return {
-            **self.table.summary(),
+            **self.table.to_dict(),
             "n_responses": self.n_responses,
             "n_items": len(self.items),
             "item_benchmarks": len(self.item_benchmarks),
         }
+
+    def summary(self) -> str:
+        """Counts for people."""
+        return (
+            f"{self.table.summary()}\nresponses    {self.n_responses} to {len(self.items)} "
+            f"items of {len(self.item_benchmarks)} benchmarks"
+        )
 
 
 def load_items(

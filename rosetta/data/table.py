@@ -103,8 +103,8 @@ class ScoreTable:
         text = self.scores.to_csv(index=False, date_format="%Y-%m-%d", float_format="%.10g")
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def summary(self) -> dict:
-        """Counts for people and scripts (the ``rosetta data --json`` object)."""
+    def to_dict(self) -> dict:
+        """Counts for scripts (the ``rosetta data --json`` object)."""
         return {
             "source": self.source,
             "n_scores": self.n_scores,
@@ -120,6 +120,26 @@ class ScoreTable:
             },
             "sha256": self.sha256(),
         }
+
+    def summary(self) -> str:
+        """Counts for people (what ``rosetta data`` prints)."""
+        d = self.to_dict()
+        compute = d["models_with_compute"]
+        by_source = ", ".join(f"{n} {source}" for source, n in compute.items())
+        lines = [
+            f"source       {d['source']}",
+            f"scores       {d['n_scores']}",
+            f"models       {d['n_models']} ({d['models_with_date']} with a release date, "
+            f"{sum(compute.values())} with training compute"
+            + (f": {by_source})" if by_source else ")"),
+            f"benchmarks   {d['n_benchmarks']}",
+            f"coverage     {d['coverage']:.1%} of the model x benchmark matrix",
+            f"components   {d['components']} (models + benchmarks per component)",
+        ]
+        if d["dropped"]:
+            lines.append("dropped rows")
+            lines += [f"  {n:6d}  {reason}" for reason, n in d["dropped"].items()]
+        return "\n".join(lines)
 
 
 def build_table(

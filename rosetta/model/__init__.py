@@ -12,7 +12,6 @@ if "pytensor" not in sys.modules and "blas__ldflags" not in os.environ.get("PYTE
         f for f in (os.environ.get("PYTENSOR_FLAGS", ""), "blas__ldflags=") if f
     )
 
-import json
 import logging
 import platform
 import time
@@ -43,11 +42,12 @@ from rosetta.data.items import ItemTable
 from rosetta.diagnostics import summarize_diagnostics
 from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
-from rosetta.io import FIT_FORMAT
+from rosetta.fitted import Fit
+from rosetta.io import FitInfo
 from rosetta.model.measurement import build_coords, build_model
 from rosetta.model.sampling import run_advi, run_map, run_nuts
 from rosetta.model.spec import MeasurementSpec
-from rosetta.predict import predictive_scores
+from rosetta.prediction import predictive_scores
 from rosetta.scale import apply_scale
 
 __all__ = ["MeasurementSpec", "build_model", "fit"]
@@ -69,7 +69,7 @@ def fit(
     progress: bool = True,
     warn: bool = True,
     batch_size: int = ITEM_BATCH_SIZE,
-) -> az.InferenceData:
+) -> Fit:
     """Fit the measurement model and return the anchored posterior.
 
     Parameters
@@ -98,24 +98,24 @@ def fit(
 
     Returns
     -------
-    arviz.InferenceData
-        Groups ``posterior`` (``capability``, ``difficulty``, ``slope``, ``floor``, ... on the
-        anchor scale; attrs carry the scale, spec, data hash and versions),
-        ``posterior_predictive`` (``score``), ``observed_data``, ``constant_data`` and, for
-        NUTS, ``sample_stats``.
+    rosetta.Fit
+        Its ``idata`` has groups ``posterior`` (``capability``, ``difficulty``, ``slope``,
+        ``floor``, ... on the anchor scale), ``posterior_predictive`` (``score``),
+        ``observed_data``, ``constant_data`` and, for NUTS, ``sample_stats``; ``info`` says how
+        it was made (spec, scale, data hash, settings, diagnostics, versions).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     items = data if isinstance(data, ItemTable) else None
+    if items is not None and method == "map":
+        raise SamplingError(
+            "--method map is not offered for item-level data: the joint mode of a model "
+            "with items nested in benchmarks is degenerate (the spread of the items shrinks "
+            "to zero), so neither it nor a Laplace approximation around it is a posterior "
+            "summary; use --method advi (fast, minibatches) or nuts"
+        )
     if items is not None:
         table = items.table
-        if method == "map":
-            raise SamplingError(
-                "--method map is not offered for item-level data: the joint mode of a model "
-                "with items nested in benchmarks is degenerate (the spread of the items shrinks "
-                "to zero), so neither it nor a Laplace approximation around it is a posterior "
-                "summary; use --method advi (fast, minibatches) or nuts"
-            )
     else:
         table = data if isinstance(data, ScoreTable) else load_scores(data)
     spec = spec or MeasurementSpec()
@@ -123,7 +123,6 @@ def fit(
     spec = spec.with_scale(spec.scale.resolve(table.models, table.benchmarks, counts))
     batched = items is not None and method == "advi"
     model = build_model(items or table, spec, batch_size=batch_size if batched else None)
-    start = time.perf_counter()
     log.info(
         "fitting %d scores%s of %d models on %d benchmarks (%s)",
         table.n_scores,
@@ -132,37 +131,38 @@ def fit(
         len(table.benchmarks),
         method,
     )
+    settings = {"draws": draws, "chains": chains, "random_seed": random_seed}
+    start = time.perf_counter()
+    raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress)
+    wall = time.perf_counter() - start
+    posterior = _anchored(raw.posterior, spec, table)
+    idata = _assemble(table, spec, raw, posterior, random_seed, items)
+    diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
+    batch = int(min(batch_size, items.n_responses)) if batched else None
+    settings.update(tune=tune, wall=wall, batch_size=batch)
+    info = _info(table, items, spec, raw, settings, diagnostics)
+    idata.posterior.attrs.update(info.to_attrs())
+    return Fit(idata)
+
+
+def _sample(model, method, items, settings, sampler, tune, target_accept, progress):
+    """Run ``method`` on ``model``; turn numerical failures into a `SamplingError`."""
     try:
         if method == "nuts":
-            raw = run_nuts(
+            return run_nuts(
                 model,
-                draws=draws,
                 tune=tune,
-                chains=chains,
-                random_seed=random_seed,
                 sampler=sampler,
                 target_accept=target_accept,
                 progress=progress,
-            )
-        elif method == "map":
-            raw = run_map(
-                model, draws=draws, chains=chains, random_seed=random_seed, progress=progress
-            )
-        else:
-            settings = {}
-            if items is not None:
-                settings = {
-                    "iterations": ITEM_ADVI_ITERATIONS,
-                    "learning_rate": ITEM_ADVI_LEARNING_RATE,
-                }
-            raw = run_advi(
-                model,
-                draws=draws,
-                chains=chains,
-                random_seed=random_seed,
-                progress=progress,
                 **settings,
             )
+        if method == "map":
+            return run_map(model, progress=progress, **settings)
+        advi = {}
+        if items is not None:
+            advi = {"iterations": ITEM_ADVI_ITERATIONS, "learning_rate": ITEM_ADVI_LEARNING_RATE}
+        return run_advi(model, progress=progress, **settings, **advi)
     except (FloatingPointError, ValueError, RuntimeError) as err:
         if isinstance(err, SamplingError):
             raise
@@ -170,8 +170,11 @@ def fit(
             f"{method} failed ({type(err).__name__}: {err}); try --method nuts with the pymc "
             "sampler, more --tune, or check the data with `rosetta data`"
         ) from err
-    wall = time.perf_counter() - start
-    posterior = apply_scale(raw.posterior, spec.scale)
+
+
+def _anchored(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dataset:
+    """The posterior on the anchor scale, item parameters in single precision, domains named."""
+    posterior = apply_scale(raw_posterior, spec.scale)
     for name in ("item_difficulty", "item_slope"):  # thousands per draw: single precision
         if name in posterior:
             posterior[name] = posterior[name].astype(np.float32)
@@ -180,23 +183,7 @@ def fit(
         posterior = posterior.assign_coords(
             {BENCHMARK_DOMAIN: (BENCHMARK, [domains.get(b, "") for b in table.benchmarks])}
         )
-    idata = _assemble(table, spec, raw, posterior, random_seed, items)
-    diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
-    idata.posterior.attrs.update(
-        _attrs(table, spec, raw, random_seed, draws, tune, chains, wall, diagnostics)
-    )
-    if items is not None:
-        idata.posterior.attrs.update(
-            {
-                "data_sha256": items.sha256(),
-                "n_responses": items.n_responses,
-                "n_items": len(items.items),
-                "item_benchmarks": json.dumps(list(items.item_benchmarks)),
-            }
-        )
-        if batched:
-            idata.posterior.attrs["batch_size"] = int(min(batch_size, items.n_responses))
-    return idata
+    return posterior
 
 
 def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.InferenceData:
@@ -271,7 +258,7 @@ def _add_responses(groups: dict, items: ItemTable) -> None:
     )
 
 
-def _attrs(table, spec, raw, random_seed, draws, tune, chains, wall, diagnostics) -> dict:
+def _info(table, items, spec, raw, settings, diagnostics) -> FitInfo:
     import pymc
 
     versions = {
@@ -282,28 +269,36 @@ def _attrs(table, spec, raw, random_seed, draws, tune, chains, wall, diagnostics
         "xarray": xr.__version__,
         "pandas": pd.__version__,
     }
-    return {
-        "rosetta_version": __version__,
-        "fit_format": FIT_FORMAT,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "spec": spec.to_json(),
-        "scale": spec.scale.to_json(),
-        "scale_description": spec.scale.describe(),
-        "likelihood": spec.likelihood,
-        "floors": spec.floors,
-        "method": raw.method,
-        "sampler": raw.sampler,
-        "random_seed": int(random_seed),
-        "draws": int(draws),
-        "tune": int(tune),
-        "chains": int(chains),
-        "wall_seconds": round(wall, 2),
-        "data_source": table.source,
-        "data_sha256": table.sha256(),
-        "data_dropped": json.dumps(table.dropped),
-        "n_models": len(table.models),
-        "n_benchmarks": len(table.benchmarks),
-        "n_scores": table.n_scores,
-        "diagnostics": json.dumps(diagnostics),
-        "versions": json.dumps(versions),
-    }
+    item_level = {}
+    if items is not None:
+        item_level = {
+            "n_responses": items.n_responses,
+            "n_items": len(items.items),
+            "item_benchmarks": tuple(items.item_benchmarks),
+            "batch_size": settings["batch_size"],
+        }
+    return FitInfo(
+        rosetta_version=__version__,
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        spec_json=spec.to_json(),
+        scale=spec.scale,
+        scale_description=spec.scale.describe(),
+        likelihood=spec.likelihood,
+        floors=spec.floors,
+        method=raw.method,
+        sampler=raw.sampler,
+        random_seed=int(settings["random_seed"]),
+        draws=int(settings["draws"]),
+        tune=int(settings["tune"]),
+        chains=int(settings["chains"]),
+        wall_seconds=round(settings["wall"], 2),
+        data_source=table.source,
+        data_sha256=items.sha256() if items is not None else table.sha256(),
+        data_dropped=dict(table.dropped),
+        n_models=len(table.models),
+        n_benchmarks=len(table.benchmarks),
+        n_scores=table.n_scores,
+        diagnostics=diagnostics,
+        versions=versions,
+        **item_level,
+    )

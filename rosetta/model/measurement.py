@@ -76,7 +76,7 @@ from rosetta.likelihoods import (
 )
 from rosetta.model.spec import MeasurementSpec
 
-#: PyTensor's elementwise operations, for the likelihoods shared with `rosetta.query`.
+#: PyTensor's elementwise operations, for the likelihoods shared with `rosetta.placement`.
 PYTENSOR = Ops(
     sigmoid=pt.sigmoid,
     log=pt.log,

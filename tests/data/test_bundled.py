@@ -10,7 +10,7 @@ from rosetta.data import bundled_dir, load_epoch
 
 def test_reference_filters_reproduce_the_reference_counts():
     table = load_epoch(min_benchmarks=4, since="2022-11-01")
-    summary = table.summary()
+    summary = table.to_dict()
     # Ho et al. (2025): 1,324 scores, 179 models, 38 benchmarks (see data/README.md for the gap)
     assert abs(summary["n_scores"] - 1324) <= 15
     assert abs(summary["n_models"] - 179) <= 2

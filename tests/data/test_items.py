@@ -32,7 +32,7 @@ def test_pairs_summarise_the_responses():
     index = items.indices
     pairs = items.table.scores[["model", "benchmark"]].to_numpy()[index["pair"]]
     np.testing.assert_array_equal(pairs, items.responses[["model", "benchmark"]].to_numpy())
-    assert items.summary()["n_items"] == 3
+    assert items.to_dict()["n_items"] == 3
 
 
 def test_repeated_rows_and_attempts_merge_into_one_response():

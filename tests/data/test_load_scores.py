@@ -128,7 +128,7 @@ def test_disconnected_graph_is_refused_with_components():
     kept = load_scores(frame, metadata=False, keep_largest_component=True)
     assert kept.n_scores == 2
     assert kept.dropped == {"outside the largest connected component": 2}
-    assert kept.summary()["components"] == [3, 3]
+    assert kept.to_dict()["components"] == [3, 3]
 
 
 def test_filters_min_benchmarks_since_include_exclude():

@@ -12,7 +12,7 @@ import xarray as xr
 
 from rosetta.domains import BENCHMARK_DOMAIN, capability_of, domain_map
 from rosetta.errors import DomainMapError, RosettaError
-from rosetta.predict import effective_capability
+from rosetta.prediction import effective_capability
 
 
 def test_metadata_map_uses_the_flags():
@@ -126,7 +126,7 @@ def test_capability_of(bifactor_fit):
 
 
 def test_loo_prefers_the_true_bifactor(bifactor_fit):
-    from rosetta.compare import compare_fits, pointwise_loglik
+    from rosetta.comparison import compare_fits, pointwise_loglik
     from rosetta.io import scores_of_fit
     from rosetta.model import MeasurementSpec, fit
 
@@ -153,14 +153,14 @@ def test_pointwise_loglik_is_the_beta_density(tiny_fit):
     """On scores strictly inside (0, 1) the ordered Beta is the Beta density times P(inside)."""
     from scipy.stats import beta
 
-    from rosetta.compare import pointwise_loglik
+    from rosetta.comparison import pointwise_loglik
     from rosetta.io import scores_of_fit
-    from rosetta.predict import expected_score
+    from rosetta.prediction import expected_score
 
     idata, _ = tiny_fit
     scores = scores_of_fit(idata)
     assert scores["score"].between(0, 1, inclusive="neither").all()
-    sub = idata.copy()
+    sub = idata.idata.copy()
     sub.posterior = idata.posterior.isel(chain=[0], draw=slice(0, 3))
     p = expected_score(sub.posterior, scores["model"], scores["benchmark"]).to_numpy()
     pairs = xr.DataArray(scores["benchmark"].to_numpy(), dims="pair")
@@ -171,19 +171,19 @@ def test_pointwise_loglik_is_the_beta_density(tiny_fit):
 
 def test_domain_table_and_trends(bifactor_fit):
     from rosetta.summary import domain_table
-    from rosetta.trend import domain_trends, models_scored_in
+    from rosetta.trends import domain_trends, models_scored_in
 
     idata, _ = bifactor_fit
     table = domain_table(idata)
     assert {"d0", "d0_deviation", "d0_lo", "d0_hi", "d0_scores"} <= set(table.columns)
     assert table["capability"].is_monotonic_decreasing
-    dated = idata.copy()
+    dated = idata.idata.copy()
     n = dated.posterior.sizes["model"]
     dated.constant_data["release_date"] = (
         "model",
         pd.date_range("2023-01-01", periods=n, freq="20D").to_numpy(),
     )
-    trends = domain_trends(dated)
+    trends = domain_trends(dated).to_dict()
     assert set(trends) == {"d0", "d1"}
     assert trends["d0"]["n_models"] == len(models_scored_in(dated, "d0"))
     assert 0 <= trends["d1"]["p_faster_than_general"] <= 1
@@ -260,7 +260,7 @@ def test_validate_compares_with_one_number_and_reference(capsys, tmp_path, bifac
 
 
 def test_query_on_a_bifactor_fit_says_it_uses_the_general_capability(bifactor_fit):
-    from rosetta.query import query
+    from rosetta.placement import query
 
     idata, _ = bifactor_fit
     result = query(idata, {"b02": 0.6, "b03": 0.5, "b07": 0.55})

@@ -56,7 +56,7 @@ def test_family_effects_find_the_quirks(family_fit):
 
 
 def test_predictions_carry_the_family_effect(family_fit):
-    from rosetta.predict import effective_capability
+    from rosetta.prediction import effective_capability
 
     idata, _, _ = family_fit
     post = idata.posterior

@@ -7,7 +7,7 @@ import pytest
 from rosetta.errors import ConvergenceWarning, IncompatibleFitError
 from rosetta.io import load_fit, save_fit
 from rosetta.model import MeasurementSpec, fit
-from rosetta.predict import predict
+from rosetta.prediction import predict
 from rosetta.scale import Scale
 
 

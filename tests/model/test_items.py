@@ -159,7 +159,7 @@ def json_scale(posterior, key="scale"):
 
 def test_query_weighs_scores_of_aggregate_benchmarks_only(mixed_advi):
     from rosetta.errors import DataValidationError
-    from rosetta.query import query
+    from rosetta.placement import query
 
     idata, _ = mixed_advi
     result = query(idata, {"b04": 0.6, "b05": 0.4})

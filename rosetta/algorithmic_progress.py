@@ -52,6 +52,7 @@ import logging
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -59,13 +60,15 @@ import pandas as pd
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.errors import InsufficientDataError
 from rosetta.families import model_family
-from rosetta.trend import (
+from rosetta.fitted import as_fit
+from rosetta.intervals import describe, interval, summarise
+from rosetta.results import Result
+from rosetta.trends import (
     FRONTIER_PROBABILITY,
     YEAR_DAYS,
     draw_matrix,
     frontier_mask,
     release_dates,
-    summarise,
 )
 
 log = logging.getLogger("rosetta")
@@ -91,7 +94,7 @@ CAPABILITY_BUCKETS = 4
 
 
 @dataclass
-class ProgressResult:
+class ProgressResult(Result):
     """Algorithmic progress of a fitted posterior (see `progress`).
 
     ``k`` and ``trend`` are draws of the population compute slope and of ``g`` (capability per
@@ -149,6 +152,77 @@ class ProgressResult:
             "notes": self.notes,
         }
 
+    def summary(self) -> str:
+        """Estimates, per-family slopes, direct observations, sensitivity and diagnostics."""
+        d = self.to_dict()
+
+        def text(key, unit=""):
+            return describe(d[key], self.ci_prob, unit=unit)
+
+        sources = ", ".join(f"{n} {s}" for s, n in d["models_by_compute_source"].items())
+        direct = {
+            key: describe(self.direct[key], self.ci_prob, unit=unit)
+            for key, unit in (
+                ("compute_reduction_per_year", "x"),
+                ("capability_gain_per_year", ""),
+                ("compute_equivalent_gain_per_year", "x"),
+            )
+        }
+        lines = [
+            f"method: {self.method}; {d['n_models']} models with a release date and training "
+            f"compute ({sources}; distilled "
+            f"{'included' if self.include_distilled else 'excluded'}); excluded: "
+            + ", ".join(f"{n} {why}" for why, n in self.excluded.items() if n),
+            f"k (capability per 10x compute)   {text('k')}",
+            f"g (growth per year, fixed compute) {text('b_growth_per_year')}",
+            f"efficiency gain per year         {text('efficiency_gain_per_year', 'x')}",
+            f"compute halving time             {text('halving_time_months', ' months')}",
+            f"k by family ({d['n_families_informing_k']} families with several sizes):",
+            *(
+                f"  {family:<24} {describe(d['k_by_family'][family], self.ci_prob)}  "
+                + ", ".join(members)
+                for family, members in d["families_informing_k"].items()
+            ),
+            "direct observations (no regression on compute):",
+            "  compute reduction per year at fixed capability  "
+            + direct["compute_reduction_per_year"],
+            "  capability gain per year at fixed compute       "
+            + direct["capability_gain_per_year"]
+            + "  = "
+            + direct["compute_equivalent_gain_per_year"]
+            + " compute-equivalent",
+            "sensitivity (median gain per year [interval], median halving time):",
+            *(_variant_line(row) for row in d["variants"]),
+        ]
+        if self.diagnostics:
+            diag = self.diagnostics
+            lines.append(
+                f"regression sampler: max R-hat {diag['max_rhat']:.3f}, min ESS "
+                f"{diag['min_ess']:.0f}, {diag['divergences']} divergences"
+            )
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def plot_data(self) -> pd.DataFrame:
+        """Per model: family, compute, release date, capability mean and interval."""
+        return self.models
+
+    def plot(self, *, path: str | Path | None = None):
+        """Capability against training compute with a line per family informing ``k``."""
+        from rosetta.plots import plot_progress
+
+        return plot_progress(self, path=path)
+
+
+def _variant_line(row: dict) -> str:
+    halving = row["halving_months_median"]
+    return (
+        f"  {row['method']:<9} distilled {row['distilled']:<9} {row['population']:<8} "
+        f"n={row['n_models']:<4} k {row['k_median']:.2f}  gain {row['gain_median']:.2f}x "
+        f"[{row['gain_lo']:.2f}, {row['gain_hi']:.2f}]  halving "
+        + ("n/a" if halving is None else f"{halving:.1f} months")
+    )
+
 
 def progress(
     fit,
@@ -195,11 +269,9 @@ def progress(
     InsufficientDataError
         When too few models have a date and compute, or no family has several compute values.
     """
-    from rosetta.io import load_fit
-
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    fit = load_fit(fit) if isinstance(fit, str) or hasattr(fit, "__fspath__") else fit
+    fit = as_fit(fit)
     rng = np.random.default_rng(random_seed)
     table, excluded = usable_models(fit, include_distilled, since, families)
     draws = capability_draws(fit, table.index)
@@ -214,16 +286,22 @@ def progress(
         k=est["k"],
         trend=est["trend"],
         k_by_family=est["k_by_family"],
-        models=table,
+        models=_with_capability(table, draws, ci_prob),
         variants=pd.DataFrame(variants).set_index(["method", "distilled", "population"]),
         direct=direct_observations(draws, table, est["k"], rng, ci_prob),
         excluded=excluded,
         include_distilled=include_distilled,
-        scale=str(fit.posterior.attrs.get("scale_description", "")),
+        scale=fit.info.scale_description,
         diagnostics=est.get("diagnostics", {}),
         ci_prob=ci_prob,
         notes=_notes(est),
     )
+
+
+def _with_capability(table: pd.DataFrame, draws: np.ndarray, ci_prob: float) -> pd.DataFrame:
+    """The model table with each capability's mean and interval (``mean``, ``lo``, ``hi``)."""
+    lo, hi = interval(draws, ci_prob, axis=0)
+    return table.assign(mean=draws.mean(axis=0), lo=lo, hi=hi)
 
 
 def _estimate(draws: np.ndarray, table: pd.DataFrame, method: str, rng) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -18,9 +20,11 @@ import xarray as xr
 from scipy.special import gammaln
 
 from rosetta.errors import IncompatibleFitError
+from rosetta.fitted import as_fit
 from rosetta.io import scores_of_fit
 from rosetta.likelihoods import beta_family_logp, likelihood_branch, normal_logp
-from rosetta.predict import score_parts
+from rosetta.prediction import score_parts
+from rosetta.results import Result
 
 #: Pareto k above which a score's PSIS-LOO term is unreliable (Vehtari et al. 2017).
 PARETO_K_MAX = 0.7
@@ -85,7 +89,8 @@ def compare_fits(fits: Mapping[str, object]) -> pd.DataFrame:
         `arviz.compare`'s table (``elpd_loo``, ``p_loo``, ``elpd_diff``, ``dse``, ``weight``,
         ``warning``) plus ``n_high_pareto_k``: scores whose Pareto k exceeds 0.7.
     """
-    hashes = {name: fit.posterior.attrs.get("data_sha256") for name, fit in fits.items()}
+    fits = {name: as_fit(fit) for name, fit in fits.items()}
+    hashes = {name: fit.info.data_sha256 for name, fit in fits.items()}
     if len(set(hashes.values())) != 1:
         raise IncompatibleFitError(
             f"LOO compares fits of the same scores; these were fitted on different data: {hashes}"
@@ -96,7 +101,9 @@ def compare_fits(fits: Mapping[str, object]) -> pd.DataFrame:
         warnings.filterwarnings("ignore", ".*inplace", DeprecationWarning)
         # the stacking weights' optimiser meets log(0) and 0/0 when one fit takes all the weight
         warnings.simplefilter("ignore", RuntimeWarning)
-        loos = {name: az.loo(with_log_likelihood(f), pointwise=True) for name, f in fits.items()}
+        loos = {
+            name: az.loo(with_log_likelihood(f.idata), pointwise=True) for name, f in fits.items()
+        }
         table = az.compare(loos, ic="loo")
     high = {name: int((loo.pareto_k > PARETO_K_MAX).sum()) for name, loo in loos.items()}
     table["n_high_pareto_k"] = [high[name] for name in table.index]
@@ -117,3 +124,65 @@ def capability_spearman(fits: Mapping[str, object]) -> dict[str, float]:
         name: float(first.corr(mean.reindex(first.index), method="spearman"))
         for name, mean in means.items()
     }
+
+
+@dataclass
+class ComparisonResult(Result):
+    """PSIS-LOO ranking of fits of the same scores (see `compare`).
+
+    ``table`` is `compare_fits`'s; ``spearman`` each fit's capability rank correlation with the
+    first fit's (`capability_spearman`).
+    """
+
+    table: pd.DataFrame
+    spearman: dict[str, float]
+
+    def to_dict(self) -> dict:
+        """``ic``, per fit its LOO figures and Spearman correlation, and the ``best`` fit."""
+        columns = ["elpd_loo", "se", "elpd_diff", "dse", "p_loo", "weight", "n_high_pareto_k"]
+        return {
+            "ic": "loo",
+            "fits": {
+                str(name): {
+                    **{c: (int if c == "n_high_pareto_k" else float)(row[c]) for c in columns},
+                    "capability_spearman": self.spearman[name],
+                }
+                for name, row in self.table.iterrows()
+            },
+            "best": str(self.table.index[0]),
+        }
+
+    def summary(self) -> str:
+        """The ranking table and how to read its Pareto-k column."""
+        frame = pd.DataFrame.from_dict(self.to_dict()["fits"], orient="index")
+        return (
+            "PSIS-LOO comparison (elpd: higher is better; elpd_diff and dse against the best)\n"
+            + frame.round(3).to_string()
+            + f"\nn_high_pareto_k counts scores with Pareto k > {PARETO_K_MAX}, whose LOO term "
+            "is unreliable: models seen on few benchmarks make each of their scores influential."
+        )
+
+    def plot_data(self) -> pd.DataFrame:
+        """The ranking table, one row per fit (column ``fit``)."""
+        return self.table.rename_axis("fit").reset_index()
+
+    def plot(self, *, path: str | Path | None = None):
+        """ArviZ's comparison plot (elpd with standard errors)."""
+        axes = az.plot_compare(self.table, show=False)
+        fig = axes.figure
+        if path is not None:
+            fig.savefig(path, dpi=120)
+        return fig
+
+
+def compare(fits: Mapping[str, object]) -> ComparisonResult:
+    """Rank fits of the same scores by PSIS-LOO and check they keep the capability ranking.
+
+    Parameters
+    ----------
+    fits
+        Name -> `rosetta.Fit` (or InferenceData, or saved path); the first is the reference of
+        the rank correlations.
+    """
+    fits = {name: as_fit(fit) for name, fit in fits.items()}
+    return ComparisonResult(compare_fits(fits), capability_spearman(fits))

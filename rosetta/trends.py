@@ -21,8 +21,8 @@ capability estimated from later data leaks into the forecast it checks.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,10 @@ import xarray as xr
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.domains import capability_of, domain_names, scores_per_domain
-from rosetta.errors import InsufficientDataError
+from rosetta.errors import InsufficientDataError, RosettaError
+from rosetta.fitted import as_fit
+from rosetta.intervals import bounds, describe, label, summarise
+from rosetta.results import Result
 
 #: Days per year for rates per year.
 YEAR_DAYS = 365.25
@@ -68,7 +71,131 @@ class LineDraws:
 
 
 @dataclass
-class TrendResult:
+class BacktestResult(Result):
+    """A refit before a cutoff, forecasting the later frontier (see `backtest`).
+
+    ``models`` has one row per later frontier model: ``date``, ``actual`` (full-fit capability),
+    ``median``, ``lo``, ``hi`` (the forecast of a new frontier model at that date).
+    """
+
+    cutoff: pd.Timestamp
+    n_train_models: int
+    n_train_scores: int
+    models: pd.DataFrame
+    train_frontier_growth: np.ndarray
+    diagnostics: dict
+    ci_prob: float = CI_PROB
+
+    @property
+    def errors(self) -> np.ndarray:
+        """Forecast median minus actual capability, per later frontier model."""
+        return (self.models["median"] - self.models["actual"]).to_numpy()
+
+    @property
+    def coverage(self) -> float:
+        """Share of later frontier models inside their forecast interval."""
+        rows = self.models
+        return float(((rows["lo"] <= rows["actual"]) & (rows["actual"] <= rows["hi"])).mean())
+
+    def to_dict(self) -> dict:
+        """``cutoff``, sizes, ``mae``, ``bias``, ``coverage``, per-model rows, diagnostics."""
+        return {
+            "cutoff": self.cutoff.date().isoformat(),
+            "n_train_models": self.n_train_models,
+            "n_train_scores": self.n_train_scores,
+            "n_test": len(self.models),
+            "mae": float(np.mean(np.abs(self.errors))),
+            "bias": float(np.mean(self.errors)),
+            "coverage": self.coverage,
+            "ci_prob": self.ci_prob,
+            "train_frontier_growth_per_year": summarise(self.train_frontier_growth, self.ci_prob),
+            "models": [
+                {
+                    "model": m,
+                    "date": row["date"].date().isoformat(),
+                    **{k: float(row[k]) for k in ("actual", "median", "lo", "hi")},
+                }
+                for m, row in self.models.iterrows()
+            ],
+            "diagnostics": self.diagnostics,
+        }
+
+    def summary(self) -> str:
+        """One line: the forecast's error and coverage on the later frontier."""
+        d = self.to_dict()
+        return (
+            f"back-test from {d['cutoff']}: {d['n_test']} later frontier models, MAE "
+            f"{d['mae']:.3f}, bias {d['bias']:+.3f}, {label(self.ci_prob)} interval coverage "
+            f"{d['coverage']:.2f}"
+        )
+
+    def plot_data(self) -> pd.DataFrame:
+        """Per later frontier model: date, actual capability and forecast interval."""
+        return self.models.reset_index()
+
+    def plot(self, *, path: str | Path | None = None):
+        """Forecast intervals against the capabilities the full fit found."""
+        from rosetta.plots import plot_backtest
+
+        return plot_backtest(self, path=path)
+
+
+@dataclass
+class DomainTrends(Result):
+    """Growth per year of each domain of a bifactor fit, and of its gain over the general."""
+
+    rows: pd.DataFrame
+    draws: dict[str, np.ndarray]
+    ci_prob: float = CI_PROB
+
+    def to_dict(self) -> dict:
+        """Domain -> ``n_models``, growth summaries and ``p_faster_than_general``."""
+        out = {}
+        for domain, row in self.rows.iterrows():
+            out[domain] = {
+                "n_models": int(row["n_models"]),
+                **{
+                    key: summarise(self.draws[f"{domain}/{key}"], self.ci_prob)
+                    for key in (
+                        "frontier_growth_per_year",
+                        "all_models_growth_per_year",
+                        "deviation_growth_per_year",
+                    )
+                },
+                "p_faster_than_general": row["p_faster_than_general"],
+            }
+        return out
+
+    def summary(self) -> str:
+        """A line per domain: its growth and its gain over the general capability."""
+        lines = []
+        for name, row in self.to_dict().items():
+            lines.append(
+                f"domain {name} ({row['n_models']} models): all-models growth "
+                f"{describe(row['all_models_growth_per_year'], self.ci_prob, '{:.3f}')} per "
+                f"year; gain over general "
+                f"{describe(row['deviation_growth_per_year'], self.ci_prob, '{:.3f}')} per year, "
+                f"P(faster than general) {row['p_faster_than_general']:.2f}"
+            )
+        return "\n".join(lines)
+
+    def plot_data(self) -> pd.DataFrame:
+        """Per domain: the median and interval of its gain over the general capability."""
+        rows = []
+        for domain in self.rows.index:
+            d = summarise(self.draws[f"{domain}/deviation_growth_per_year"], self.ci_prob)
+            rows.append({"domain": domain, **d})
+        return pd.DataFrame(rows)
+
+    def plot(self, *, path: str | Path | None = None):
+        """Each domain's gain per year over the general capability, with its interval."""
+        from rosetta.plots import plot_domain_trends
+
+        return plot_domain_trends(self, path=path)
+
+
+@dataclass
+class TrendResult(Result):
     """Frontier, growth rates and forecast of a fitted posterior (see `trend`)."""
 
     capability: pd.DataFrame
@@ -80,7 +207,9 @@ class TrendResult:
     excluded: dict[str, int]
     scale: str
     ci_prob: float = CI_PROB
-    backtest: dict | None = None
+    backtest: BacktestResult | None = None
+    domains: DomainTrends | None = None
+    domain: str | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -98,6 +227,7 @@ class TrendResult:
         out = {
             "scale": self.scale,
             "ci_prob": self.ci_prob,
+            "domain": self.domain,
             "n_models": len(self.capability),
             "excluded": self.excluded,
             "frontier_growth_per_year": summarise(self.frontier_growth, self.ci_prob),
@@ -113,17 +243,45 @@ class TrendResult:
             "notes": self.notes,
         }
         if self.backtest is not None:
-            out["backtest"] = self.backtest
+            out["backtest"] = self.backtest.to_dict()
+        if self.domains is not None:
+            out["domains"] = self.domains.to_dict()
         return out
 
+    def summary(self) -> str:
+        """Growth rates, the frontier, the forecast, and the back-test and domains if run."""
+        d = self.to_dict()
 
-def summarise(values: np.ndarray, ci_prob: float = CI_PROB) -> dict:
-    """``median``, ``lo``, ``hi`` (equal-tailed interval) of draws."""
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        return {"median": None, "lo": None, "hi": None}
-    lo, median, hi = np.quantile(values, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2])
-    return {"median": float(median), "lo": float(lo), "hi": float(hi)}
+        def growth(key):
+            return describe(d[key], self.ci_prob, "{:.3f}") + " per year"
+
+        lines = [
+            *([f"capability in domain {self.domain}"] if self.domain else []),
+            f"{d['n_models']} models with a release date ({self.scale}); excluded: "
+            + (", ".join(f"{n} {why}" for why, n in self.excluded.items()) or "none"),
+            f"frontier growth    {growth('frontier_growth_per_year')}",
+            f"all-models growth  {growth('all_models_growth_per_year')}",
+            "frontier (P >= 0.5, by release date): " + ", ".join(self.frontier),
+            f"forecast of a new frontier model (median [{label(self.ci_prob)} predictive "
+            "interval]):",
+        ]
+        lines += [
+            f"  {date.date()}  {row['median']:.2f} [{row['lo']:.2f}, {row['hi']:.2f}]"
+            for date, row in self.forecast.iterrows()
+        ]
+        lines += [r.summary() for r in (self.backtest, self.domains) if r is not None]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def plot_data(self) -> pd.DataFrame:
+        """Per model: release date, capability mean and interval, frontier probability."""
+        return self.capability.reset_index()
+
+    def plot(self, *, title: str | None = None, path: str | Path | None = None):
+        """Capability against release date with the frontier trend and forecast fan."""
+        from rosetta.plots import plot_trend
+
+        return plot_trend(self, title=title, path=path)
 
 
 def release_dates(fit, dates=None) -> pd.Series:
@@ -222,6 +380,7 @@ def trend(
     ci_prob: float = CI_PROB,
     random_seed: int | None = DEFAULT_SEED,
     domain: str | None = None,
+    backtest_cutoff=None,
 ) -> TrendResult:
     """Frontier, growth per year and forecast from a fitted posterior.
 
@@ -244,15 +403,29 @@ def trend(
     domain
         A domain of a bifactor fit: the trend of the models' capability in that domain, over
         the models scored on at least one of its benchmarks (the others only have the prior's
-        deviation). ``None``: the general capability of every model.
+        deviation). ``None``: the general capability of every model, and, for a bifactor fit,
+        the growth of each domain (`domain_trends`).
+    backtest_cutoff
+        Also refit on the models released before this date and check its forecast of the later
+        frontier (`backtest`; a full refit).
 
     Returns
     -------
     TrendResult
     """
-    from rosetta.io import load_fit
+    fit = as_fit(fit)
+    result = _trend(fit, dates, since, horizon_years, ci_prob, random_seed, domain)
+    if backtest_cutoff is not None:
+        result.backtest = backtest(
+            fit, backtest_cutoff, since=since, ci_prob=ci_prob, random_seed=random_seed
+        )
+    if domain_names(fit.posterior):
+        result.domains = domain_trends(fit, since=since, ci_prob=ci_prob, random_seed=random_seed)
+    return result
 
-    fit = load_fit(fit) if isinstance(fit, str) or hasattr(fit, "__fspath__") else fit
+
+def _trend(fit, dates, since, horizon_years, ci_prob, random_seed, domain) -> TrendResult:
+    """`trend` of the general capability or of one domain, without back-test or domains."""
     rng = np.random.default_rng(random_seed)
     draws = capability_of(fit.posterior, domain)
     released = release_dates(fit, dates)
@@ -295,6 +468,7 @@ def trend(
     if short:
         notes.append(f"{short} draws had fewer than 3 frontier models and give no frontier line")
     return TrendResult(
+        domain=domain,
         capability=_capability_frame(capability, known, probability, window, ci_prob),
         frontier_probability=probability.sort_values(ascending=False),
         frontier=frontier,
@@ -302,7 +476,7 @@ def trend(
         all_line=all_line,
         forecast=forecast,
         excluded=excluded,
-        scale=str(fit.posterior.attrs.get("scale_description", "")),
+        scale=fit.info.scale_description,
         ci_prob=ci_prob,
         notes=notes,
     )
@@ -316,7 +490,7 @@ def models_scored_in(fit, domain: str) -> list[str]:
 
 def domain_trends(
     fit, *, since=None, ci_prob: float = CI_PROB, random_seed: int | None = DEFAULT_SEED
-) -> dict:
+) -> DomainTrends:
     """Is one domain rising faster than the general capability? Growth per year by domain.
 
     For each domain of a bifactor fit, over the models scored in it: the growth per year of
@@ -326,34 +500,28 @@ def domain_trends(
 
     Returns
     -------
-    dict
-        Domain -> ``n_models``, ``frontier_growth_per_year``, ``all_models_growth_per_year``,
-        ``deviation_growth_per_year`` and ``p_faster_than_general``.
+    DomainTrends
     """
-    from rosetta.io import load_fit
-
-    fit = load_fit(fit) if isinstance(fit, str) or hasattr(fit, "__fspath__") else fit
+    fit = as_fit(fit)
     domains = domain_names(fit.posterior)
     if not domains:
         raise ValueError("domain trends need a bifactor fit (rosetta fit --domains ...)")
     rng = np.random.default_rng(random_seed)
-    out = {}
+    rows, draws = [], {}
     for domain in domains:
-        result = trend(fit, since=since, ci_prob=ci_prob, random_seed=rng, domain=domain)
+        result = _trend(fit, None, since, DEFAULT_HORIZON_YEARS, ci_prob, rng, domain)
         known = result.capability["release_date"]
         deviation = fit.posterior["domain_deviation"].sel(domain=domain, model=known.index)
         origin = known.min()
         days, means = _release_day_means(years_since(known, origin), draw_matrix(deviation))
         line = fit_lines(days, means, np.ones(len(days), bool), origin, rng)
         gain = _finite(line.slope)
-        out[domain] = {
-            "n_models": len(known),
-            "frontier_growth_per_year": summarise(result.frontier_growth, ci_prob),
-            "all_models_growth_per_year": summarise(result.all_models_growth, ci_prob),
-            "deviation_growth_per_year": summarise(gain, ci_prob),
-            "p_faster_than_general": float((gain > 0).mean()) if gain.size else None,
-        }
-    return out
+        draws[f"{domain}/frontier_growth_per_year"] = result.frontier_growth
+        draws[f"{domain}/all_models_growth_per_year"] = result.all_models_growth
+        draws[f"{domain}/deviation_growth_per_year"] = gain
+        p_faster = float((gain > 0).mean()) if gain.size else None
+        rows.append({"domain": domain, "n_models": len(known), "p_faster_than_general": p_faster})
+    return DomainTrends(pd.DataFrame(rows).set_index("domain"), draws, ci_prob)
 
 
 def forecast_table(line: LineDraws, dates, rng, ci_prob: float = CI_PROB) -> pd.DataFrame:
@@ -362,7 +530,7 @@ def forecast_table(line: LineDraws, dates, rng, ci_prob: float = CI_PROB) -> pd.
     ok = np.isfinite(line.slope)
     new_model = line.predict(dates, rng)[ok]
     mean_line = line.predict(dates, rng, noise=False)[ok]
-    q = [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2]
+    q = [bounds(ci_prob)[0], 0.5, bounds(ci_prob)[1]]
     lo, median, hi = np.quantile(new_model, q, axis=0)
     line_lo, _, line_hi = np.quantile(mean_line, q, axis=0)
     return pd.DataFrame(
@@ -397,7 +565,7 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 
 def _capability_frame(capability, known, probability, window, ci_prob) -> pd.DataFrame:
-    lo, hi = np.quantile(capability, [(1 - ci_prob) / 2, (1 + ci_prob) / 2], axis=0)
+    lo, hi = np.quantile(capability, bounds(ci_prob), axis=0)
     frame = pd.DataFrame(
         {
             "release_date": known.to_numpy(),
@@ -420,7 +588,7 @@ def backtest(
     random_seed: int | None = DEFAULT_SEED,
     progress: bool = False,
     **fit_kwargs,
-) -> dict:
+) -> BacktestResult:
     """Refit on the models released before ``cutoff`` and forecast the frontier after it.
 
     The measurement model is refitted (same specification and sampler settings as ``fit``
@@ -430,38 +598,30 @@ def backtest(
 
     Returns
     -------
-    dict
-        ``cutoff``, ``n_train_models``, ``n_test``, ``mae``, ``bias`` (mean forecast minus
-        actual), ``coverage`` of the predictive interval, ``models`` (per-model rows) and the
-        refit's ``diagnostics``.
+    BacktestResult
     """
     from rosetta.data import load_scores
-    from rosetta.errors import RosettaError
-    from rosetta.io import load_fit, scores_of_fit
-    from rosetta.model import MeasurementSpec
     from rosetta.model import fit as fit_model
 
-    full = load_fit(fit) if isinstance(fit, str) or hasattr(fit, "__fspath__") else fit
+    full = as_fit(fit)
     cutoff = pd.Timestamp(cutoff)
-    rows = scores_of_fit(full)
+    rows = full.table.scores
     train_rows = rows[rows["date"] < cutoff]
     if train_rows.empty:
         raise RosettaError(f"no model with a release date before the cutoff {cutoff.date()}")
     train = load_scores(train_rows, metadata=False, keep_largest_component=True)
-    attrs = full.posterior.attrs
-    spec = MeasurementSpec.from_json(attrs["spec"])
-    settings = {k: int(attrs[k]) for k in ("draws", "tune", "chains") if k in attrs}
-    settings.update(fit_kwargs)
-    early = fit_model(train, spec, random_seed=random_seed, progress=progress, **settings)
-    if early.posterior.attrs["scale"] != attrs["scale"]:
+    info = full.info
+    settings = {"draws": info.draws, "tune": info.tune, "chains": info.chains, **fit_kwargs}
+    early = fit_model(train, full.spec, random_seed=random_seed, progress=progress, **settings)
+    if early.scale != full.scale:
         raise RosettaError(
             "the refit before the cutoff is on another scale than the full fit "
-            f"({early.posterior.attrs['scale_description']} vs {attrs['scale_description']}); "
+            f"({early.info.scale_description} vs {info.scale_description}); "
             "anchor both on a benchmark evaluated before the cutoff"
         )
     rng = np.random.default_rng(random_seed)
-    past = trend(early, since=since, ci_prob=ci_prob, random_seed=random_seed)
-    now = trend(full, since=since, ci_prob=ci_prob, random_seed=random_seed)
+    past = _trend(early, None, since, DEFAULT_HORIZON_YEARS, ci_prob, random_seed, None)
+    now = _trend(full, None, since, DEFAULT_HORIZON_YEARS, ci_prob, random_seed, None)
     released = now.capability["release_date"]
     later = [m for m in now.frontier if released[m] >= cutoff]
     if not later:
@@ -469,30 +629,18 @@ def backtest(
     dates = pd.DatetimeIndex(released[later])
     draws = past.frontier_line.predict(dates, rng)
     draws = draws[np.isfinite(draws).all(axis=1)]
-    lo, median, hi = np.quantile(draws, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2], axis=0)
+    lo, median, hi = np.quantile(draws, [bounds(ci_prob)[0], 0.5, bounds(ci_prob)[1]], axis=0)
     actual = now.capability.loc[later, "mean"].to_numpy()
-    error = median - actual
-    covered = (lo <= actual) & (actual <= hi)
-    return {
-        "cutoff": cutoff.date().isoformat(),
-        "n_train_models": len(train.models),
-        "n_train_scores": train.n_scores,
-        "n_test": len(later),
-        "mae": float(np.mean(np.abs(error))),
-        "bias": float(np.mean(error)),
-        "coverage": float(np.mean(covered)),
-        "ci_prob": ci_prob,
-        "train_frontier_growth_per_year": summarise(past.frontier_growth, ci_prob),
-        "models": [
-            {
-                "model": m,
-                "date": d.date().isoformat(),
-                "actual": float(a),
-                "median": float(f),
-                "lo": float(low),
-                "hi": float(high),
-            }
-            for m, d, a, f, low, high in zip(later, dates, actual, median, lo, hi, strict=True)
-        ],
-        "diagnostics": json.loads(early.posterior.attrs["diagnostics"]),
-    }
+    models = pd.DataFrame(
+        {"date": dates, "actual": actual, "median": median, "lo": lo, "hi": hi},
+        index=pd.Index(later, name="model"),
+    )
+    return BacktestResult(
+        cutoff=cutoff,
+        n_train_models=len(train.models),
+        n_train_scores=train.n_scores,
+        models=models,
+        train_frontier_growth=past.frontier_growth,
+        diagnostics=early.diagnostics,
+        ci_prob=ci_prob,
+    )

@@ -23,7 +23,6 @@ parameters; nothing is frozen at a point estimate.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping
@@ -44,14 +43,16 @@ from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
 from rosetta.domains import domain_names
 from rosetta.errors import DataValidationError
-from rosetta.io import load_posterior
+from rosetta.intervals import interval, label
+from rosetta.io import fit_info, load_posterior
 from rosetta.likelihoods import (
     beta_family_logp,
     expected_score,
     likelihood_branch,
     normal_logp,
 )
-from rosetta.predict import draw_scores
+from rosetta.prediction import draw_scores
+from rosetta.results import Result
 
 #: Pilot grid (population units) and number of draws that give the first centre and scale.
 _PILOT_GRID = np.linspace(-10.0, 10.0, 201)
@@ -81,7 +82,7 @@ DEFAULT_TOP = 5
 
 
 @dataclass
-class QueryResult:
+class QueryResult(Result):
     """The posterior of one new model's capability and what follows from it.
 
     Attributes
@@ -171,6 +172,122 @@ class QueryResult:
             "notes": self.notes,
         }
 
+    def summary(self) -> str:
+        """Capability, rank, percentile, outranking probabilities and predicted scores."""
+        d = self.to_dict()
+        cap, rank, pct = d["capability"], d["rank"], d["percentile_interval"]
+        lines = [
+            f"{self.name}: capability {cap['mean']:.3f} (sd {cap['sd']:.3f}; "
+            f"{label(self.ci_prob)} interval {cap['lo']:.3f} to {cap['hi']:.3f})",
+            f"  scale        {self.scale}",
+            f"  rank         {rank['median']:.0f} of {self.n_fitted} fitted models "
+            f"(interval {rank['lo']:.0f} to {rank['hi']:.0f})",
+            f"  percentile   {d['percentile']:.1f} (interval {pct['lo']:.1f} to {pct['hi']:.1f})",
+            *(f"  P(above {m}) = {p:.3f}" for m, p in self.p_above.items()),
+            *(f"  note: {n}" for n in self.notes),
+            "  predicted scores (expected score lo-hi; a new evaluation score_lo-score_hi)",
+        ]
+        for bench, row in d["predictions"].items():
+            seen = f"  observed {row['observed']:.3f}" if "observed" in row else ""
+            lines.append(
+                f"    {bench:<40} {row['mean']:.3f} [{row['lo']:.3f}, {row['hi']:.3f}]  "
+                f"new [{row['score_lo']:.3f}, {row['score_hi']:.3f}]{seen}"
+            )
+        return "\n".join(lines)
+
+    def plot_data(self) -> pd.DataFrame:
+        """Per benchmark: expected score and intervals, and the observed score where given."""
+        return self.predictions.reset_index()
+
+    def plot(self, *, path: str | Path | None = None):
+        """Predicted scores on every benchmark with their intervals, observed scores marked."""
+        from rosetta.plots import plot_query
+
+        return plot_query(self, path=path)
+
+
+@dataclass(frozen=True)
+class Lookup(Result):
+    """A score at a capability (`score_at`) or a capability at a score (`capability_at`).
+
+    ``draws`` are the posterior draws of the answer; ``given`` the capability or score asked.
+    """
+
+    kind: str
+    benchmark: str
+    given: float
+    draws: np.ndarray
+    ci_prob: float = CI_PROB
+    p_below_floor: float | None = None
+
+    def to_dict(self) -> dict:
+        """``benchmark``, the given ``capability`` or ``score``, ``mean``, ``lo``, ``hi``."""
+        lo, hi = _interval(self.draws, self.ci_prob)
+        given = "capability" if self.kind == "score_at" else "score"
+        out = {"benchmark": self.benchmark, given: self.given}
+        out.update(mean=float(self.draws.mean()), lo=lo, hi=hi)
+        if self.p_below_floor is not None:
+            out["p_below_floor"] = self.p_below_floor
+        return out
+
+    def summary(self) -> str:
+        """One line with the answer and its interval."""
+        d = self.to_dict()
+        if self.kind == "score_at":
+            asked = f"score on {self.benchmark} at capability {self.given:g}"
+        else:
+            asked = f"capability for a score of {self.given:g} on {self.benchmark}"
+        return f"{asked}: {d['mean']:.3f} [{d['lo']:.3f}, {d['hi']:.3f}]"
+
+    def plot_data(self) -> pd.DataFrame:
+        """The posterior draws of the answer (column ``value``)."""
+        return pd.DataFrame({"value": self.draws})
+
+    def plot(self, *, path: str | Path | None = None):
+        """Histogram of the answer's draws with its interval."""
+        from rosetta.plots import plot_lookup
+
+        return plot_lookup(self, path=path)
+
+
+@dataclass
+class QueryAnswers(Result):
+    """The answers of one ``rosetta query``: new models placed, and score/capability lookups."""
+
+    results: list[QueryResult]
+    lookups: list[Lookup] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """One model's keys at the top level, several under ``models``; lookups by kind."""
+        out = self.results[0].to_dict() if len(self.results) == 1 else {}
+        if len(self.results) > 1:
+            out["models"] = [r.to_dict() for r in self.results]
+        for kind in ("score_at", "capability_at"):
+            rows = [look.to_dict() for look in self.lookups if look.kind == kind]
+            if rows:
+                out[kind] = rows
+        return out
+
+    def summary(self) -> str:
+        """Each model's summary, then a line per lookup."""
+        blocks = [r.summary() + "\n" for r in self.results]
+        return "\n".join(blocks + [look.summary() for look in self.lookups]).rstrip()
+
+    def plot_data(self) -> pd.DataFrame:
+        """One row per queried model: ``model``, ``mean`` and its interval."""
+        rows = []
+        for r in self.results:
+            lo, hi = r.interval()
+            rows.append({"model": r.name, "mean": r.mean, "lo": lo, "hi": hi})
+        return pd.DataFrame(rows, columns=["model", "mean", "lo", "hi"])
+
+    def plot(self, *, path: str | Path | None = None):
+        """The queried models' capabilities with their intervals."""
+        from rosetta.plots import plot_capabilities
+
+        ci_prob = self.results[0].ci_prob if self.results else CI_PROB
+        return plot_capabilities(self.plot_data(), ci_prob, columns=("lo", "hi"), path=path)
+
 
 def query(
     posterior,
@@ -247,28 +364,21 @@ def query_table(
     return results
 
 
-def score_at(posterior, benchmark: str, capability: float, *, ci_prob: float = CI_PROB) -> dict:
+def score_at(posterior, benchmark: str, capability: float, *, ci_prob: float = CI_PROB) -> Lookup:
     """Expected score on ``benchmark`` of a model with the given capability (posterior scale).
 
     Returns
     -------
-    dict
-        ``mean``, ``lo``, ``hi`` of the expected score over the posterior draws.
+    Lookup
+        The expected score's draws; ``to_dict()`` gives ``mean``, ``lo``, ``hi``.
     """
     draws, j = _benchmark_column(posterior, benchmark)
     x = draws.slope[:, j] * (capability - draws.difficulty[:, j])
     p, _ = expected_score(x, draws.floor[:, j])
-    lo, hi = _interval(p, ci_prob)
-    return {
-        "benchmark": benchmark,
-        "capability": capability,
-        "mean": float(p.mean()),
-        "lo": lo,
-        "hi": hi,
-    }
+    return Lookup("score_at", benchmark, float(capability), p, ci_prob)
 
 
-def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = CI_PROB) -> dict:
+def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = CI_PROB) -> Lookup:
     """Capability at which the expected score on ``benchmark`` equals ``score``.
 
     Draws where ``score`` is at or below the benchmark's floor have no such capability and are
@@ -276,8 +386,8 @@ def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = C
 
     Returns
     -------
-    dict
-        ``mean``, ``lo``, ``hi`` of the capability and ``p_below_floor``.
+    Lookup
+        The capability's draws; ``to_dict()`` gives ``mean``, ``lo``, ``hi``, ``p_below_floor``.
     """
     draws, j = _benchmark_column(posterior, benchmark)
     value = _parse_one(score, f"score for {benchmark!r}")
@@ -289,15 +399,7 @@ def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = C
         raise DataValidationError([f"score {value:g} is at or below the floor of {benchmark!r}"])
     rel = (value - floor[reachable]) / (1 - floor[reachable])
     theta = draws.difficulty[reachable, j] + logit(rel) / draws.slope[reachable, j]
-    lo, hi = _interval(theta, ci_prob)
-    return {
-        "benchmark": benchmark,
-        "score": value,
-        "mean": float(theta.mean()),
-        "lo": lo,
-        "hi": hi,
-        "p_below_floor": float(1 - reachable.mean()),
-    }
+    return Lookup("capability_at", benchmark, value, theta, ci_prob, float(1 - reachable.mean()))
 
 
 def _benchmark_column(posterior, benchmark: str) -> tuple[_Draws, int]:
@@ -343,6 +445,7 @@ class _Draws:
         if missing:
             raise DataValidationError([f"the posterior lacks {missing}"], "posterior")
         capability = flat("capability")
+        info = fit_info(posterior)
         mu = capability.mean(axis=1)
         sd = np.sqrt(((capability - mu[:, None]) ** 2).mean(axis=1))
         return cls(
@@ -358,9 +461,9 @@ class _Draws:
             one_cutpoint=flat("one_cutpoint"),
             mu=mu,
             sd=sd,
-            scale=str(posterior.attrs.get("scale_description", "")),
+            scale=info.scale_description,
             domains=tuple(domain_names(posterior)),
-            item_benchmarks=tuple(json.loads(posterior.attrs.get("item_benchmarks", "[]"))),
+            item_benchmarks=info.item_benchmarks,
         )
 
     @property
@@ -799,7 +902,7 @@ def _check_benchmarks(names: pd.Series, draws: _Draws, source: str | None = None
 
 
 def _interval(values: np.ndarray, ci_prob: float) -> tuple[float, float]:
-    lo, hi = np.quantile(values, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
+    lo, hi = interval(values, ci_prob, axis=None)
     return float(lo), float(hi)
 
 

@@ -1,0 +1,287 @@
+"""K-fold cross-validation of the measurement model over observed scores."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.data import ScoreTable, find_components
+from rosetta.intervals import bounds, label
+from rosetta.prediction import expected_score, predictive_scores
+from rosetta.results import Result
+
+log = logging.getLogger("rosetta")
+
+
+def assign_folds(table: ScoreTable, folds: int, random_seed: int = DEFAULT_SEED) -> np.ndarray:
+    """Assign each score to a fold so that every held-out score stays predictable.
+
+    A score is held out in fold k only if its model and its benchmark keep at least one other
+    score in the training part of fold k, and the training part stays connected; scores that
+    cannot be held out get fold ``-1`` (always trained on).
+
+    Parameters
+    ----------
+    table
+        The score table.
+    folds
+        Number of folds (at least 2).
+    random_seed
+        The same seed gives the same folds, so two specifications can be compared fairly.
+
+    Returns
+    -------
+    numpy.ndarray
+        Fold index per row of ``table.scores``.
+    """
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2, got {folds}")
+    scores = table.scores
+    rng = np.random.default_rng(random_seed)
+    model = scores["model"].to_numpy()
+    bench = scores["benchmark"].to_numpy()
+    totals_m = pd.Series(model).value_counts().to_dict()
+    totals_b = pd.Series(bench).value_counts().to_dict()
+    held_m: dict = {}
+    held_b: dict = {}
+    fold = np.full(len(scores), -1)
+    for i in rng.permutation(len(scores)):
+        for k in rng.permutation(folds):
+            if (
+                held_m.get((model[i], k), 0) + 1 < totals_m[model[i]]
+                and held_b.get((bench[i], k), 0) + 1 < totals_b[bench[i]]
+            ):
+                fold[i] = k
+                held_m[(model[i], k)] = held_m.get((model[i], k), 0) + 1
+                held_b[(bench[i], k)] = held_b.get((bench[i], k), 0) + 1
+                break
+    for k in range(folds):  # give back held-out scores until the training graph is connected
+        for i in rng.permutation(np.flatnonzero(fold == k)):
+            if len(find_components(scores[fold != k])) == 1:
+                break
+            fold[i] = -1
+    return fold
+
+
+#: Other specifications `cross_validate` can validate on the same folds, by name.
+BASELINES = ("reference", "one_number")
+
+
+def baseline_spec(spec, name: str):
+    """The specification of a baseline, by name.
+
+    ``"reference"`` is the least-squares sigmoid of Ho et al. (normal likelihood, zero floors,
+    no domains or family effects); ``"one_number"`` is ``spec`` without its domains.
+    """
+    if name == "reference":
+        return replace(
+            spec, likelihood="normal", floors="zero", priors={}, domains=(), family_effects=False
+        )
+    if name == "one_number":
+        if not spec.domains:
+            raise ValueError("the one-number baseline needs a specification with domains")
+        return replace(spec, domains=())
+    raise ValueError(f"baseline must be one of {BASELINES}, got {name!r}")
+
+
+@dataclass
+class ValidationResult(Result):
+    """Held-out predictions of a cross-validation (see `cross_validate`).
+
+    ``predictions`` has one row per held-out score: ``fold``, ``model``, ``benchmark``,
+    ``score``, ``predicted`` (posterior mean), ``lo``, ``hi`` (predictive interval).
+    ``baselines`` holds the same validation of other specifications on the same folds.
+    """
+
+    predictions: pd.DataFrame
+    folds: int
+    spec: object
+    ci_prob: float = CI_PROB
+    baselines: dict[str, ValidationResult] = field(default_factory=dict)
+
+    @property
+    def rmse(self) -> float:
+        """Root mean squared error of the posterior-mean predictions."""
+        error = self.predictions["predicted"] - self.predictions["score"]
+        return float(np.sqrt((error**2).mean()))
+
+    @property
+    def mae(self) -> float:
+        """Mean absolute error of the posterior-mean predictions."""
+        return float((self.predictions["predicted"] - self.predictions["score"]).abs().mean())
+
+    @property
+    def coverage(self) -> float:
+        """Share of held-out scores inside their predictive interval."""
+        rows = self.predictions
+        return float(rows["score"].between(rows["lo"], rows["hi"]).mean())
+
+    def per_fold(self) -> pd.DataFrame:
+        """Per fold: ``n``, ``coverage`` and ``rmse``."""
+        rows = self.predictions
+        return (
+            rows.assign(
+                sq=(rows["predicted"] - rows["score"]) ** 2,
+                covered=rows["score"].between(rows["lo"], rows["hi"]),
+            )
+            .groupby("fold")
+            .agg(n=("score", "size"), mse=("sq", "mean"), coverage=("covered", "mean"))
+            .assign(rmse=lambda f: np.sqrt(f["mse"]))
+            .drop(columns="mse")
+            .reset_index()
+        )
+
+    def to_dict(self) -> dict:
+        """Errors, coverage, folds and specification, and each baseline's figures.
+
+        The RMSE reduction against a baseline is ``rmse_reduction`` for the reference and
+        ``rmse_reduction_vs_<name>`` for the others.
+        """
+        spec = self.spec
+        out = {
+            "rmse": self.rmse,
+            "mae": self.mae,
+            "coverage": self.coverage,
+            "ci_prob": self.ci_prob,
+            "n_heldout": len(self.predictions),
+            "folds": self.folds,
+            "per_fold": self.per_fold().round(4).to_dict(orient="records"),
+            "likelihood": spec.likelihood,
+            "floors": spec.floors,
+            "family_effects": spec.family_effects,
+            "domains": sorted({d for _, d in spec.domains}),
+        }
+        for name, other in self.baselines.items():
+            out[name] = {
+                "rmse": other.rmse,
+                "mae": other.mae,
+                "coverage": other.coverage,
+                "n_heldout": len(other.predictions),
+            }
+            key = "rmse_reduction" if name == "reference" else f"rmse_reduction_vs_{name}"
+            out[key] = round(1 - self.rmse / other.rmse, 4)
+        return out
+
+    def summary(self) -> str:
+        """Errors and coverage, and each baseline's with the RMSE reduction against it."""
+        d = self.to_dict()
+        lines = [
+            f"{self.folds}-fold cross-validation, {d['n_heldout']} held-out scores "
+            f"({d['likelihood']} likelihood, {d['floors']} floors"
+            + (", family effects" if d["family_effects"] else "")
+            + (f", domains {', '.join(d['domains'])}" if d["domains"] else "")
+            + ")",
+            f"  RMSE {self.rmse:.4f}   MAE {self.mae:.4f}   "
+            f"{label(self.ci_prob)} interval coverage {self.coverage:.3f}",
+        ]
+        names = {"reference": "reference least squares", "one_number": "one-number model"}
+        for name, other in self.baselines.items():
+            lines.append(
+                f"{names[name]}: RMSE {other.rmse:.4f}   MAE {other.mae:.4f}   "
+                f"coverage {other.coverage:.3f}"
+            )
+            lines.append(f"RMSE reduction vs {names[name]}: {1 - self.rmse / other.rmse:.1%}")
+        return "\n".join(lines)
+
+    def plot_data(self) -> pd.DataFrame:
+        """The held-out predictions (one row per held-out score)."""
+        return self.predictions
+
+    def plot(self, *, path: str | Path | None = None):
+        """Held-out scores against their predictions and intervals."""
+        from rosetta.plots import plot_validation
+
+        return plot_validation(self, path=path)
+
+
+def cross_validate(
+    table: ScoreTable,
+    spec=None,
+    *,
+    folds: int = 10,
+    random_seed: int = DEFAULT_SEED,
+    ci_prob: float = CI_PROB,
+    baselines: Iterable[str] = (),
+    **fit_options,
+) -> ValidationResult:
+    """Fit on K-1 folds, predict the held-out scores, and score the predictions.
+
+    Parameters
+    ----------
+    table
+        The score table.
+    spec
+        `MeasurementSpec` of the model to validate.
+    folds, random_seed
+        Fold count and seed (fold assignment and fits).
+    ci_prob
+        Mass of the predictive interval whose coverage is reported.
+    baselines
+        Names of `BASELINES` also validated on the same folds, for comparison.
+    **fit_options
+        Passed to `rosetta.fit` (draws, tune, chains, method, sampler, ...).
+
+    Returns
+    -------
+    ValidationResult
+    """
+    from rosetta.model import MeasurementSpec
+
+    spec = spec or MeasurementSpec()
+    others = {name: baseline_spec(spec, name) for name in baselines}
+    fold = assign_folds(table, folds, random_seed)
+    result = _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options)
+    for name, other in others.items():
+        log.info("baseline %s", name)
+        result.baselines[name] = _validate(
+            table, other, fold, folds, random_seed, ci_prob, fit_options
+        )
+    return result
+
+
+def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> ValidationResult:
+    from rosetta.model import fit
+
+    lo, hi = bounds(ci_prob)
+    rows = []
+    for k in range(folds):
+        test = table.scores[fold == k]
+        if test.empty:
+            continue
+        train = table.subset(fold != k)
+        log.info(
+            "fold %d/%d: %d training scores, %d held out", k + 1, folds, train.n_scores, len(test)
+        )
+        idata = fit(train, spec, random_seed=random_seed + k, warn=False, **fit_options)
+        models, benchmarks = test["model"].tolist(), test["benchmark"].tolist()
+        mean = expected_score(idata.posterior, models, benchmarks).mean(("chain", "draw"))
+        draws = predictive_scores(
+            idata.posterior,
+            models,
+            benchmarks,
+            likelihood=spec.likelihood,
+            n_items=test["n_items"].to_numpy(dtype=float, na_value=np.nan),
+            random_seed=random_seed + k,
+        )
+        stacked = draws.stack(sample=("chain", "draw"))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "fold": k,
+                    "model": models,
+                    "benchmark": benchmarks,
+                    "score": test["score"].to_numpy(),
+                    "predicted": mean.to_numpy(),
+                    "lo": stacked.quantile(lo, "sample").to_numpy(),
+                    "hi": stacked.quantile(hi, "sample").to_numpy(),
+                }
+            )
+        )
+    predictions = pd.concat(rows, ignore_index=True)
+    return ValidationResult(predictions, folds, spec, ci_prob)
