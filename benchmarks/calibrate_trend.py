@@ -22,9 +22,9 @@ from pathlib import Path
 
 from scipy.stats import beta
 
+from rosetta.algorithmic_progress import progress
 from rosetta.data import load_scores
 from rosetta.model import fit
-from rosetta.algorithmic_progress import progress
 from rosetta.simulate import simulate_progress
 from rosetta.trends import trend
 

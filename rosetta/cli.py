@@ -1,6 +1,8 @@
 """The ``rosetta`` command line: one command, one sub-command per step, ``--json`` everywhere.
 
-Only this module writes to stdout. Errors raised on purpose by rosetta (bad data, a disconnected
+The sub-commands that read score tables live here, those that analyse a saved posterior in
+`rosetta.cli_analyses`, their shared options in `rosetta.cli_options`; only these modules write
+to stdout. Errors raised on purpose by rosetta (bad data, a disconnected
 table, an unreadable posterior) become one ``error: ...`` line on stderr and exit status 2.
 """
 
@@ -10,151 +12,24 @@ import json
 import logging
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from rosetta.constants import (
-    DEFAULT_CHAINS,
-    DEFAULT_DRAWS,
-    DEFAULT_FAMILY_EFFECTS,
-    DEFAULT_MIN_MODELS,
-    DEFAULT_SEED,
-    DEFAULT_TUNE,
-    DUPLICATE_POLICIES,
-    FLOOR_MODES,
-    ITEM_APPROX_DRAWS,
-    LIKELIHOODS,
-    METHODS,
-    SAMPLERS,
+from rosetta import cli_analyses
+from rosetta.cli_options import (
+    data_options,
+    fit_options,
+    load_items,
+    load_table,
+    show,
+    spec_and_fit_kwargs,
 )
+from rosetta.constants import DEFAULT_SEED
 from rosetta.errors import RosettaError, RosettaWarning
 
 log = logging.getLogger("rosetta")
-
-
-class _Date(click.ParamType):
-    """A date option: checked when parsed, passed on as written (``YYYY-MM-DD``)."""
-
-    name = "YYYY-MM-DD"
-
-    def convert(self, value, param, ctx):
-        import pandas as pd
-
-        try:
-            pd.Timestamp(value)
-        except (ValueError, TypeError):
-            self.fail(f"not a date: {value!r} (use YYYY-MM-DD)", param, ctx)
-        return value
-
-
-DATE = _Date()
-
-
-def data_options(command: Callable) -> Callable:
-    """Options shared by every sub-command that reads a score table."""
-    options = [
-        click.argument("scores", required=False, type=click.Path(dir_okay=False)),
-        click.option(
-            "--layout",
-            type=click.Choice(["auto", "long", "wide"]),
-            default="auto",
-            show_default=True,
-            help="Table layout of SCORES.",
-        ),
-        click.option(
-            "--percent",
-            is_flag=True,
-            help="Plain numeric scores are percentages (0-100), not fractions.",
-        ),
-        click.option(
-            "--min-benchmarks",
-            type=click.IntRange(min=1),
-            default=1,
-            show_default=True,
-            help="Keep models evaluated on at least N benchmarks.",
-        ),
-        click.option(
-            "--min-models",
-            type=click.IntRange(min=1),
-            default=DEFAULT_MIN_MODELS,
-            show_default=True,
-            help="Keep benchmarks evaluated by at least N models.",
-        ),
-        click.option(
-            "--since",
-            type=DATE,
-            default=None,
-            help="Keep models released on or after this date.",
-        ),
-        click.option(
-            "--duplicates",
-            type=click.Choice(DUPLICATE_POLICIES),
-            default="max",
-            show_default=True,
-            help="How to merge repeated (model, benchmark) pairs.",
-        ),
-        click.option(
-            "--include",
-            multiple=True,
-            metavar="BENCHMARK",
-            help="Keep only these benchmarks (repeatable).",
-        ),
-        click.option(
-            "--exclude",
-            multiple=True,
-            metavar="BENCHMARK",
-            help="Drop these benchmarks (repeatable).",
-        ),
-        click.option(
-            "--drop-invalid",
-            is_flag=True,
-            help="Drop invalid rows (counted in the summary) instead of failing.",
-        ),
-        click.option(
-            "--keep-largest-component",
-            is_flag=True,
-            help="Keep the largest connected part of a disconnected table.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def load_table(kwargs: dict):
-    """Pop the shared data options from a command's arguments and build the `ScoreTable`."""
-    from rosetta.data import load_scores
-
-    return load_scores(
-        kwargs.pop("scores"),
-        layout=kwargs.pop("layout"),
-        score_scale="percent" if kwargs.pop("percent") else "fraction",
-        errors="drop" if kwargs.pop("drop_invalid") else None,
-        duplicates=kwargs.pop("duplicates"),
-        min_benchmarks=kwargs.pop("min_benchmarks"),
-        min_models=kwargs.pop("min_models"),
-        since=kwargs.pop("since"),
-        include=list(kwargs.pop("include")) or None,
-        exclude=list(kwargs.pop("exclude")) or None,
-        keep_largest_component=kwargs.pop("keep_largest_component"),
-    )
-
-
-def show(result, as_json: bool, **written) -> None:
-    """Print a result's ``to_dict()`` as one JSON object, or its ``summary()``.
-
-    ``written`` names files the command wrote (``out="results/posterior.nc"``): keys of the JSON
-    object, and a ``wrote ...`` line under the text.
-    """
-    written = {key: str(path) for key, path in written.items() if path}
-    if as_json:
-        click.echo(json.dumps({**result.to_dict(), **written}, indent=2, default=str))
-        return
-    click.echo(result.summary())
-    for key, path in written.items():
-        click.echo(f"wrote {key}: {path}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -188,153 +63,6 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
 
         write_csv(table.scores, out)
     show(table, as_json)
-
-
-def fit_options(command: Callable) -> Callable:
-    """Options of the measurement model and its sampler (fit and validate)."""
-    for option in reversed(_sampler_options() + _model_options()):
-        command = option(command)
-    return command
-
-
-def _sampler_options() -> list[Callable]:
-    return [
-        click.option(
-            "--draws",
-            type=click.IntRange(min=1),
-            default=None,
-            help=f"Posterior draws per chain [default: {DEFAULT_DRAWS}; approximate item-level "
-            f"fits: {ITEM_APPROX_DRAWS} in all].",
-        ),
-        click.option(
-            "--tune",
-            type=click.IntRange(min=0),
-            default=DEFAULT_TUNE,
-            show_default=True,
-            help="Tuning steps per chain.",
-        ),
-        click.option(
-            "--chains",
-            type=click.IntRange(min=1),
-            default=DEFAULT_CHAINS,
-            show_default=True,
-            help="Independent chains (run in parallel up to the core count).",
-        ),
-        click.option(
-            "--seed",
-            type=int,
-            default=DEFAULT_SEED,
-            show_default=True,
-            help="Random seed: the same seed gives the same posterior.",
-        ),
-        click.option(
-            "--sampler",
-            type=click.Choice(SAMPLERS),
-            default="auto",
-            show_default=True,
-            help="NUTS backend (auto: nutpie, numpyro, then pymc).",
-        ),
-        click.option(
-            "--method",
-            type=click.Choice(METHODS),
-            default="nuts",
-            show_default=True,
-            help="nuts (full posterior), map (mode + Laplace) or advi (quick look).",
-        ),
-    ]
-
-
-def _model_options() -> list[Callable]:
-    return [
-        click.option(
-            "--likelihood",
-            type=click.Choice(LIKELIHOODS),
-            default="beta",
-            show_default=True,
-            help="beta (ordered Beta; beta-binomial with n_items) or normal (least "
-            "squares, the reference method).",
-        ),
-        click.option(
-            "--floor",
-            "floors",
-            type=click.Choice(FLOOR_MODES),
-            default="nominal",
-            show_default=True,
-            help="Benchmark floors: nominal chance, zero or learned.",
-        ),
-        click.option(
-            "--family-effects/--no-family-effects",
-            default=DEFAULT_FAMILY_EFFECTS,
-            show_default=True,
-            help="Variants of one model (same name family) share an effect on each benchmark.",
-        ),
-        click.option(
-            "--domains",
-            default="none",
-            show_default=True,
-            metavar="none|metadata|FILE",
-            help="Bifactor model: domain deviations from the benchmark flags (metadata: math, "
-            "coding, other) or a CSV with columns benchmark, domain; none: one number.",
-        ),
-        click.option(
-            "--anchor-benchmark",
-            default=None,
-            metavar="NAME",
-            help="Anchor benchmark at difficulty 0, slope 1 (default Winogrande).",
-        ),
-        click.option(
-            "--anchor-models",
-            nargs=2,
-            default=None,
-            metavar="ID=VALUE ID=VALUE",
-            help="Pin two models at two values instead (e.g. the ECI convention).",
-        ),
-    ]
-
-
-def _spec_and_fit_kwargs(kwargs: dict, table, item_level: bool = False):
-    from rosetta.domains import domain_map
-    from rosetta.model import MeasurementSpec
-    from rosetta.scale import Scale
-
-    anchor_benchmark = kwargs.pop("anchor_benchmark")
-    anchor_models = kwargs.pop("anchor_models")
-    if anchor_benchmark and anchor_models:
-        raise click.UsageError("give --anchor-benchmark or --anchor-models, not both")
-    if anchor_models:
-        scale = Scale.from_models(dict(_parse_pin(text) for text in anchor_models))
-    elif anchor_benchmark:
-        scale = Scale(benchmark=anchor_benchmark)
-    else:
-        scale = Scale()
-    spec = MeasurementSpec(
-        likelihood=kwargs.pop("likelihood"),
-        floors=kwargs.pop("floors"),
-        scale=scale,
-        domains=domain_map(kwargs.pop("domains"), table.benchmarks),
-        family_effects=kwargs.pop("family_effects"),
-    )
-    fit_kwargs = {
-        name: kwargs.pop(name) for name in ("draws", "tune", "chains", "sampler", "method")
-    }
-    if fit_kwargs["draws"] is None:
-        approximate_items = item_level and fit_kwargs["method"] != "nuts"
-        fit_kwargs["draws"] = (
-            max(1, ITEM_APPROX_DRAWS // fit_kwargs["chains"])
-            if approximate_items
-            else DEFAULT_DRAWS
-        )
-    fit_kwargs["random_seed"] = kwargs.pop("seed")
-    return spec, fit_kwargs
-
-
-def _parse_pin(text: str) -> tuple[str, float]:
-    name, _, value = text.rpartition("=")
-    try:
-        return name.strip(), float(value)
-    except ValueError:
-        pass
-    raise click.BadParameter(f"expected ID=VALUE, got {text!r}", param_hint="--anchor-models")
 
 
 @cli.command("fit")
@@ -382,9 +110,9 @@ def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwarg
     start = time.perf_counter()
     if aggregate and not item_level:
         raise click.UsageError("--scores goes with --item-level (SCORES is then the items)")
-    data = _load_items(kwargs, aggregate) if item_level else load_table(kwargs)
+    data = load_items(kwargs, aggregate) if item_level else load_table(kwargs)
     table = data.table if item_level else data
-    spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table, item_level)
+    spec, fit_kwargs = spec_and_fit_kwargs(kwargs, table, item_level)
     from rosetta.errors import ConvergenceWarning
     from rosetta.io import write_csv
     from rosetta.model import fit
@@ -416,27 +144,6 @@ class _Top:
 
     def summary(self) -> str:
         return self.fit.summary(top=self.top)
-
-
-def _load_items(kwargs: dict, aggregate: str | None):
-    """The `ItemTable` of ``fit --item-level``: SCORES are responses, --scores joins scores."""
-    from rosetta.data.items import load_items
-
-    path = kwargs["scores"]
-    if not path:
-        raise click.UsageError("--item-level needs the item file as SCORES")
-    scores = None
-    if aggregate:
-        kwargs["scores"] = aggregate
-        scores = load_table(dict(kwargs, min_benchmarks=1))
-    return load_items(
-        path,
-        scores,
-        min_benchmarks=kwargs["min_benchmarks"],
-        min_models=kwargs["min_models"],
-        since=kwargs["since"],
-        keep_largest_component=kwargs["keep_largest_component"],
-    )
 
 
 @cli.command("validate")
@@ -476,7 +183,7 @@ def validate_command(
     from rosetta.validation import cross_validate
 
     table = load_table(kwargs)
-    spec, fit_kwargs = _spec_and_fit_kwargs(kwargs, table)
+    spec, fit_kwargs = spec_and_fit_kwargs(kwargs, table)
     if compare_one_number and not spec.domains:
         raise click.UsageError("--compare-one-number needs --domains")
     baselines = [
@@ -498,7 +205,7 @@ def validate_command(
     show(result, as_json, predictions=predictions)
 
 
-def _pairs(texts: Sequence[str], option: str) -> list[tuple[str, str]]:
+def pairs(texts: Sequence[str], option: str) -> list[tuple[str, str]]:
     """Split ``NAME=VALUE`` option values at their last ``=``."""
     pairs = []
     for text in texts:
@@ -507,361 +214,6 @@ def _pairs(texts: Sequence[str], option: str) -> list[tuple[str, str]]:
             raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint=option)
         pairs.append((name.strip(), value.strip()))
     return pairs
-
-
-@cli.command("query")
-@click.argument("posterior", type=click.Path(dir_okay=False))
-@click.option(
-    "--score",
-    "score_pairs",
-    multiple=True,
-    metavar="BENCHMARK=SCORE",
-    help="A score of the new model: 0.71, 71 or 71% (plain numbers above 1 are percentages). "
-    "Repeatable.",
-)
-@click.option(
-    "--scores",
-    "scores_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="CSV of scores: long (model, benchmark, score [, n_items, stderr]) or wide; several "
-    "models at once.",
-)
-@click.option(
-    "--layout",
-    type=click.Choice(["auto", "long", "wide"]),
-    default="auto",
-    show_default=True,
-    help="Table layout of --scores.",
-)
-@click.option("--name", default="new model", show_default=True, help="Name of the --score model.")
-@click.option(
-    "--top",
-    type=click.IntRange(min=0),
-    default=5,
-    show_default=True,
-    help="Probability of outranking each of the N most capable fitted models.",
-)
-@click.option(
-    "--score-at",
-    multiple=True,
-    metavar="BENCHMARK=CAPABILITY",
-    help="Expected score on BENCHMARK of a model with this capability. Repeatable.",
-)
-@click.option(
-    "--capability-at",
-    multiple=True,
-    metavar="BENCHMARK=SCORE",
-    help="Capability at which the expected score on BENCHMARK is SCORE. Repeatable.",
-)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def query_command(
-    posterior, score_pairs, scores_file, layout, name, top, score_at, capability_at, seed, as_json
-) -> None:
-    """Place new models on a fitted scale from their scores, without refitting."""
-    from rosetta.io import load_posterior
-    from rosetta.placement import QueryAnswers, query, query_table
-    from rosetta.placement import capability_at as capability_query
-    from rosetta.placement import score_at as score_query
-
-    draws = load_posterior(posterior)
-    results = []
-    if score_pairs:
-        scores = dict(_pairs(score_pairs, "--score"))
-        if len(scores) < len(score_pairs):
-            raise click.BadParameter("a benchmark is given twice", param_hint="--score")
-        results.append(query(draws, scores, name=name, top=top, random_seed=seed))
-    if scores_file:
-        found = query_table(draws, scores_file, layout=layout, top=top, random_seed=seed)
-        results += list(found.values())
-    lookups = [
-        score_query(draws, bench, _number(value, "--score-at"))
-        for bench, value in _pairs(score_at, "--score-at")
-    ] + [
-        capability_query(draws, bench, value)
-        for bench, value in _pairs(capability_at, "--capability-at")
-    ]
-    if not results and not lookups:
-        raise click.UsageError(
-            "nothing to query: give --score, --scores, --score-at or --capability-at"
-        )
-    show(QueryAnswers(results, lookups), as_json)
-
-
-def _number(text: str, option: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise click.BadParameter(f"not a number: {text!r}", param_hint=option) from None
-
-
-@cli.command("trend")
-@click.argument("posterior", type=click.Path(dir_okay=False))
-@click.option("--since", type=DATE, default=None, help="Regress on models from here.")
-@click.option(
-    "--horizon",
-    type=click.FloatRange(min=0.25),
-    default=2.0,
-    show_default=True,
-    help="Forecast this many years beyond the latest release.",
-)
-@click.option(
-    "--backtest-cutoff",
-    type=DATE,
-    default=None,
-    help="Also refit on models released before this date and check its forecast of the later "
-    "frontier (a full NUTS fit).",
-)
-@click.option(
-    "--domain",
-    default=None,
-    metavar="NAME",
-    help="Bifactor fits: the trend of the capability in this domain (models scored in it).",
-)
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def trend_command(posterior, since, horizon, backtest_cutoff, domain, plot, seed, as_json) -> None:
-    """Frontier, growth per year and forecast, with intervals from the posterior.
-
-    A bifactor fit also gets the growth of each domain against the general capability.
-    """
-    from rosetta.trends import trend
-
-    result = trend(
-        posterior,
-        since=since,
-        horizon_years=horizon,
-        random_seed=seed,
-        domain=domain,
-        backtest_cutoff=backtest_cutoff,
-    )
-    if plot:
-        result.plot(path=plot)
-    show(result, as_json, plot=plot)
-
-
-@cli.command("progress")
-@click.argument("posterior", type=click.Path(dir_okay=False))
-@click.option(
-    "--method",
-    type=click.Choice(["bayesian", "two-stage"]),
-    default="bayesian",
-    show_default=True,
-    help="One hierarchical regression, or the reference's within-family k then b(date).",
-)
-@click.option(
-    "--include-distilled", is_flag=True, help="Keep distilled models (excluded by default)."
-)
-@click.option("--since", type=DATE, default=None, help="Use models from here on.")
-@click.option("--no-sensitivity", is_flag=True, help="Skip the other method and distilled choice.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def progress_command(
-    posterior, method, include_distilled, since, no_sensitivity, plot, seed, as_json
-) -> None:
-    """Algorithmic progress: compute-equivalent efficiency gain per year and halving time."""
-    from rosetta.algorithmic_progress import progress
-
-    result = progress(
-        posterior,
-        method=method,
-        include_distilled=include_distilled,
-        since=since,
-        sensitivity=not no_sensitivity,
-        random_seed=seed,
-    )
-    if plot:
-        result.plot(path=plot)
-    show(result, as_json, plot=plot)
-
-
-@cli.command("accelerate")
-@click.argument("posterior", type=click.Path(dir_okay=False))
-@click.option(
-    "--population",
-    type=click.Choice(["frontier", "all"]),
-    default=None,
-    help="Fit the hinge to the frontier of each draw, or to every dated model (default: the "
-    "population the rule was calibrated on).",
-)
-@click.option("--until", type=DATE, default=None, help="Use models released by then.")
-@click.option(
-    "--watch-from",
-    type=DATE,
-    default=None,
-    help="Also replay the models month by month from this date and say when the rule first fires.",
-)
-@click.option(
-    "--calibration",
-    type=click.Path(file_okay=False, exists=True),
-    default=None,
-    help="A `rosetta calibrate --out` folder: its rule, table and power curve go in the report.",
-)
-@click.option(
-    "--report",
-    "report_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Write acceleration.html and acceleration.png here.",
-)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def accelerate_command(
-    posterior, population, until, watch_from, calibration, report_dir, seed, as_json
-) -> None:
-    """Has the frontier sped up? Hinge posterior, slope ratio and the calibrated verdict."""
-    from rosetta.acceleration import DEFAULT_RULE, Rule, acceleration
-    from rosetta.acceleration.calibration import summarise_folder
-
-    summary = summarise_folder(calibration) if calibration else None
-    rule = DEFAULT_RULE if summary is None else Rule(**summary.rule)
-    result = acceleration(
-        posterior,
-        population=population,
-        until=until,
-        rule=rule,
-        random_seed=seed,
-        watch_from=watch_from,
-    )
-    report = None
-    if report_dir:
-        from rosetta.report import write_acceleration_report
-
-        calibrated = summary.to_dict() if summary else None
-        report = write_acceleration_report(result, report_dir, calibration=calibrated)
-    show(result, as_json, report=report)
-
-
-@cli.command("calibrate")
-@click.option(
-    "--worlds",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="Worlds per acceleration factor.",
-)
-@click.option(
-    "--null-worlds",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worlds with no acceleration (factor 1), when not --worlds.",
-)
-@click.option("--factors", default="1,2,4,8", show_default=True, help="Speed-up factors.")
-@click.option("--first-seed", type=int, default=0, show_default=True, help="Seed of world 0.")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="results/calibration",
-    show_default=True,
-    help="Folder of the sweep: finished worlds are kept there and skipped on a rerun.",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    default=None,
-    help="Dask scheduler address (tcp://host:8786); local processes when not given.",
-)
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Local processes (all cores)."
-)
-@click.option("--quiet", is_flag=True, help="No progress lines.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def calibrate_command(
-    worlds, null_worlds, factors, first_seed, out, scheduler, workers, quiet, as_json
-) -> None:
-    """Simulate worlds, fit and watch each, and calibrate the acceleration rule."""
-    from rosetta.acceleration.calibration import summarise_folder, sweep
-
-    try:
-        factor_list = [float(f) for f in factors.split(",") if f.strip()]
-    except ValueError:
-        raise click.BadParameter(
-            f"not a list of numbers: {factors!r}", param_hint="--factors"
-        ) from None
-    if 1.0 not in factor_list:
-        raise click.BadParameter("include factor 1 (the null worlds)", param_hint="--factors")
-    sweep(
-        out,
-        factor_list,
-        worlds,
-        null_worlds=null_worlds,
-        first_seed=first_seed,
-        scheduler=scheduler,
-        workers=workers,
-        progress=not quiet,
-    )
-    show(summarise_folder(out), as_json)
-
-
-@cli.command("compare")
-@click.argument("posteriors", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def compare_command(posteriors, as_json) -> None:
-    """Compare fits of the same scores by PSIS-LOO (e.g. --domains metadata against none).
-
-    Fits are named by their file names; the best comes first.
-    """
-    from rosetta.comparison import compare
-
-    if len(posteriors) < 2:
-        raise click.UsageError("give at least two posteriors to compare")
-    names = [Path(p).stem for p in posteriors]
-    if len(set(names)) < len(names):
-        names = [str(p) for p in posteriors]
-    show(compare(dict(zip(names, posteriors, strict=True))), as_json)
-
-
-@cli.command("report")
-@click.argument("posterior", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    default="report.html",
-    show_default=True,
-    help="The HTML file (self-contained: figures and styles inline).",
-)
-@click.option("--title", default="rosetta report", show_default=True, help="Page title.")
-@click.option(
-    "--icc",
-    "icc_benchmarks",
-    multiple=True,
-    metavar="BENCHMARK",
-    help="Benchmarks for the characteristic-curve panels (default: the most evaluated).",
-)
-@click.option(
-    "--validation",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    help="JSON written by `rosetta validate --json`, shown as held-out accuracy.",
-)
-@click.option("--since", type=DATE, default=None, help="Trend and progress window.")
-@click.option(
-    "--backtest-cutoff",
-    type=DATE,
-    default=None,
-    help="Add the trend back-test from this date (refits the measurement model).",
-)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
-def report_command(
-    posterior, out, title, icc_benchmarks, validation, since, backtest_cutoff, seed
-) -> None:
-    """Write one self-contained HTML report of a saved posterior."""
-    from rosetta.report import build_report
-
-    path = build_report(
-        posterior,
-        out,
-        title=title,
-        icc_benchmarks=list(icc_benchmarks) or None,
-        validation=json.loads(Path(validation).read_text()) if validation else None,
-        backtest_cutoff=backtest_cutoff,
-        since=since,
-        random_seed=seed,
-    )
-    click.echo(f"wrote {path}")
 
 
 @cli.command("simulate")
@@ -968,6 +320,18 @@ def simulate_command(
         f"wrote {payload['rows']} {payload['kind']} ({models} models x {benchmarks} benchmarks, "
         f"{payload['pairs']} pairs evaluated) to {out}" + (f"; truth in {truth}" if truth else "")
     )
+
+
+for _command in (
+    cli_analyses.query_command,
+    cli_analyses.trend_command,
+    cli_analyses.progress_command,
+    cli_analyses.accelerate_command,
+    cli_analyses.calibrate_command,
+    cli_analyses.compare_command,
+    cli_analyses.report_command,
+):
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,6 +60,12 @@ class Fit:
         )
 
     @classmethod
+    def stamped(cls, idata, info: FitInfo) -> Fit:
+        """A new fit: ``info`` written into the posterior's attrs of ``idata``."""
+        idata.posterior.attrs.update(info.to_attrs())
+        return cls(idata)
+
+    @classmethod
     def load(cls, path: str | Path) -> Fit:
         """Read a fit saved by `save` or ``rosetta fit --out``."""
         return cls(read_idata(path))

@@ -7,7 +7,6 @@ difficulty)`` is invariant under it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,6 +17,7 @@ from scipy.special import expit
 from rosetta.constants import DEFAULT_SEED, FAMILY_CELL
 from rosetta.domains import benchmark_domains, domain_names
 from rosetta.families import model_family
+from rosetta.fitted import as_fit
 from rosetta.likelihoods import expected_score as score_mean
 
 
@@ -187,8 +187,7 @@ def predict(
     Parameters
     ----------
     idata
-        A fit from `rosetta.fit` or `rosetta.load` (anything with a ``posterior`` group and the
-        rosetta attrs).
+        A `rosetta.Fit` (or its InferenceData, or the path of a saved fit).
     models, benchmarks
         Equal-length sequences naming the pairs; each name must be in the posterior.
     kind
@@ -202,17 +201,13 @@ def predict(
     xarray.DataArray
         Dims ``(chain, draw, pair)`` with ``model`` and ``benchmark`` coordinates on ``pair``.
     """
-    posterior = idata.posterior
+    fit = as_fit(idata)
+    posterior = fit.posterior
     if kind == "mean":
         out = expected_score(posterior, models, benchmarks)
     elif kind == "score":
-        spec = json.loads(posterior.attrs.get("spec", "{}"))
         out = predictive_scores(
-            posterior,
-            models,
-            benchmarks,
-            likelihood=spec.get("likelihood", "beta"),
-            random_seed=random_seed,
+            posterior, models, benchmarks, likelihood=fit.info.likelihood, random_seed=random_seed
         )
     else:
         raise ValueError(f"kind must be 'score' or 'mean', got {kind!r}")

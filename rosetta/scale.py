@@ -208,5 +208,4 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
     if "log_slope_mu" in posterior:
         out["log_slope_mu"] = posterior["log_slope_mu"] - np.log(stretch)
     out["scale_shift"], out["scale_stretch"] = shift, stretch
-    out.attrs["scale"] = scale.to_json()
     return out

@@ -141,8 +141,7 @@ def fit(
     batch = int(min(batch_size, items.n_responses)) if batched else None
     settings.update(tune=tune, wall=wall, batch_size=batch)
     info = _info(table, items, spec, raw, settings, diagnostics)
-    idata.posterior.attrs.update(info.to_attrs())
-    return Fit(idata)
+    return Fit.stamped(idata, info)
 
 
 def _sample(model, method, items, settings, sampler, tune, target_accept, progress):
