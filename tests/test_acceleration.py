@@ -251,3 +251,14 @@ def test_calibrate_needs_null_worlds(capsys):
 def test_accelerate_refuses_a_bad_date(capsys, tiny_fit):
     assert main(["accelerate", str(tiny_fit[1]), "--until", "notadate"]) == 2
     assert "not a date: 'notadate'" in capsys.readouterr().err
+
+
+def test_a_sweep_on_dask_without_dask_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    from rosetta.acceleration.calibration import _executor
+    from rosetta.errors import RosettaError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(RosettaError, match=r"rosetta\[dask\]"):
+        _executor("tcp://localhost:8786", None)

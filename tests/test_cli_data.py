@@ -52,3 +52,28 @@ def test_missing_file_and_bad_option(capsys, tmp_path):
     assert code == 2 and "score file not found" in err
     code, _, err = run(capsys, "data", "--min-benchmarks", "0")
     assert code == 2 and "min-benchmarks" in err
+
+
+def test_other_libraries_warnings_show_only_with_verbose(capsys, monkeypatch):
+    import sys
+    import warnings
+
+    from rosetta import cli as cli_module
+
+    def noisy(*args, **kwargs):
+        warnings.warn("a library's deprecation", FutureWarning, stacklevel=1)
+        warnings.warn("rosetta's own warning", cli_module.RosettaWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    def printed(message, *args, **kwargs):  # what Python does outside pytest's recorder
+        sys.stderr.write(f"{message}\n")
+
+    original = cli_module.load_table
+    monkeypatch.setattr(cli_module, "load_table", noisy)
+    for argv, library_shown in ((["data"], False), (["-v", "data"], True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # Python's defaults, not the suite's "error"
+            warnings.showwarning = printed
+            assert cli_module.main(argv) == 0
+        err = capsys.readouterr().err
+        assert ("deprecation" in err) is library_shown and "rosetta's own warning" in err

@@ -364,8 +364,13 @@ def _executor(scheduler: str | None, workers: int | None):
         return ProcessPoolExecutor(
             workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")
         )
-    from distributed import Client
-
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RosettaError(
+            "--scheduler runs the sweep on a Dask cluster, and Dask is not installed: "
+            "pip install 'rosetta[dask]'"
+        ) from None
     return _DaskExecutor(Client(scheduler))
 
 

@@ -72,7 +72,8 @@ def choose_sampler(sampler: str = "auto") -> str:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     if sampler != "auto":
         if sampler != "pymc" and importlib.util.find_spec(sampler) is None:
-            raise SamplingError(f"sampler {sampler!r} is not installed; pip install {sampler}")
+            package = "'rosetta[jax]'" if sampler == "numpyro" else sampler
+            raise SamplingError(f"sampler {sampler!r} is not installed: pip install {package}")
         return sampler
     for name in ("nutpie", "numpyro"):
         if importlib.util.find_spec(name) is not None:

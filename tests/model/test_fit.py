@@ -150,3 +150,17 @@ def test_bad_arguments(tiny_sim):
         warnings.simplefilter("ignore")
         with pytest.raises(Exception, match="anchor benchmark 'Nope'"):
             fit(table, MeasurementSpec(scale=Scale(benchmark="Nope")))
+
+
+def test_a_missing_optional_sampler_says_which_extra_to_install(monkeypatch):
+    import importlib.util
+
+    from rosetta.errors import SamplingError
+    from rosetta.model.sampling import choose_sampler
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "numpyro" else real(name, *a)
+    )
+    with pytest.raises(SamplingError, match=r"rosetta\[jax\]"):
+        choose_sampler("numpyro")
