@@ -348,11 +348,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 2 on a rosetta or usage error, 1 on an unexpected failure.
     """
     try:
-        cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="rosetta",
-            standalone_mode=False,
-        )
+        with warnings.catch_warnings():  # the filters `cli` sets end with the command
+            cli.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="rosetta",
+                standalone_mode=False,
+            )
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
