@@ -1,0 +1,94 @@
+"""The bundled `rosetta fit` at two git revisions: same capabilities, and which is faster.
+
+Checks out ``--reference`` (default: the parent commit) into a temporary worktree, then runs the
+README's fit command alternately with the reference code and the working tree, ``--runs`` times
+each, in fresh processes (same virtualenv, the code chosen by ``PYTHONPATH``). Prints the median
+wall time of each, their ratio, and the largest difference of posterior capability means and
+draws between the two fits of the same seed.
+
+    python benchmarks/compare_revisions.py --reference 2961dcb --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import xarray as xr
+
+ROOT = Path(__file__).resolve().parents[1]
+FIT = ["fit", "--min-benchmarks", "4", "--since", "2022-11-01", "--quiet", "--json"]
+
+
+def run_fit(code: Path, out: Path) -> tuple[float, dict]:
+    """Wall seconds of one `rosetta fit` with the package at ``code``, and its JSON."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    command = [sys.executable, "-c", "from rosetta.cli import main; raise SystemExit(main())"]
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*command, *FIT, "--out", str(out)], env=env, capture_output=True, text=True, check=True
+    )
+    return time.perf_counter() - start, json.loads(done.stdout)
+
+
+def capability_differences(a: Path, b: Path) -> dict:
+    """Largest absolute difference of capability means and of draws (models matched by name)."""
+    with (
+        xr.open_dataset(a, group="posterior", engine="h5netcdf") as left,
+        xr.open_dataset(b, group="posterior", engine="h5netcdf") as right,
+    ):
+        x = left["capability"]
+        y = right["capability"].sel(model=x["model"])
+        means = abs(x.mean(("chain", "draw")) - y.mean(("chain", "draw")))
+        return {"max_abs_mean": float(means.max()), "max_abs_draw": float(abs(x - y).max())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", default="HEAD~1", help="git revision to compare with")
+    parser.add_argument("--runs", type=int, default=3, help="fits per revision")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        reference = tmp / "reference"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(reference), args.reference],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            times: dict[str, list[float]] = {"reference": [], "current": []}
+            for i in range(args.runs):
+                for name, code in (("reference", reference), ("current", ROOT)):
+                    seconds, payload = run_fit(code, tmp / f"{name}.nc")
+                    times[name].append(seconds)
+                    print(f"run {i} {name}: {seconds:.1f} s (fit {payload['fit_seconds']} s)")
+            medians = {name: statistics.median(values) for name, values in times.items()}
+            print(
+                json.dumps(
+                    {
+                        "reference": args.reference,
+                        "runs": args.runs,
+                        "median_seconds": medians,
+                        "current_over_reference": medians["current"] / medians["reference"],
+                        **capability_differences(tmp / "reference.nc", tmp / "current.nc"),
+                    },
+                    indent=1,
+                )
+            )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(reference)],
+                check=False,
+            )
+
+
+if __name__ == "__main__":
+    main()
