@@ -78,3 +78,23 @@ def test_approximate_fit_text_makes_no_convergence_claim(capsys, tmp_path, tiny_
     text = capsys.readouterr().out
     assert code == 0
     assert "approximate (map)" in text and "-> ok" not in text
+
+
+def test_a_table_of_one_benchmark_fits_and_every_analysis_answers_in_one_line(
+    capsys, tmp_path, write_csv
+):
+    """One benchmark, no dates, no compute: the fit works, analyses that need more say so."""
+    data = write_csv("model,benchmark,score\na,X,0.2\nb,X,0.4\nc,X,0.6\nd,X,0.8\n")
+    out = tmp_path / "one.nc"
+    fit_args = ["fit", str(data), "--method", "map", "--draws", "50", "--chains", "1"]
+    assert main([*fit_args, "--out", str(out), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["n_benchmarks"] == 1 and payload["converged"] is None
+    for command in (["trend"], ["progress", "--no-sensitivity"], ["accelerate"]):
+        assert main([*command, str(out)]) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+        assert "Traceback" not in err
+    assert main(["query", str(out), "--score", "X=0.5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_fitted_models"] == 4
+    assert main(["report", str(out), "--out", str(tmp_path / "one.html")]) == 0
