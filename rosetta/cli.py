@@ -112,7 +112,7 @@ def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwarg
         raise click.UsageError("--scores goes with --item-level (SCORES is then the items)")
     data = load_items(kwargs, aggregate) if item_level else load_table(kwargs)
     table = data.table if item_level else data
-    spec, fit_kwargs = spec_and_fit_kwargs(kwargs, table, item_level)
+    spec, fit_kwargs = spec_and_fit_kwargs(kwargs, table)
     from rosetta.errors import ConvergenceWarning
     from rosetta.io import write_csv
     from rosetta.model import fit

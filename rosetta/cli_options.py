@@ -248,7 +248,7 @@ def _model_options() -> list[Callable]:
     ]
 
 
-def spec_and_fit_kwargs(kwargs: dict, table, item_level: bool = False):
+def spec_and_fit_kwargs(kwargs: dict, table):
     """Pop the model and sampler options: the `MeasurementSpec` and the `rosetta.fit` keywords."""
     from rosetta.domains import domain_map
     from rosetta.model import MeasurementSpec
@@ -274,13 +274,6 @@ def spec_and_fit_kwargs(kwargs: dict, table, item_level: bool = False):
     fit_kwargs = {
         name: kwargs.pop(name) for name in ("draws", "tune", "chains", "sampler", "method")
     }
-    if fit_kwargs["draws"] is None:
-        approximate_items = item_level and fit_kwargs["method"] != "nuts"
-        fit_kwargs["draws"] = (
-            max(1, ITEM_APPROX_DRAWS // fit_kwargs["chains"])
-            if approximate_items
-            else DEFAULT_DRAWS
-        )
     fit_kwargs["random_seed"] = kwargs.pop("seed")
     return spec, fit_kwargs
 

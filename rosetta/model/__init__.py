@@ -34,6 +34,7 @@ from rosetta.constants import (
     ITEM,
     ITEM_ADVI_ITERATIONS,
     ITEM_ADVI_LEARNING_RATE,
+    ITEM_APPROX_DRAWS,
     ITEM_BATCH_SIZE,
     METHODS,
 )
@@ -61,7 +62,7 @@ def fit(
     *,
     method: str = "nuts",
     sampler: str = "auto",
-    draws: int = DEFAULT_DRAWS,
+    draws: int | None = None,
     tune: int = DEFAULT_TUNE,
     chains: int = DEFAULT_CHAINS,
     random_seed: int = DEFAULT_SEED,
@@ -84,7 +85,9 @@ def fit(
     sampler
         NUTS backend: ``"auto"`` (nutpie, else numpyro, else PyMC), or one of them by name.
     draws, tune, chains
-        NUTS settings; approximate methods return ``chains * draws`` draws as one chain.
+        NUTS settings; approximate methods return ``chains * draws`` draws as one chain. By
+        default ``draws`` is `DEFAULT_DRAWS`, and for approximate item-level fits
+        `ITEM_APPROX_DRAWS` in all (their draws are cheap and independent).
     random_seed
         The same table, settings and seed give the same posterior.
     target_accept
@@ -122,6 +125,9 @@ def fit(
     counts = table.benchmark_info()["n_models"].to_dict()
     spec = spec.with_scale(spec.scale.resolve(table.models, table.benchmarks, counts))
     batched = items is not None and method == "advi"
+    if draws is None:
+        approximate_items = items is not None and method != "nuts"
+        draws = max(1, ITEM_APPROX_DRAWS // chains) if approximate_items else DEFAULT_DRAWS
     model = build_model(items or table, spec, batch_size=batch_size if batched else None)
     log.info(
         "fitting %d scores%s of %d models on %d benchmarks (%s)",

@@ -166,3 +166,25 @@ def test_query_weighs_scores_of_aggregate_benchmarks_only(mixed_advi):
     assert np.isfinite(result.capability.mean())
     with pytest.raises(DataValidationError, match="item-level responses"):
         query(idata, {"b00": 0.5, "b04": 0.6})
+
+
+def test_approximate_item_fits_default_to_item_approx_draws_in_python_too(mixed, monkeypatch):
+    """The Python fit and the command share the default draws (decided in `fit`, not the CLI)."""
+    import rosetta.model
+    from rosetta.constants import DEFAULT_DRAWS, ITEM_APPROX_DRAWS
+
+    asked = {}
+
+    class Stop(Exception):
+        pass
+
+    def record(model, method, items, settings, *args):
+        asked[method] = settings["draws"] * settings["chains"]
+        raise Stop
+
+    monkeypatch.setattr(rosetta.model, "_sample", record)
+    items, _ = mixed
+    for method in ("advi", "nuts"):
+        with pytest.raises(Stop):
+            rosetta.model.fit(items, method=method, chains=2, progress=False)
+    assert asked == {"advi": ITEM_APPROX_DRAWS, "nuts": 2 * DEFAULT_DRAWS}
