@@ -17,9 +17,10 @@ import pandas as pd
 from rosetta.constants import CI_PROB, SCORE_COLUMNS
 from rosetta.intervals import label
 from rosetta.io import FitInfo, check_attrs, read_idata, save_fit, scores_of_fit
+from rosetta.results import Result
 
 
-class Fit:
+class Fit(Result):
     """A fitted measurement model: posterior draws on the anchor scale and how they were made.
 
     Parameters

@@ -29,3 +29,20 @@ def rosetta_attrs(**fields) -> dict:
         "n_scores": 0,
     }
     return FitInfo(**{**defaults, **fields}).to_attrs()
+
+
+def check_result_interface(result, tmp_path) -> None:
+    """``result`` has the shared interface: JSON-ready dict, text, tidy frame, saved figure."""
+    import json
+
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    json.dumps(result.to_dict(), default=str)
+    assert isinstance(result.summary(), str) and result.summary().strip()
+    assert str(result) == result.summary()
+    assert isinstance(result.plot_data(), pd.DataFrame)
+    path = tmp_path / f"{type(result).__name__}.png"
+    figure = result.plot(path=path)
+    assert figure.axes and path.stat().st_size > 0
+    plt.close(figure)

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from helpers import check_result_interface
 from scipy import stats
 
-from rosetta.acceleration import Rule, analyse, sequential
+from rosetta.acceleration import Rule, acceleration, analyse, sequential
 from rosetta.acceleration import hinge as hinge_module
-from rosetta.acceleration.calibration import choose_rule, summarise
+from rosetta.acceleration.calibration import choose_rule, summarise, summarise_folder
 from rosetta.acceleration.hinge import fit_hinge
 from rosetta.cli import main
 
@@ -203,7 +204,7 @@ def test_sweep_on_a_dask_cluster_resumes_and_refuses_other_settings(tmp_path):
     assert len(second) == 3 and len(load_records(tmp_path / "worlds.jsonl")) == 3
     record = second[0]
     assert len(record["dates"]) == 6 and set(record["p_above"]) == {"frontier", "all"}
-    summary = summarise_folder(tmp_path)
+    summary = summarise_folder(tmp_path).to_dict()
     assert summary["false_alarm"]["n"] == 2 and not summary["held_out"]
     with pytest.raises(ValueError, match="other settings"):
         run_sweep(tmp_path, (1.0,), 1, settings=SweepSettings(**{**TINY, "tune": 61}))
@@ -241,6 +242,13 @@ def test_accelerate_uses_a_calibration_folder(capsys, tmp_path, dated_posterior)
     summary = json.loads(capsys.readouterr().out)
     assert summary["power_12_months"] == {"2": 1.0, "4": 1.0} and summary["held_out"]
     assert summary["false_alarm_rate"] <= 0.25
+    calibration = summarise_folder(folder)
+    check_result_interface(calibration, tmp_path)
+    assert "false-alarm rate" in calibration.summary()
+    result = acceleration(dated_posterior, watch_from="2023-06-01", rule=Rule(**calibration.rule))
+    check_result_interface(result, tmp_path)
+    check_result_interface(result.watch, tmp_path)
+    assert result.to_dict()["sequential"]["checkpoints"]
 
 
 def test_calibrate_needs_null_worlds(capsys):

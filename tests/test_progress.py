@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import rosetta_attrs
+from helpers import check_result_interface, rosetta_attrs
 
 from rosetta.algorithmic_progress import _ols_draws, model_family, progress
 from rosetta.cli import main
@@ -76,13 +76,15 @@ def _exact_world(seed, noise=0.05, **world):
     return _fake_fit(frame, pd.DataFrame(exact.to_numpy() + draws, columns=exact.index)), truth
 
 
-def test_two_stage_intervals_cover_a_known_efficiency_gain():
+def test_two_stage_intervals_cover_a_known_efficiency_gain(tmp_path):
     """Over 10 worlds with nearly exact capabilities, the 90% intervals cover the truth."""
     covered = []
     for seed in range(10):
         fit, truth = _exact_world(seed, n_families=30, n_single=30)
         families = truth.models["family"].to_dict()
         result = progress(fit, method="two-stage", families=families, sensitivity=False)
+        if seed == 0:
+            check_result_interface(result, tmp_path)
         gain = result.to_dict()["efficiency_gain_per_year"]
         covered.append(gain["lo"] < truth.efficiency_gain < gain["hi"])
         assert np.median(result.k) == pytest.approx(truth.k, rel=0.2)

@@ -7,6 +7,7 @@ import importlib
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import check_result_interface
 
 from rosetta.errors import DataValidationError, IncompatibleFitError
 
@@ -74,9 +75,13 @@ def test_querying_a_fitted_model_with_its_scores_lands_on_its_capability(tiny_fi
     assert misses <= 1
 
 
-def test_result_summary_and_predictions(tiny_fit):
+def test_result_summary_and_predictions(tiny_fit, tmp_path):
     idata, _ = tiny_fit
     result = q.query(idata, {"b00": 0.8, "b02": "60%", "b03": 35}, name="new", top=3)
+    check_result_interface(result, tmp_path)
+    both = q.QueryAnswers([result, result], [q.score_at(idata, "b03", 0.0)])
+    check_result_interface(both, tmp_path)
+    assert len(both.to_dict()["models"]) == 2 and len(both.to_dict()["score_at"]) == 1
     out = result.to_dict()
     cap = out["capability"]
     assert cap["lo"] < cap["mean"] < cap["hi"] and cap["sd"] > 0
@@ -111,13 +116,14 @@ def test_weights_are_truncated():
     assert weights[-1] == pytest.approx(cap / (99 + cap)) and weights.sum() == pytest.approx(1)
 
 
-def test_inverse_questions_agree(tiny_fit):
+def test_inverse_questions_agree(tiny_fit, tmp_path):
     idata, _ = tiny_fit
     at = q.capability_at(idata, "b03", 0.5).to_dict()
     assert at["lo"] < at["mean"] < at["hi"] and at["p_below_floor"] == 0
     back = q.score_at(idata, "b03", at["mean"])
     assert back.to_dict()["mean"] == pytest.approx(0.5, abs=0.05)
     assert "capability" in back.summary() and len(back.plot_data()) == back.draws.size
+    check_result_interface(back, tmp_path)
     with pytest.raises(DataValidationError, match="floor"):
         q.capability_at(idata, "b04", 0.3)  # b04 has a floor of 0.5
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import check_result_interface
 
 from rosetta.cli import main
 from rosetta.trends import fit_lines, frontier_mask, release_dates, trend
@@ -54,9 +55,11 @@ def dated(tiny_fit):
     return pd.Series(pd.Timestamp("2023-01-01") + pd.to_timedelta(days, "D"), index=mean.index)
 
 
-def test_trend_of_a_fit(tiny_fit, dated):
+def test_trend_of_a_fit(tiny_fit, dated, tmp_path):
     idata, _ = tiny_fit
     result = trend(idata, dates=dated, horizon_years=1.0)
+    check_result_interface(result, tmp_path)
+    assert result.summary().startswith("25 models with a release date")
     out = result.to_dict()
     growth = out["all_models_growth_per_year"]
     assert growth["lo"] < growth["median"] < growth["hi"] and growth["lo"] > 0
@@ -112,7 +115,7 @@ def test_trend_cli_json(capsys, tmp_path, dated_fit):
     assert {"date", "median", "lo", "hi"} <= set(payload["forecast"][0])
 
 
-def test_backtest_refits_on_earlier_models_only(dated_fit, dated):
+def test_backtest_refits_on_earlier_models_only(dated_fit, dated, tmp_path):
     from rosetta.trends import backtest
 
     idata, _ = dated_fit
@@ -120,7 +123,8 @@ def test_backtest_refits_on_earlier_models_only(dated_fit, dated):
     backtested = backtest(idata, cutoff, method="map", draws=200, chains=1)
     result = backtested.to_dict()
     assert "back-test from" in backtested.summary()
-    assert len(backtested.plot_data()) == result["n_test"] and backtested.plot().axes
+    check_result_interface(backtested, tmp_path)
+    assert len(backtested.plot_data()) == result["n_test"]
     assert result["n_train_models"] == 17  # the models released before the cutoff
     assert result["n_test"] >= 1
     assert all(row["date"] >= cutoff.date().isoformat() for row in result["models"])

@@ -1,4 +1,5 @@
 import numpy as np
+from helpers import check_result_interface
 
 from rosetta.data import find_components
 from rosetta.validation import assign_folds, cross_validate
@@ -17,7 +18,7 @@ def test_folds_keep_every_heldout_score_predictable(tiny_sim):
     np.testing.assert_array_equal(fold, assign_folds(table, 5, random_seed=1))
 
 
-def test_cross_validate_reports_errors_and_coverage(tiny_sim):
+def test_cross_validate_reports_errors_and_coverage(tiny_sim, tmp_path):
     table, _ = tiny_sim
     result = cross_validate(
         table, folds=3, random_seed=2, method="map", draws=100, chains=1, progress=False
@@ -28,4 +29,4 @@ def test_cross_validate_reports_errors_and_coverage(tiny_sim):
     assert 0 <= out["coverage"] <= 1 and out["ci_prob"] == 0.9
     assert len(out["per_fold"]) == 3
     assert "90% interval coverage" in result.summary()
-    assert result.plot().axes
+    check_result_interface(result, tmp_path)

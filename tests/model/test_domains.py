@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from helpers import check_result_interface
 
 from rosetta.domains import BENCHMARK_DOMAIN, capability_of, domain_map
 from rosetta.errors import DomainMapError, RosettaError
@@ -125,8 +126,8 @@ def test_capability_of(bifactor_fit):
         capability_of(idata.posterior, "maths")
 
 
-def test_loo_prefers_the_true_bifactor(bifactor_fit):
-    from rosetta.comparison import compare_fits, pointwise_loglik
+def test_loo_prefers_the_true_bifactor(bifactor_fit, tmp_path):
+    from rosetta.comparison import compare, compare_fits, pointwise_loglik
     from rosetta.io import scores_of_fit
     from rosetta.model import MeasurementSpec, fit
 
@@ -147,6 +148,9 @@ def test_loo_prefers_the_true_bifactor(bifactor_fit):
     table = compare_fits({"bifactor": idata, "one": one})
     assert table.index[0] == "bifactor"
     assert table.loc["one", "elpd_diff"] > 2 * table.loc["one", "dse"]
+    ranked = compare({"bifactor": idata, "one": one})
+    assert ranked.to_dict()["best"] == "bifactor" and "PSIS-LOO" in ranked.summary()
+    check_result_interface(ranked, tmp_path)
 
 
 def test_pointwise_loglik_is_the_beta_density(tiny_fit):
@@ -169,7 +173,7 @@ def test_pointwise_loglik_is_the_beta_density(tiny_fit):
     np.testing.assert_allclose(pointwise_loglik(sub), expected, rtol=1e-6)
 
 
-def test_domain_table_and_trends(bifactor_fit):
+def test_domain_table_and_trends(bifactor_fit, tmp_path):
     from rosetta.summary import domain_table
     from rosetta.trends import domain_trends, models_scored_in
 
@@ -183,7 +187,9 @@ def test_domain_table_and_trends(bifactor_fit):
         "model",
         pd.date_range("2023-01-01", periods=n, freq="20D").to_numpy(),
     )
-    trends = domain_trends(dated).to_dict()
+    result = domain_trends(dated)
+    check_result_interface(result, tmp_path)
+    trends = result.to_dict()
     assert set(trends) == {"d0", "d1"}
     assert trends["d0"]["n_models"] == len(models_scored_in(dated, "d0"))
     assert 0 <= trends["d1"]["p_faster_than_general"] <= 1

@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import check_result_interface
 
 from rosetta.errors import ConvergenceWarning, IncompatibleFitError
 from rosetta.io import load_fit, save_fit
@@ -164,3 +165,20 @@ def test_a_missing_optional_sampler_says_which_extra_to_install(monkeypatch):
     )
     with pytest.raises(SamplingError, match=r"rosetta\[jax\]"):
         choose_sampler("numpyro")
+
+
+def test_the_fit_object(tiny_fit, tiny_sim, tmp_path):
+    from rosetta import Fit
+    from rosetta.fitted import as_fit
+
+    fit, path = tiny_fit
+    table, _ = tiny_sim
+    assert isinstance(fit, Fit) and as_fit(fit) is fit and as_fit(fit.idata).info == fit.info
+    assert as_fit(path).info == fit.info
+    assert fit.info.data_sha256 == table.sha256() == fit.table.sha256()
+    assert fit.spec.likelihood == "beta" and fit.scale.benchmark == "b01"
+    assert fit.info.converged == fit.diagnostics["ok"] and fit.info.approximate is False
+    assert fit.to_dict(top=3)["top_models"] == fit.capabilities().head(3)["mean"].round(3).to_dict()
+    check_result_interface(fit, tmp_path)
+    with pytest.raises(TypeError, match="expected a rosetta Fit"):
+        as_fit(42)
