@@ -773,7 +773,8 @@ def _halving_summary(rate: np.ndarray, ci_prob: float) -> dict:
     The halving time falls as the rate rises, so its interval ends come from the rate's
     opposite ends; a rate interval reaching 0 or below leaves the upper end unbounded (None).
     """
-    lo, median, hi = np.quantile(rate, [(1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2])
+    lo, hi = interval(rate, ci_prob, axis=None)
+    median = np.quantile(rate, 0.5)
 
     def months(r):
         return float(_halving(r, 1.0)) if r > 0 else None

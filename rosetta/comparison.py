@@ -168,7 +168,9 @@ class ComparisonResult(Result):
 
     def plot(self, *, path: str | Path | None = None):
         """ArviZ's comparison plot (elpd with standard errors)."""
-        axes = az.plot_compare(self.table, show=False)
+        with warnings.catch_warnings():  # ArviZ sorts in place, which pandas deprecates
+            warnings.filterwarnings("ignore", ".*inplace")
+            axes = az.plot_compare(self.table, show=False)
         fig = axes.figure
         if path is not None:
             fig.savefig(path, dpi=120)

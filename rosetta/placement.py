@@ -769,16 +769,14 @@ def _predictions(draws, index, capability, observed, ci_prob, rng) -> pd.DataFra
         rng=rng,
     )
     n = p.shape[1]
-    bounds = np.quantile(
-        np.concatenate([p, noisy], axis=1), [(1 - ci_prob) / 2, (1 + ci_prob) / 2], axis=0
-    )
+    lower, upper = interval(np.concatenate([p, noisy], axis=1), ci_prob, axis=0)
     frame = pd.DataFrame(
         {
             "mean": p.mean(axis=0),
-            "lo": bounds[0, :n],
-            "hi": bounds[1, :n],
-            "score_lo": bounds[0, n:],
-            "score_hi": bounds[1, n:],
+            "lo": lower[:n],
+            "hi": upper[:n],
+            "score_lo": lower[n:],
+            "score_hi": upper[n:],
         },
         index=pd.Index(draws.benchmarks, name="benchmark"),
     )
