@@ -133,6 +133,7 @@ def test_too_few_models_with_compute_is_a_clear_error():
         progress(fit)
 
 
+@pytest.mark.slow  # end to end: fits, then every analysis
 def test_progress_cli(capsys, tmp_path):
     from rosetta.io import save_fit
     from rosetta.model import fit

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from rosetta.cli import main
 
 
@@ -22,6 +24,7 @@ def test_report_is_self_contained(tiny_fit, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # end to end: fits, then every analysis
 def test_report_with_dates_has_the_trend(tmp_path):
     from rosetta.io import save_fit
     from rosetta.model import fit

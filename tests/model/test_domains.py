@@ -195,6 +195,7 @@ def test_domain_table_and_trends(bifactor_fit, tmp_path):
     assert 0 <= trends["d1"]["p_faster_than_general"] <= 1
 
 
+@pytest.mark.slow  # end to end: fits, then every analysis
 def test_cli_bifactor_fit_trend_compare_report(capsys, tmp_path, bifactor_fit):
     """The command line end to end on the bifactor fit's scores (MAP fits, for speed)."""
     from rosetta.cli import main
