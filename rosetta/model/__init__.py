@@ -132,44 +132,12 @@ def fit(
         len(table.benchmarks),
         method,
     )
-    try:
-        if method == "nuts":
-            raw = run_nuts(
-                model,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                random_seed=random_seed,
-                sampler=sampler,
-                target_accept=target_accept,
-                progress=progress,
-            )
-        elif method == "map":
-            raw = run_map(
-                model, draws=draws, chains=chains, random_seed=random_seed, progress=progress
-            )
-        else:
-            settings = {}
-            if items is not None:
-                settings = {
-                    "iterations": ITEM_ADVI_ITERATIONS,
-                    "learning_rate": ITEM_ADVI_LEARNING_RATE,
-                }
-            raw = run_advi(
-                model,
-                draws=draws,
-                chains=chains,
-                random_seed=random_seed,
-                progress=progress,
-                **settings,
-            )
-    except (FloatingPointError, ValueError, RuntimeError) as err:
-        if isinstance(err, SamplingError):
-            raise
-        raise SamplingError(
-            f"{method} failed ({type(err).__name__}: {err}); try --method nuts with the pymc "
-            "sampler, more --tune, or check the data with `rosetta data`"
-        ) from err
+    settings = {"draws": draws, "chains": chains, "random_seed": random_seed, "progress": progress}
+    if method == "nuts":
+        settings.update(tune=tune, sampler=sampler, target_accept=target_accept)
+    elif method == "advi" and items is not None:
+        settings.update(iterations=ITEM_ADVI_ITERATIONS, learning_rate=ITEM_ADVI_LEARNING_RATE)
+    raw = _infer(model, method, settings)
     wall = time.perf_counter() - start
     posterior = apply_scale(raw.posterior, spec.scale)
     for name in ("item_difficulty", "item_slope"):  # thousands per draw: single precision
@@ -197,6 +165,20 @@ def fit(
         if batched:
             idata.posterior.attrs["batch_size"] = int(min(batch_size, items.n_responses))
     return idata
+
+
+def _infer(model, method: str, settings: dict):
+    """Run ``method`` (`run_nuts`, `run_map` or `run_advi`) with ``settings``; errors explained."""
+    run = {"nuts": run_nuts, "map": run_map, "advi": run_advi}[method]
+    try:
+        return run(model, **settings)
+    except (FloatingPointError, ValueError, RuntimeError) as err:
+        if isinstance(err, SamplingError):
+            raise
+        raise SamplingError(
+            f"{method} failed ({type(err).__name__}: {err}); try --method nuts with the pymc "
+            "sampler, more --tune, or check the data with `rosetta data`"
+        ) from err
 
 
 def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.InferenceData:

@@ -159,3 +159,23 @@ def test_posterior_predictive_of_the_model(tiny):
     plain = score.isel(obs=np.flatnonzero(~counted)).to_numpy()
     assert (plain == 0).any() and (plain == 1).any()  # the cutpoints' point masses
     assert ((plain > 0) & (plain < 1)).mean() > 0.5
+
+
+@pytest.mark.slow  # compiling PyTensor's symbolic Hessian takes about a minute
+def test_laplace_hessian_matches_the_symbolic_one(tiny):
+    """`run_map`'s central-difference Hessian agrees with PyTensor's symbolic one."""
+    from pymc.blocking import DictToArrayBijection
+
+    from rosetta.model.sampling import hessian
+
+    model = build_model(tiny, MeasurementSpec(family_effects=False))
+    point = model.initial_point(0)
+    raveled = DictToArrayBijection.map(point)
+    gradient = model.compile_dlogp(jacobian=True)
+    numeric = hessian(
+        lambda x: gradient(DictToArrayBijection.rmap(raveled._replace(data=x))), raveled.data
+    )
+    with warnings.catch_warnings():  # PyMC's note that it will stop negating the Hessian
+        warnings.filterwarnings("ignore", "hessian will stop negating", FutureWarning)
+        symbolic = model.compile_d2logp(jacobian=True, negate_output=False)(point)
+    np.testing.assert_allclose(numeric, symbolic, rtol=1e-5, atol=1e-5 * np.abs(symbolic).max())

@@ -1,0 +1,234 @@
+"""The scores as a `pm.CustomDist` against the `pm.Potential` it replaced: same numbers, speed.
+
+Runs the code of this tree ("new") and of a base commit ("old", unpacked with ``git archive``)
+side by side, each in its own process, on the bundled data (``--min-benchmarks 4 --since
+2022-11-01``), and prints one line per figure::
+
+    python benchmarks/bench_customdist.py [--base COMMIT] [SECTION ...]
+
+Sections (all by default): ``logp`` (model log density and gradient at three points, three specs),
+``loglik`` (`rosetta.compare.pointwise_loglik` of the old NUTS fit: values and time, median of
+3; and ``rosetta compare`` of that fit with itself, median of 3), ``nuts`` (``rosetta fit``: old,
+new and old with another seed), ``map`` (``rosetta fit --method map``), ``hessian`` (the Laplace
+step's central differences against PyMC's symbolic Hessian, new tree only: slow, a minute or more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+FILTERS = ["--min-benchmarks", "4", "--since", "2022-11-01"]
+SECTIONS = ("logp", "loglik", "nuts", "map", "hessian")
+
+LOGP = """
+import sys, numpy as np
+from pymc.blocking import DictToArrayBijection
+from rosetta.data import load_scores
+from rosetta.model import MeasurementSpec, build_model
+table = load_scores(None, min_benchmarks=4, since="2022-11-01")
+out = {}
+specs = {"beta": MeasurementSpec(), "normal": MeasurementSpec(likelihood="normal"),
+         "learned": MeasurementSpec(floors="learned", centred=False)}
+for label, spec in specs.items():
+    model = build_model(table, spec)
+    start = DictToArrayBijection.map(model.initial_point())
+    logp, dlogp = model.compile_logp(), model.compile_dlogp()
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        x = start.data + (0 if k == 0 else 0.1 * rng.standard_normal(start.data.size))
+        point = DictToArrayBijection.rmap(start._replace(data=x))
+        out[f"{label} logp {k}"], out[f"{label} dlogp {k}"] = logp(point), dlogp(point)
+np.savez(sys.argv[1], **out)
+"""
+
+LOGLIK = """
+import sys, time, numpy as np
+start = time.perf_counter()
+from rosetta.compare import pointwise_loglik
+from rosetta.io import load_fit
+fit = load_fit(sys.argv[2])
+times = []
+for _ in range(3):
+    t = time.perf_counter()
+    values = pointwise_loglik(fit)
+    times.append(time.perf_counter() - t)
+    if len(times) == 1:
+        first = time.perf_counter() - start
+np.savez(sys.argv[1], values=values.transpose("chain", "draw", "obs").to_numpy(),
+         times=times, first=first)
+"""
+
+
+def run(tree: Path, args: list[str], cwd: Path) -> float:
+    """Run ``args`` with ``tree`` first on the path; return the wall time."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    start = time.perf_counter()
+    subprocess.run(args, env=env, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def rosetta(tree: Path, cwd: Path, *args: str) -> float:
+    return run(tree, [str(Path(sys.executable).parent / "rosetta"), *args], cwd)
+
+
+def capability_means(path: Path):
+    import arviz as az
+
+    return az.from_netcdf(path).posterior["capability"].mean(("chain", "draw"))
+
+
+def fit_and_time(trees, work: Path, label: str, tree: str, *extra: str) -> dict:
+    out = work / f"{label}.nc"
+    total = rosetta(trees[tree], work, "fit", *FILTERS, "--out", str(out), *extra)
+    import arviz as az
+
+    wall = az.from_netcdf(out).posterior.attrs["wall_seconds"]
+    print(f"{label}: command {total:.1f} s, wall_seconds {wall}")
+    return {"path": out, "total": total, "wall": wall}
+
+
+def section_logp(trees, work):
+    for name, tree in trees.items():
+        run(tree, [sys.executable, "-c", LOGP, str(work / f"logp_{name}.npz")], work)
+    old, new = np.load(work / "logp_old.npz"), np.load(work / "logp_new.npz")
+    for key in old.files:
+        diff = np.abs(old[key] - new[key]).max()
+        print(f"logp: {key}: max |new - old| {diff:.2e} (max |old| {np.abs(old[key]).max():.3g})")
+
+
+def section_loglik(trees, work):
+    fit = work / "loglik_fit.nc"
+    if not fit.exists():
+        rosetta(trees["old"], work, "fit", *FILTERS, "--out", str(fit))
+    results = {}
+    for name, tree in trees.items():
+        target = work / f"loglik_{name}.npz"
+        run(tree, [sys.executable, "-c", LOGLIK, str(target), str(fit)], work)
+        results[name] = np.load(target)
+        times = results[name]["times"]
+        print(
+            f"loglik {name}: pointwise_loglik median of 3 {statistics.median(times):.3f} s "
+            f"(runs {np.round(times, 3).tolist()}); first call in a fresh process, imports "
+            f"and load included, {float(results[name]['first']):.2f} s"
+        )
+    diff = np.abs(results["old"]["values"] - results["new"]["values"]).max()
+    print(f"loglik: max |new - old| {diff:.2e} over {results['old']['values'].size} values")
+    for name, tree in trees.items():
+        times = [rosetta(tree, work, "compare", str(fit), str(fit)) for _ in range(3)]
+        median = statistics.median(times)
+        print(f"loglik {name}: `rosetta compare` of two fits, median of 3 {median:.2f} s")
+
+
+def section_nuts(trees, work):
+    old = fit_and_time(trees, work, "nuts_old", "old")
+    new = fit_and_time(trees, work, "nuts_new", "new")
+    other = fit_and_time(trees, work, "nuts_old_seed2026", "old", "--seed", "2026")
+    reference = capability_means(old["path"])
+    for label, fit in (("new, same seed", new), ("old, seed 2026", other)):
+        diff = float(np.abs(capability_means(fit["path"]) - reference).max())
+        print(f"nuts: {label}: max |mean capability - old seed 2025| {diff:.4f}")
+
+
+def section_map(trees, work):
+    import arviz as az
+
+    fits = {
+        name: fit_and_time(trees, work, f"map_{name}", name, "--method", "map") for name in trees
+    }
+    old, new = (az.from_netcdf(fits[n]["path"]).posterior["capability"] for n in ("old", "new"))
+    print(f"map: max |capability draw new - old| {float(np.abs(new - old).max()):.2e}")
+    for stat in ("mean", "std"):
+        diff = np.abs(getattr(new, stat)(("chain", "draw")) - getattr(old, stat)(("chain", "draw")))
+        print(f"map: max |capability {stat} new - old| {float(diff.max()):.2e}")
+
+
+HESSIAN = """
+import time, warnings, numpy as np, pymc as pm
+from pymc.blocking import DictToArrayBijection
+from rosetta.data import load_scores
+from rosetta.model import MeasurementSpec, build_model
+from rosetta.model.sampling import hessian
+model = build_model(load_scores(None, min_benchmarks=4, since="2022-11-01"), MeasurementSpec())
+with model:
+    mode = pm.find_MAP(progressbar=False, seed=2025, include_transformed=True)
+mode = {v.name: mode[v.name] for v in model.value_vars}
+raveled = DictToArrayBijection.map(mode)
+start = time.perf_counter()
+gradient = model.compile_dlogp(jacobian=True)
+at = lambda x: DictToArrayBijection.rmap(raveled._replace(data=x))
+numeric = hessian(lambda x: gradient(at(x)), raveled.data)
+took = time.perf_counter() - start
+print(f"hessian: {raveled.data.size} parameters; central differences {took:.1f} s")
+start = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", FutureWarning)
+    d2logp = model.compile_d2logp(jacobian=True, negate_output=False)
+compiled = time.perf_counter()
+symbolic = d2logp(mode)
+took = time.perf_counter() - compiled
+print(f"hessian: PyMC d2logp compile {compiled - start:.1f} s, evaluation {took:.2f} s")
+rel = np.abs(numeric - symbolic).max() / np.abs(symbolic).max()
+print(f"hessian: max |differences - symbolic| / max |symbolic| {rel:.1e}")
+"""
+
+
+def section_hessian(trees, work):
+    env = {**os.environ, "PYTHONPATH": str(trees["new"])}
+    result = subprocess.run(
+        [sys.executable, "-c", HESSIAN],
+        env=env,
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(result.stdout.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sections", nargs="*", help=f"some of {SECTIONS} (default: all)")
+    parser.add_argument("--base", help="old commit (default: where this branch left main)")
+    parser.add_argument("--work", type=Path, help="folder for fits (default: a temporary one)")
+    args = parser.parse_args()
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    base = (
+        args.base
+        or subprocess.run(
+            ["git", "merge-base", "HEAD", "main"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        old = Path(scratch) / "old"
+        old.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", base], cwd=ROOT, check=True, capture_output=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+        work = args.work or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        trees = {"old": old, "new": ROOT}
+        print(json.dumps({"old": base, "new": "working tree", "cpus": os.cpu_count()}))
+        for section in args.sections or SECTIONS:
+            globals()[f"section_{section}"](trees, work)
+
+
+if __name__ == "__main__":
+    main()
