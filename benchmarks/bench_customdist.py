@@ -7,8 +7,9 @@ side by side, each in its own process, on the bundled data (``--min-benchmarks 4
     python benchmarks/bench_customdist.py [--base COMMIT] [SECTION ...]
 
 Sections (all by default): ``logp`` (model log density and gradient at three points, three specs),
-``loglik`` (`rosetta.compare.pointwise_loglik` of the old NUTS fit: values and time, median of
-3; and ``rosetta compare`` of that fit with itself, median of 3), ``nuts`` (``rosetta fit``: old,
+``loglik`` (the pointwise log-likelihood of the old NUTS fit: `rosetta.compare.pointwise_loglik`
+and, where the tree has `likelihood_model`, `pymc.compute_log_likelihood`; values and times, median
+of 3; and ``rosetta compare`` of that fit with itself, median of 3), ``nuts`` (``rosetta fit``: old,
 new and old with another seed), ``map`` (``rosetta fit --method map``), ``hessian`` (the Laplace
 step's central differences against PyMC's symbolic Hessian, new tree only: slow, a minute or more).
 """
@@ -58,15 +59,36 @@ start = time.perf_counter()
 from rosetta.compare import pointwise_loglik
 from rosetta.io import load_fit
 fit = load_fit(sys.argv[2])
-times = []
-for _ in range(3):
-    t = time.perf_counter()
-    values = pointwise_loglik(fit)
-    times.append(time.perf_counter() - t)
-    if len(times) == 1:
-        first = time.perf_counter() - start
-np.savez(sys.argv[1], values=values.transpose("chain", "draw", "obs").to_numpy(),
-         times=times, first=first)
+
+
+def pymc_loglik(fit):
+    import pymc as pm
+    from rosetta.data import ScoreTable
+    from rosetta.io import scores_of_fit
+    from rosetta.model import MeasurementSpec
+    from rosetta.model.measurement import likelihood_model
+
+    spec = MeasurementSpec.from_json(fit.posterior.attrs["spec"])
+    model = likelihood_model(ScoreTable(scores_of_fit(fit)), spec)
+    out = pm.compute_log_likelihood(fit, model=model, extend_inferencedata=False, progressbar=False)
+    return out["score"].sortby("obs")
+
+
+try:
+    from rosetta.model.measurement import likelihood_model
+    ways = {"numpy": pointwise_loglik, "pymc": pymc_loglik}
+except ImportError:
+    ways = {"numpy": pointwise_loglik}
+result = {}
+for way, function in ways.items():
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        values = function(fit)
+        times.append(time.perf_counter() - t)
+    result[f"{way} values"] = values.transpose("chain", "draw", "obs").to_numpy()
+    result[f"{way} times"] = times
+np.savez(sys.argv[1], **result)
 """
 
 
@@ -111,19 +133,23 @@ def section_loglik(trees, work):
     fit = work / "loglik_fit.nc"
     if not fit.exists():
         rosetta(trees["old"], work, "fit", *FILTERS, "--out", str(fit))
-    results = {}
+    values = {}
     for name, tree in trees.items():
         target = work / f"loglik_{name}.npz"
         run(tree, [sys.executable, "-c", LOGLIK, str(target), str(fit)], work)
-        results[name] = np.load(target)
-        times = results[name]["times"]
-        print(
-            f"loglik {name}: pointwise_loglik median of 3 {statistics.median(times):.3f} s "
-            f"(runs {np.round(times, 3).tolist()}); first call in a fresh process, imports "
-            f"and load included, {float(results[name]['first']):.2f} s"
-        )
-    diff = np.abs(results["old"]["values"] - results["new"]["values"]).max()
-    print(f"loglik: max |new - old| {diff:.2e} over {results['old']['values'].size} values")
+        result = np.load(target)
+        for way in ("numpy", "pymc"):
+            if f"{way} times" in result:
+                times = result[f"{way} times"]
+                values[f"{name} {way}"] = result[f"{way} values"]
+                print(
+                    f"loglik {name} {way}: median of 3 {statistics.median(times):.3f} s, "
+                    f"runs {np.round(times, 3).tolist()} (the first pays the compilation)"
+                )
+    reference = values.pop("old numpy")
+    for label, other in values.items():
+        diff = np.abs(other - reference).max()
+        print(f"loglik: max |{label} - old numpy| {diff:.2e} over {reference.size} values")
     for name, tree in trees.items():
         times = [rosetta(tree, work, "compare", str(fit), str(fit)) for _ in range(3)]
         median = statistics.median(times)

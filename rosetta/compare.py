@@ -1,22 +1,26 @@
 """Compare fits of the same scores by PSIS-LOO (ArviZ): e.g. the bifactor against one number.
 
-The pointwise log-likelihood ArviZ needs comes from `pymc.compute_log_likelihood` on the saved
-posterior, through the model's own score likelihood (`rosetta.model.measurement.likelihood_model`).
+The fit keeps its likelihood as one summed potential, so the pointwise log-likelihood ArviZ needs
+is recomputed here from the saved posterior with the very functions the model used
+(`rosetta.likelihoods`), draw by draw.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Mapping
 
 import arviz as az
+import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy.special import gammaln
 
-from rosetta.data import ScoreTable
 from rosetta.errors import IncompatibleFitError
 from rosetta.io import scores_of_fit
-from rosetta.model.spec import MeasurementSpec
+from rosetta.likelihoods import beta_family_logp, likelihood_branch, normal_logp
+from rosetta.predict import score_parts
 
 #: Pareto k above which a score's PSIS-LOO term is unreliable (Vehtari et al. 2017).
 PARETO_K_MAX = 0.7
@@ -24,16 +28,40 @@ PARETO_K_MAX = 0.7
 
 def pointwise_loglik(idata) -> xr.DataArray:
     """Log-likelihood of every observed score in every draw, dims ``(chain, draw, obs)``."""
-    import pymc as pm
-
-    from rosetta.model.measurement import likelihood_model
-
-    spec = MeasurementSpec.from_json(idata.posterior.attrs["spec"])
-    model = likelihood_model(ScoreTable(scores_of_fit(idata)), spec)
-    loglik = pm.compute_log_likelihood(
-        idata, model=model, extend_inferencedata=False, progressbar=False
+    posterior = idata.posterior
+    scores = scores_of_fit(idata)
+    p, q = (a.to_numpy() for a in score_parts(posterior, scores["model"], scores["benchmark"]))
+    y = scores["score"].to_numpy(dtype=float)
+    likelihood = json.loads(posterior.attrs.get("spec", "{}")).get("likelihood", "beta")
+    if likelihood == "normal":
+        values = normal_logp(y, p, posterior["sigma"].to_numpy()[..., None])
+    else:
+        n_items = scores["n_items"].to_numpy(dtype=float)
+        order = np.argsort(likelihood_branch(y, n_items), kind="stable")
+        bench = xr.DataArray(scores["benchmark"].to_numpy()[order], dims="pair")
+        precision = posterior["precision"].sel(benchmark=bench).to_numpy()
+        cut = {
+            name: posterior[name].to_numpy()[..., None] if name in posterior else None
+            for name in ("zero_cutpoint", "one_cutpoint")
+        }
+        ordered = beta_family_logp(
+            y[order],
+            n_items[order],
+            p[..., order],
+            q[..., order],
+            precision,
+            gammaln(precision),
+            cut["zero_cutpoint"],
+            cut["one_cutpoint"],
+        )
+        values = np.empty_like(ordered)
+        values[..., order] = ordered
+    return xr.DataArray(
+        values,
+        dims=("chain", "draw", "obs"),
+        coords={"chain": posterior["chain"], "draw": posterior["draw"]},
+        name="score",
     )
-    return loglik["score"].sortby("obs")
 
 
 def with_log_likelihood(idata) -> az.InferenceData:

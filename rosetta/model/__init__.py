@@ -22,7 +22,6 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
 
 from rosetta._version import __version__
@@ -45,9 +44,10 @@ from rosetta.diagnostics import summarize_diagnostics
 from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
 from rosetta.io import FIT_FORMAT
-from rosetta.model.measurement import build_coords, build_model, likelihood_model
+from rosetta.model.measurement import build_coords, build_model
 from rosetta.model.sampling import run_advi, run_map, run_nuts
 from rosetta.model.spec import MeasurementSpec
+from rosetta.predict import predictive_scores
 from rosetta.scale import apply_scale
 
 __all__ = ["MeasurementSpec", "build_model", "fit"]
@@ -202,12 +202,28 @@ def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.Infere
         },
         coords={**obs, "model": coords["model"], "benchmark": coords["benchmark"]},
     )
+    # Scores of item-level benchmarks are summaries of responses, which the model predicts
+    # one by one: they get no predictive draws (NaN).
     rows = items.score_rows if items is not None else np.arange(len(scores))
-    predictive = _predictive(table, spec, posterior, rows, random_seed).reindex(obs=coords["obs"])
+    draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    predictive = xr.DataArray(
+        np.full((*draws, len(scores)), np.nan, dtype=np.float32),
+        dims=("chain", "draw", "obs"),
+        coords={"chain": posterior["chain"], "draw": posterior["draw"], "obs": coords["obs"]},
+        name="score",
+    )
+    if rows.size:
+        predictive[..., rows] = predictive_scores(
+            posterior,
+            scores["model"].iloc[rows].tolist(),
+            scores["benchmark"].iloc[rows].tolist(),
+            likelihood=spec.likelihood,
+            n_items=constant["n_items"].to_numpy()[rows],
+            random_seed=np.random.default_rng([random_seed, 1]),
+        ).to_numpy()  # single precision halves the file; scores need no more
     groups = {
         "posterior": posterior,
-        # single precision halves the file; scores need no more
-        "posterior_predictive": xr.Dataset({"score": predictive.astype(np.float32)}),
+        "posterior_predictive": xr.Dataset({"score": predictive}),
         "observed_data": observed,
         "constant_data": constant,
     }
@@ -216,27 +232,6 @@ def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.Infere
     if raw.sample_stats is not None:
         groups["sample_stats"] = raw.sample_stats
     return az.InferenceData(**groups)
-
-
-def _predictive(table, spec, posterior, rows, random_seed) -> xr.DataArray:
-    """Posterior predictive draws of the scores in ``rows``, dims ``(chain, draw, obs)``.
-
-    Scores of item-level benchmarks are summaries of responses, which the model predicts one by
-    one: they are not in ``rows`` and get no draws (NaN once reindexed to every score).
-    """
-    if not rows.size:
-        return xr.DataArray(
-            np.empty((posterior.sizes["chain"], posterior.sizes["draw"], 0)),
-            dims=("chain", "draw", "obs"),
-            coords={"chain": posterior["chain"], "draw": posterior["draw"], "obs": []},
-        )
-    sampled = pm.sample_posterior_predictive(
-        posterior,
-        model=likelihood_model(table, spec, rows),
-        random_seed=np.random.default_rng([random_seed, 1]),
-        progressbar=False,
-    )
-    return sampled.posterior_predictive["score"]
 
 
 def _add_responses(groups: dict, items: ItemTable) -> None:

@@ -169,6 +169,48 @@ def test_pointwise_loglik_is_the_beta_density(tiny_fit):
     np.testing.assert_allclose(pointwise_loglik(sub), expected, rtol=1e-6)
 
 
+def _likelihood_model_of(idata):
+    from rosetta.data import ScoreTable
+    from rosetta.io import scores_of_fit
+    from rosetta.model import MeasurementSpec
+    from rosetta.model.measurement import likelihood_model
+
+    spec = MeasurementSpec.from_json(idata.posterior.attrs["spec"])
+    return likelihood_model(ScoreTable(scores_of_fit(idata)), spec)
+
+
+@pytest.mark.parametrize("which", ["tiny", "bifactor"])
+def test_pymc_log_likelihood_of_a_saved_fit(which, tiny_fit, bifactor_fit):
+    """`pm.compute_log_likelihood` on `likelihood_model` is `pointwise_loglik`, score by score."""
+    import pymc as pm
+
+    from rosetta.compare import pointwise_loglik
+
+    idata = (tiny_fit if which == "tiny" else bifactor_fit)[0]
+    sub = idata.copy()
+    sub.posterior = idata.posterior.isel(draw=slice(0, 40))
+    loglik = pm.compute_log_likelihood(
+        sub, model=_likelihood_model_of(sub), extend_inferencedata=False, progressbar=False
+    )["score"].sortby("obs")
+    np.testing.assert_allclose(loglik, pointwise_loglik(sub), rtol=1e-9)
+
+
+def test_pymc_posterior_predictive_of_a_saved_fit(tiny_fit):
+    """`pm.sample_posterior_predictive` on `likelihood_model` draws like the fit's predictive."""
+    import pymc as pm
+
+    idata, _ = tiny_fit
+    draws = pm.sample_posterior_predictive(
+        idata.posterior, model=_likelihood_model_of(idata), random_seed=1, progressbar=False
+    ).posterior_predictive["score"]
+    draws = draws.sortby("obs").assign_coords(obs=idata.observed_data["obs"])
+    assert ((draws >= 0) & (draws <= 1)).all()
+    saved = idata.posterior_predictive["score"]
+    mean = draws.mean(("chain", "draw"))
+    assert float(abs(mean - saved.mean(("chain", "draw"))).max()) < 0.05
+    assert float(abs(draws.std(("chain", "draw")) / saved.std(("chain", "draw")) - 1).mean()) < 0.1
+
+
 def test_domain_table_and_trends(bifactor_fit):
     from rosetta.summary import domain_table
     from rosetta.trend import domain_trends, models_scored_in
