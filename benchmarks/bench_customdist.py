@@ -10,8 +10,9 @@ Sections (all by default): ``logp`` (model log density and gradient at three poi
 ``loglik`` (the pointwise log-likelihood of the old NUTS fit: `rosetta.compare.pointwise_loglik`
 and, where the tree has `likelihood_model`, `pymc.compute_log_likelihood`; values and times, median
 of 3; and ``rosetta compare`` of that fit with itself, median of 3), ``nuts`` (``rosetta fit``: old,
-new and old with another seed), ``map`` (``rosetta fit --method map``), ``hessian`` (the Laplace
-step's central differences against PyMC's symbolic Hessian, new tree only: slow, a minute or more).
+new and old with another seed), ``map`` (``rosetta fit --method map``), ``mode`` (where
+`pymc.find_MAP` stops in each tree: log density and largest gradient there), ``hessian`` (the
+Laplace step's central differences against PyMC's symbolic Hessian, new tree only: slow).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 FILTERS = ["--min-benchmarks", "4", "--since", "2022-11-01"]
-SECTIONS = ("logp", "loglik", "nuts", "map", "hessian")
+SECTIONS = ("logp", "loglik", "nuts", "map", "mode", "hessian")
 
 LOGP = """
 import sys, numpy as np
@@ -177,6 +178,27 @@ def section_map(trees, work):
     for stat in ("mean", "std"):
         diff = np.abs(getattr(new, stat)(("chain", "draw")) - getattr(old, stat)(("chain", "draw")))
         print(f"map: max |capability {stat} new - old| {float(diff.max()):.2e}")
+
+
+MODE = """
+import numpy as np, pymc as pm
+from rosetta.data import load_scores
+from rosetta.model import MeasurementSpec, build_model
+model = build_model(load_scores(None, min_benchmarks=4, since="2022-11-01"), MeasurementSpec())
+with model:
+    mode = pm.find_MAP(progressbar=False, seed=2025, include_transformed=True)
+mode = {v.name: mode[v.name] for v in model.value_vars}
+gradient = np.abs(model.compile_dlogp()(mode)).max()
+print(f"log density {model.compile_logp()(mode):.2f}, max |gradient| {gradient:.3g}")
+"""
+
+
+def section_mode(trees, work):
+    for name, tree in trees.items():
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        args = [sys.executable, "-c", MODE]
+        result = subprocess.run(args, env=env, cwd=work, check=True, capture_output=True, text=True)
+        print(f"mode {name}: find_MAP stops at {result.stdout.strip()}")
 
 
 HESSIAN = """
