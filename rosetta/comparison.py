@@ -7,7 +7,6 @@ is recomputed here from the saved posterior with the very functions the model us
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,12 +31,12 @@ PARETO_K_MAX = 0.7
 
 def pointwise_loglik(idata) -> xr.DataArray:
     """Log-likelihood of every observed score in every draw, dims ``(chain, draw, obs)``."""
-    posterior = idata.posterior
-    scores = scores_of_fit(idata)
+    fit = as_fit(idata)
+    posterior = fit.posterior
+    scores = scores_of_fit(fit.idata)
     p, q = (a.to_numpy() for a in score_parts(posterior, scores["model"], scores["benchmark"]))
     y = scores["score"].to_numpy(dtype=float)
-    likelihood = json.loads(posterior.attrs.get("spec", "{}")).get("likelihood", "beta")
-    if likelihood == "normal":
+    if fit.info.likelihood == "normal":
         values = normal_logp(y, p, posterior["sigma"].to_numpy()[..., None])
     else:
         n_items = scores["n_items"].to_numpy(dtype=float)

@@ -31,9 +31,11 @@ class Ops:
 
     sigmoid: Callable
     log: Callable
+    log1p: Callable
     expm1: Callable
     softplus: Callable
     gammaln: Callable
+    round: Callable
     concat: Callable
 
 
@@ -45,9 +47,11 @@ def _softplus(x):
 NUMPY = Ops(
     sigmoid=expit,
     log=np.log,
+    log1p=np.log1p,
     expm1=np.expm1,
     softplus=_softplus,
     gammaln=gammaln,
+    round=np.round,
     concat=lambda parts: np.concatenate(parts, axis=-1),
 )
 
@@ -117,6 +121,7 @@ def beta_family_logp(
     zero_cutpoint=None,
     one_cutpoint=None,
     ops: Ops = NUMPY,
+    branch=None,
 ):
     """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known (not NaN).
 
@@ -127,15 +132,17 @@ def beta_family_logp(
     Scores run along the last axis of ``p``, ``q``, ``precision`` and ``gammaln_precision`` and
     must be grouped by `likelihood_branch` (the log-likelihood is a sum, so their order is
     free): each branch is then computed on its own rows only, without evaluating the terms of the
-    others. ``y`` and ``n_items`` are NumPy arrays known in advance.
+    others. ``n_items`` is a NumPy array known in advance; so is ``y``, unless its branches are
+    given as ``branch`` (then ``y`` may be symbolic, the value of a PyMC distribution).
 
     Returns
     -------
     The log-likelihood per score, in the given order.
     """
-    y = np.asarray(y, dtype=float)
     n_items = np.asarray(n_items, dtype=float)
-    branch = likelihood_branch(y, n_items)
+    if branch is None:
+        y = np.asarray(y, dtype=float)
+        branch = likelihood_branch(y, n_items)
     if np.any(np.diff(branch) < 0):
         raise ValueError("scores must be grouped by likelihood branch")
     parts = []
@@ -145,7 +152,7 @@ def beta_family_logp(
         p_, q_, phi = p[..., part], q[..., part], precision[..., part]
         if kind == COUNTED:
             n = n_items[part]
-            parts.append(beta_binomial_logp(np.round(y[part] * n), n, p_, q_, phi, ops))
+            parts.append(beta_binomial_logp(ops.round(y[part] * n), n, p_, q_, phi, ops))
             continue
         if kind in (ZERO, ONE) and (zero_cutpoint if kind == ZERO else one_cutpoint) is None:
             raise ValueError("a score of exactly 0 or 1 needs the cutpoint of that end")
@@ -161,7 +168,7 @@ def beta_family_logp(
         else:
             inside = y[part]
             out = beta_logp(
-                np.log(inside), np.log1p(-inside), p_, q_, phi, gammaln_precision[..., part], ops
+                ops.log(inside), ops.log1p(-inside), p_, q_, phi, gammaln_precision[..., part], ops
             )
             if zero_cutpoint is not None:
                 out = out - ops.softplus(zero_cutpoint - logit_p)

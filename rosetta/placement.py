@@ -588,7 +588,7 @@ class _LogLik:
         NumPy's loops release the GIL, so threads share the work; small work stays in one chunk.
         """
         cells = len(index) * np.shape(grid)[-1]
-        chunks = min(os.cpu_count() or 1, _MAX_THREADS, cells // _CHUNK_CELLS)
+        chunks = min(os.cpu_count() or 1, _MAX_THREADS, cells // _CHUNK_CELLS, len(index))
         if chunks <= 1:
             return self._evaluate(index, grid)
         bounds = np.linspace(0, len(index), chunks + 1).astype(int)

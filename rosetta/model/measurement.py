@@ -57,6 +57,7 @@ draw onto the declared anchor scale afterwards.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.math import softplus
@@ -75,14 +76,17 @@ from rosetta.likelihoods import (
     response_logp,
 )
 from rosetta.model.spec import MeasurementSpec
+from rosetta.prediction import draw_scores
 
 #: PyTensor's elementwise operations, for the likelihoods shared with `rosetta.placement`.
 PYTENSOR = Ops(
     sigmoid=pt.sigmoid,
     log=pt.log,
+    log1p=pt.log1p,
     expm1=pt.expm1,
     softplus=softplus,
     gammaln=pt.gammaln,
+    round=pt.round,
     concat=lambda parts: pt.concatenate(parts, axis=-1),
 )
 
@@ -133,9 +137,9 @@ def build_model(
     pymc.Model
         Free variables ``capability_raw``, ``*_offset``, hyperparameters; deterministic
         ``capability``, ``difficulty``, ``slope``, ``floor``, ``precision`` (beta); ``sigma``
-        (normal); the log-likelihood as a potential, the scores as data (dim ``obs``). With
-        items: ``item_difficulty``, ``item_slope`` (dim ``item``) and their spreads per
-        benchmark (dim ``item_benchmark``); ``precision``/``sigma`` only if some benchmark has
+        (normal); the scores as the observed ``score`` (see `score_distribution`). With items:
+        ``item_difficulty``, ``item_slope`` (dim ``item``) and their spreads per benchmark (dim
+        ``item_benchmark``); ``precision``/``sigma`` and ``score`` only if some benchmark has
         benchmark-level scores.
     """
     spec = spec or MeasurementSpec()
@@ -144,96 +148,239 @@ def build_model(
     prior = spec.priors
     coords, model_idx, bench_idx = build_coords(table)
     scores = table.scores
-    y = scores["score"].to_numpy(dtype=float)
+    # Benchmarks with item-level data enter through their responses, the others through their
+    # scores, which the model holds in the order of `likelihood_order`.
+    coords[OBS] = likelihood_order(scores, items.score_rows if items is not None else None)
     nominal = table.benchmark_info()["floor"].to_numpy(dtype=float)
 
     with pm.Model(coords=coords) as model:
-        raw = pm.ZeroSumNormal(
-            "capability_raw",
-            sigma=1.0,
-            dims=MODEL,
-            initval=_initial_capability(scores, model_idx, len(table.models)),
-        )
-        rms = pt.sqrt(pt.mean(raw**2))
-        capability = pm.Deterministic("capability", raw / rms, dims=MODEL)
+        capability = _capability(scores, model_idx, len(table.models))
         deviation, domain_idx = _domain_deviations(model, table, spec, capability)
-        # The likelihood sees only the direction of `raw`; this term moves the mode of `raw` from
-        # the origin (where the direction is undefined) to the unit-RMS sphere, so MAP and
-        # Laplace are well posed. It leaves the posterior of `capability` unchanged.
-        pm.Potential("capability_radius", (len(table.models) - 2) * pt.log(rms))
-        centred = spec.centred
-        # With items, a benchmark's slope is the typical slope of items that each pin theirs only
-        # loosely: its spread over benchmarks forms a funnel unless it is non-centred.
-        log_slope = _pooled(
-            "log_slope",
-            prior["log_slope_mu_mean"],
-            prior["log_slope_mu_sd"],
-            prior["log_slope_sigma_sd"],
-            centred and items is None,
+        log_slope, slope, difficulty = _slope_and_difficulty(
+            scores, spec, model_idx, bench_idx, len(table.models), items is not None
         )
-        slope = pm.Deterministic("slope", pt.exp(log_slope), dims=BENCHMARK)
-        if centred:
-            centre = _benchmark_centres(scores, model_idx, bench_idx, len(table.models))
-            difficulty = _difficulty_by_gap(
-                prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], log_slope, slope, centre
-            )
-        else:
-            difficulty = _pooled(
-                "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], False
-            )
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
         family = _family_effects(model, scores, spec) if spec.family_effects else None
-
-        def measured_at(rows):
-            """What the benchmark of each score in ``rows`` measures of its model."""
-            out = capability[model_idx[rows]]
-            if deviation is not None:
-                out = out + deviation[model_idx[rows], domain_idx[bench_idx[rows]]]
-            return out if family is None else out + family[rows]
-
-        # Benchmarks with item-level data enter through their responses, the others through
-        # their scores. The log-likelihood is a sum over scores, so they may come in any order:
-        # grouped by the branch of the likelihood they need, each branch is computed on its own
-        # scores only.
-        aggregate = items.score_rows if items is not None else np.arange(len(scores))
-        if aggregate.size:
-            n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)
-            branch = likelihood_branch(y[aggregate], n_items[aggregate])
-            order = aggregate[np.argsort(branch, kind="stable")]
-            b_i, y_o, n_o = bench_idx[order], y[order], n_items[order]
-            x = slope[b_i] * (measured_at(order) - difficulty[b_i])
-            p, q = expected_score(x, floor[b_i], PYTENSOR)
-            if spec.likelihood == "normal":
-                sigma = pm.HalfNormal("sigma", prior["noise_sd"])
-                loglik = normal_logp(y_o, p, sigma, PYTENSOR)
-            else:
-                log_precision = _pooled(
-                    "log_precision",
-                    prior["log_precision_mu_mean"],
-                    prior["log_precision_mu_sd"],
-                    prior["log_precision_sigma_sd"],
-                    centred,
-                )
-                precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
-                loglik = _beta_family(y_o, n_o, p, q, precision, b_i, prior)
-            pm.Potential("score_loglik", loglik.sum())
+        measured_at = _measured(capability, deviation, domain_idx, family, model_idx, bench_idx)
+        if coords[OBS].size:
+            _observe_scores(
+                scores, spec, coords[OBS], bench_idx, measured_at, difficulty, slope, floor
+            )
         if items is not None:
             measured = measured_at(np.arange(len(scores)))
             pair_floor = floor[bench_idx]
             _item_responses(
                 model, items, spec, measured, difficulty, log_slope, pair_floor, batch_size
             )
-        pm.Data("score", y, dims=OBS)
-        pm.Data("model_idx", model_idx, dims=OBS)
-        pm.Data("benchmark_idx", bench_idx, dims=OBS)
     return model
 
 
-def _domain_deviations(model: pm.Model, table: ScoreTable, spec: MeasurementSpec, capability):
+def likelihood_model(table: ScoreTable, spec: MeasurementSpec, rows=None) -> pm.Model:
+    """The score likelihood of `build_model` alone, its parameters flat: for a fit's draws.
+
+    Every parameter the likelihood reads is a free ``pm.Flat`` named as in a fit's posterior
+    (``capability``, ``difficulty``, ``slope``, ``floor``, ``precision`` and the cutpoints or
+    ``sigma``, ``domain_deviation``, ``family_effect``), so `pymc.compute_log_likelihood` and
+    `pymc.sample_posterior_predictive` take a fit's posterior as it is: the anchor scale leaves
+    every ``slope * (capability - difficulty)`` unchanged. (The fit's own predictive draws and
+    `rosetta.comparison.pointwise_loglik` compute the same in NumPy, several seconds faster per
+    command than PyMC's per-draw loops; the tests check that both agree.)
+
+    Parameters
+    ----------
+    table
+        The fit's table (``ScoreTable(rosetta.io.scores_of_fit(fit))``).
+    spec
+        The fit's spec.
+    rows
+        The scores to hold (all by default), as in `build_model` held in `likelihood_order`.
+    """
+    scores = table.scores
+    coords, model_idx, bench_idx = build_coords(table)
+    coords[OBS] = likelihood_order(scores, rows)
+    with pm.Model(coords=coords) as model:
+        capability = pm.Flat("capability", dims=MODEL)
+        deviation, domain_idx = _domain_deviations(model, table, spec, capability, flat=True)
+        family = _family_effects(model, scores, spec, flat=True) if spec.family_effects else None
+        difficulty, slope, floor = (
+            pm.Flat(name, dims=BENCHMARK) for name in ("difficulty", "slope", "floor")
+        )
+        measured_at = _measured(capability, deviation, domain_idx, family, model_idx, bench_idx)
+        _observe_scores(
+            scores, spec, coords[OBS], bench_idx, measured_at, difficulty, slope, floor, flat=True
+        )
+    return model
+
+
+def likelihood_order(scores: pd.DataFrame, rows=None) -> np.ndarray:
+    """The score ``rows`` (all by default), grouped by `rosetta.likelihoods.likelihood_branch`.
+
+    Grouped so, each branch of the likelihood is computed on its own scores only.
+    """
+    rows = np.arange(len(scores)) if rows is None else np.asarray(rows)
+    y, n_items = _observed(scores, rows)
+    return rows[np.argsort(likelihood_branch(y, n_items), kind="stable")]
+
+
+def score_distribution(y, n_items, p, q, noise: dict, bench_idx) -> pm.CustomDist:
+    """The scores ``y`` (grouped by likelihood branch) as ``score``, a `pm.CustomDist` (dim obs).
+
+    Its logp is `beta_family_logp` (or `normal_logp`), its random draws come from
+    `rosetta.prediction.draw_scores`. ``noise`` holds ``sigma`` (normal) or ``precision`` (per
+    benchmark) and the cutpoints the data need; ``bench_idx`` is each score's benchmark.
+    """
+    if "sigma" in noise:
+        return pm.CustomDist(
+            "score",
+            p,
+            noise["sigma"],
+            logp=lambda value, p, sigma: normal_logp(value, p, sigma, PYTENSOR),
+            random=lambda p, sigma, rng=None, size=None: draw_scores(
+                np.broadcast_to(p, size or p.shape), sigma=sigma, rng=rng
+            ),
+            observed=y,
+            dims=OBS,
+        )
+    branch = likelihood_branch(y, n_items)
+    cuts = [name for name in ("zero_cutpoint", "one_cutpoint") if noise[name] is not None]
+
+    def logp(value, p, q, precision, gammaln_precision, *cutpoints):
+        given = dict(zip(cuts, cutpoints, strict=True))
+        return beta_family_logp(
+            value, n_items, p, q, precision, gammaln_precision, **given, ops=PYTENSOR, branch=branch
+        )
+
+    def random(p, q, precision, gammaln_precision, *cutpoints, rng=None, size=None):
+        given = dict(zip(cuts, cutpoints, strict=True))
+        mean = np.broadcast_to(p, size or p.shape)
+        return draw_scores(mean, precision=precision, n_items=n_items, rng=rng, **given)
+
+    precision = noise["precision"]
+    return pm.CustomDist(
+        "score",
+        p,
+        q,
+        precision[bench_idx],
+        pt.gammaln(precision)[bench_idx],
+        *(noise[name] for name in cuts),
+        logp=logp,
+        random=random,
+        observed=y,
+        dims=OBS,
+    )
+
+
+def _observe_scores(
+    scores, spec, order, bench_idx, measured_at, difficulty, slope, floor, flat=False
+):
+    """The scores ``order`` as the observed ``score``, with the noise parameters they need."""
+    y, n_items = _observed(scores, order)
+    b = bench_idx[order]
+    x = slope[b] * (measured_at(order) - difficulty[b])
+    p, q = expected_score(x, floor[b], PYTENSOR)
+    return score_distribution(y, n_items, p, q, _noise(spec, y, n_items, flat), b)
+
+
+def _observed(scores: pd.DataFrame, rows) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and item counts (NaN where unknown) of ``rows``."""
+    y = scores["score"].to_numpy(dtype=float)[rows]
+    n_items = scores["n_items"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    return y, n_items
+
+
+def _capability(scores, model_idx: np.ndarray, n_models: int):
+    """``capability = z / rms(z)``, ``z ~ ZeroSumNormal(1)``: the direction of ``z``."""
+    raw = pm.ZeroSumNormal(
+        "capability_raw",
+        sigma=1.0,
+        dims=MODEL,
+        initval=_initial_capability(scores, model_idx, n_models),
+    )
+    rms = pt.sqrt(pt.mean(raw**2))
+    capability = pm.Deterministic("capability", raw / rms, dims=MODEL)
+    # The likelihood sees only the direction of `raw`; this term moves the mode of `raw` from the
+    # origin (where the direction is undefined) to the unit-RMS sphere, so MAP and Laplace are
+    # well posed. It leaves the posterior of `capability` unchanged.
+    pm.Potential("capability_radius", (n_models - 2) * pt.log(rms))
+    return capability
+
+
+def _slope_and_difficulty(scores, spec, model_idx, bench_idx, n_models: int, items: bool):
+    """``(log_slope, slope, difficulty)`` per benchmark, centred or not (see the module doc)."""
+    prior = spec.priors
+    # With items, a benchmark's slope is the typical slope of items that each pin theirs only
+    # loosely: its spread over benchmarks forms a funnel unless it is non-centred.
+    log_slope = _pooled(
+        "log_slope",
+        prior["log_slope_mu_mean"],
+        prior["log_slope_mu_sd"],
+        prior["log_slope_sigma_sd"],
+        spec.centred and not items,
+    )
+    slope = pm.Deterministic("slope", pt.exp(log_slope), dims=BENCHMARK)
+    if spec.centred:
+        centre = _benchmark_centres(scores, model_idx, bench_idx, n_models)
+        difficulty = _difficulty_by_gap(
+            prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], log_slope, slope, centre
+        )
+    else:
+        difficulty = _pooled(
+            "difficulty", 0.0, prior["difficulty_mu_sd"], prior["difficulty_sigma_sd"], False
+        )
+    return log_slope, slope, difficulty
+
+
+def _measured(capability, deviation, domain_idx, family, model_idx, bench_idx):
+    """``measured_at(rows)``: what the benchmark of each score in ``rows`` measures of its model.
+
+    The capability, plus the domain deviation (bifactor) and the family effect where present.
+    """
+
+    def measured_at(rows):
+        out = capability[model_idx[rows]]
+        if deviation is not None:
+            out = out + deviation[model_idx[rows], domain_idx[bench_idx[rows]]]
+        return out if family is None else out + family[rows]
+
+    return measured_at
+
+
+def _noise(spec: MeasurementSpec, y, n_items, flat: bool = False) -> dict:
+    """The noise of the scores: ``sigma`` (normal), or ``precision`` and the cutpoints (beta).
+
+    ``flat``: flat variables of the same names (see `likelihood_model`).
+    """
+    prior = spec.priors
+    if spec.likelihood == "normal":
+        return {"sigma": pm.Flat("sigma") if flat else pm.HalfNormal("sigma", prior["noise_sd"])}
+    counted = np.isfinite(n_items)
+    zeros, ones = (~counted & (y <= 0)).any(), (~counted & (y >= 1)).any()
+    if flat:
+        return {
+            "precision": pm.Flat("precision", dims=BENCHMARK),
+            "zero_cutpoint": pm.Flat("zero_cutpoint") if zeros else None,
+            "one_cutpoint": pm.Flat("one_cutpoint") if ones else None,
+        }
+    log_precision = _pooled(
+        "log_precision",
+        prior["log_precision_mu_mean"],
+        prior["log_precision_mu_sd"],
+        prior["log_precision_sigma_sd"],
+        spec.centred,
+    )
+    precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
+    zero, one = _cutpoints(zeros, ones, prior)
+    return {"precision": precision, "zero_cutpoint": zero, "one_cutpoint": one}
+
+
+def _domain_deviations(
+    model: pm.Model, table: ScoreTable, spec: MeasurementSpec, capability, flat: bool = False
+):
     """Bifactor deviations and each benchmark's column in them (``(None, None)``: one number).
 
     The deviations come as ``(model, domain + 1)``: a last column of zeros serves the benchmarks
-    that measure the general capability only.
+    that measure the general capability only. ``flat``: a flat ``domain_deviation`` (see
+    `likelihood_model`).
     """
     mapping = {b: d for b, d in spec.domains if b in set(table.benchmarks)}
     if not mapping:
@@ -244,10 +391,13 @@ def _domain_deviations(model: pm.Model, table: ScoreTable, spec: MeasurementSpec
     model.add_coord(DOMAIN, names)
     column = {d: k for k, d in enumerate(names)}
     domain_idx = np.array([column.get(mapping.get(b), len(names)) for b in table.benchmarks])
-    sd = pm.HalfNormal("domain_sd", spec.priors["domain_sd_sd"])
-    unit = pm.ZeroSumNormal("domain_offset", sigma=1.0, dims=(MODEL, DOMAIN), n_zerosum_axes=2)
-    deviation = pm.Deterministic("domain_deviation", sd * unit, dims=(MODEL, DOMAIN))
-    pm.Deterministic("domain_capability", capability[:, None] + deviation, dims=(MODEL, DOMAIN))
+    if flat:
+        deviation = pm.Flat("domain_deviation", dims=(MODEL, DOMAIN))
+    else:
+        sd = pm.HalfNormal("domain_sd", spec.priors["domain_sd_sd"])
+        unit = pm.ZeroSumNormal("domain_offset", sigma=1.0, dims=(MODEL, DOMAIN), n_zerosum_axes=2)
+        deviation = pm.Deterministic("domain_deviation", sd * unit, dims=(MODEL, DOMAIN))
+        pm.Deterministic("domain_capability", capability[:, None] + deviation, dims=(MODEL, DOMAIN))
     padded = pt.concatenate([deviation, pt.zeros((len(table.models), 1))], axis=1)
     return padded, domain_idx
 
@@ -304,15 +454,21 @@ def _item_responses(
     pm.Potential("response_loglik", scale * loglik.sum())
 
 
-def _family_effects(model: pm.Model, scores, spec: MeasurementSpec):
-    """Per score, the effect of its (family, benchmark) cell (0 for a cell seen once)."""
+def _family_effects(model: pm.Model, scores, spec: MeasurementSpec, flat: bool = False):
+    """Per score, the effect of its (family, benchmark) cell (0 for a cell seen once).
+
+    ``flat``: a flat ``family_effect`` (see `likelihood_model`).
+    """
     cell, cells = family_cells(scores["model"], scores["benchmark"])
     if cells.empty:
         return pt.zeros(len(cell))
     model.add_coord(FAMILY_CELL, cells["family"] + " | " + cells["benchmark"])
-    sd = pm.HalfNormal("family_effect_sd", spec.priors["family_effect_sd_sd"])
-    offset = pm.Normal("family_effect_offset", 0.0, 1.0, dims=FAMILY_CELL)
-    effect = pm.Deterministic("family_effect", sd * offset, dims=FAMILY_CELL)
+    if flat:
+        effect = pm.Flat("family_effect", dims=FAMILY_CELL)
+    else:
+        sd = pm.HalfNormal("family_effect_sd", spec.priors["family_effect_sd_sd"])
+        offset = pm.Normal("family_effect_offset", 0.0, 1.0, dims=FAMILY_CELL)
+        effect = pm.Deterministic("family_effect", sd * offset, dims=FAMILY_CELL)
     return pt.concatenate([effect, pt.zeros(1)])[cell]
 
 
@@ -372,26 +528,6 @@ def _floor(mode: str, nominal: np.ndarray, logit_sd: float):
     centre = logit(np.clip(nominal, _FLOOR_EPS, 1 - _FLOOR_EPS))
     offset = pm.Normal("floor_offset", 0.0, 1.0, dims=BENCHMARK)
     return pm.Deterministic("floor", pm.math.sigmoid(centre + logit_sd * offset), dims=BENCHMARK)
-
-
-def _beta_family(y, n_items, p, q, precision_b, bench_idx, prior):
-    """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known.
-
-    The scores must be grouped by `rosetta.likelihoods.likelihood_branch`.
-    """
-    counted = np.isfinite(n_items)
-    zero_cut, one_cut = _cutpoints((~counted & (y <= 0)).any(), (~counted & (y >= 1)).any(), prior)
-    return beta_family_logp(
-        y,
-        n_items,
-        p,
-        q,
-        precision_b[bench_idx],
-        pt.gammaln(precision_b)[bench_idx],
-        zero_cut,
-        one_cut,
-        PYTENSOR,
-    )
 
 
 def _cutpoints(zeros: bool, ones: bool, prior):

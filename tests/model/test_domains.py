@@ -129,10 +129,10 @@ def test_capability_of(bifactor_fit):
 def test_loo_prefers_the_true_bifactor(bifactor_fit, tmp_path):
     from rosetta.comparison import compare, compare_fits, pointwise_loglik
     from rosetta.io import scores_of_fit
-    from rosetta.model import MeasurementSpec, fit
+    from rosetta.model import fit
 
     idata, _ = bifactor_fit
-    spec = MeasurementSpec.from_json(idata.posterior.attrs["spec"])
+    spec = idata.spec
     one = fit(
         scores_of_fit(idata),
         replace(spec, domains=()),
@@ -171,6 +171,46 @@ def test_pointwise_loglik_is_the_beta_density(tiny_fit):
     phi = sub.posterior["precision"].sel(benchmark=pairs).to_numpy()
     expected = beta.logpdf(scores["score"].to_numpy(), p * phi, (1 - p) * phi)
     np.testing.assert_allclose(pointwise_loglik(sub), expected, rtol=1e-6)
+
+
+def _likelihood_model_of(idata):
+    from rosetta.fitted import as_fit
+    from rosetta.model.measurement import likelihood_model
+
+    fit = as_fit(idata)
+    return likelihood_model(fit.table, fit.spec)
+
+
+@pytest.mark.parametrize("which", ["tiny", "bifactor"])
+def test_pymc_log_likelihood_of_a_saved_fit(which, tiny_fit, bifactor_fit):
+    """`pm.compute_log_likelihood` on `likelihood_model` is `pointwise_loglik`, score by score."""
+    import pymc as pm
+
+    from rosetta.comparison import pointwise_loglik
+
+    idata = (tiny_fit if which == "tiny" else bifactor_fit)[0]
+    sub = idata.idata.copy()
+    sub.posterior = idata.posterior.isel(draw=slice(0, 40))
+    loglik = pm.compute_log_likelihood(
+        sub, model=_likelihood_model_of(sub), extend_inferencedata=False, progressbar=False
+    )["score"].sortby("obs")
+    np.testing.assert_allclose(loglik, pointwise_loglik(sub), rtol=1e-9)
+
+
+def test_pymc_posterior_predictive_of_a_saved_fit(tiny_fit):
+    """`pm.sample_posterior_predictive` on `likelihood_model` draws like the fit's predictive."""
+    import pymc as pm
+
+    idata, _ = tiny_fit
+    draws = pm.sample_posterior_predictive(
+        idata.posterior, model=_likelihood_model_of(idata), random_seed=1, progressbar=False
+    ).posterior_predictive["score"]
+    draws = draws.sortby("obs").assign_coords(obs=idata.observed_data["obs"])
+    assert ((draws >= 0) & (draws <= 1)).all()
+    saved = idata.posterior_predictive["score"]
+    mean = draws.mean(("chain", "draw"))
+    assert float(abs(mean - saved.mean(("chain", "draw"))).max()) < 0.05
+    assert float(abs(draws.std(("chain", "draw")) / saved.std(("chain", "draw")) - 1).mean()) < 0.1
 
 
 def test_domain_table_and_trends(bifactor_fit, tmp_path):

@@ -56,7 +56,8 @@ def test_mixed_graph_has_items_and_scores(mixed):
     items, _ = mixed
     model = build_model(items)
     names = set(model.named_vars)
-    assert {"response_loglik", "score_loglik", "item_difficulty", "item_slope"} <= names
+    assert {"response_loglik", "score", "item_difficulty", "item_slope"} <= names
+    assert set(model.coords["obs"]) == set(items.score_rows)  # item-level scores are not in it
     assert len(model.coords["item"]) == 4 * 15
     assert list(model.coords["item_benchmark"]) == ["b00", "b01", "b02", "b03"]
     assert model.compile_logp()(model.initial_point()) > -np.inf

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,3 +90,92 @@ def test_initial_capability_is_never_degenerate():
     )
     model = build_model(load_scores(frame, metadata=False))
     assert np.isfinite(model.compile_logp()(model.initial_point(0)))
+
+
+def _all_branches(tiny):
+    """The tiny table with an exact zero, an exact one and item counts on its last benchmark."""
+    scores = tiny.scores[["model", "benchmark", "score", "floor"]].copy()
+    counted = (scores["benchmark"] == tiny.benchmarks[-1]).to_numpy()
+    scores["n_items"] = np.where(counted, 40.0, np.nan)
+    scores.loc[counted, "score"] = np.round(scores.loc[counted, "score"] * 40) / 40
+    plain = np.flatnonzero(~counted)
+    scores.loc[plain[3], "score"], scores.loc[plain[7], "score"] = 0.0, 1.0
+    return load_scores(scores, metadata=False)
+
+
+def test_score_distribution_is_the_shared_likelihood(tiny):
+    """``score``'s logp is `beta_family_logp` in NumPy, score by score, at any point."""
+    from pymc.blocking import DictToArrayBijection
+    from scipy.special import gammaln
+
+    from rosetta.likelihoods import beta_family_logp, expected_score, likelihood_branch
+
+    table = _all_branches(tiny)
+    model = build_model(table)
+    start = DictToArrayBijection.map(model.initial_point(0))
+    rng = np.random.default_rng(0)
+    point = DictToArrayBijection.rmap(
+        start._replace(data=start.data + 0.3 * rng.standard_normal(start.data.size))
+    )
+    names = ["capability", "difficulty", "slope", "floor", "precision"]
+    names += ["zero_cutpoint", "one_cutpoint"]
+    [loglik] = model.logp(vars=[model["score"]], sum=False)
+    outputs = [loglik, *model.replace_rvs_by_values([model[n] for n in names])]
+    evaluate = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")
+    loglik, cap, diff, slope, floor, precision, zero, one = evaluate(point)
+
+    scores = table.scores
+    m = table.models.get_indexer(scores["model"])
+    b = table.benchmarks.get_indexer(scores["benchmark"])
+    y, n = scores["score"].to_numpy(float), scores["n_items"].to_numpy(float)
+    p, q = expected_score(slope[b] * (cap[m] - diff[b]), floor[b])
+    order = np.argsort(likelihood_branch(y, n), kind="stable")
+    phi = precision[b][order]
+    expected = np.empty(len(y))
+    expected[order] = beta_family_logp(
+        y[order], n[order], p[order], q[order], phi, gammaln(phi), zero, one
+    )
+    held = np.asarray(model.coords["obs"])
+    assert sorted(held) == list(range(len(y)))
+    np.testing.assert_allclose(loglik, expected[held], rtol=1e-10)
+
+
+def test_posterior_predictive_of_the_model(tiny):
+    """`pm.sample_posterior_predictive` draws scores in [0, 1], counts where items are known."""
+    import pymc as pm
+
+    table = _all_branches(tiny)
+    model = build_model(table, MeasurementSpec(centred=False))  # no flat gaps: a prior to draw
+    with model, warnings.catch_warnings():  # parameter draws only: the potentials do not matter
+        warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+        prior = pm.sample_prior_predictive(draws=40, random_seed=1)
+        draws = pm.sample_posterior_predictive(prior.prior, random_seed=2, progressbar=False)
+    score = draws.posterior_predictive["score"].sortby("obs")
+    assert score.sizes["obs"] == table.n_scores
+    assert ((score >= 0) & (score <= 1)).all()
+    counted = np.isfinite(table.scores["n_items"].to_numpy(float))
+    hits = score.isel(obs=np.flatnonzero(counted)).to_numpy() * 40
+    np.testing.assert_allclose(hits, np.round(hits), atol=1e-9)
+    plain = score.isel(obs=np.flatnonzero(~counted)).to_numpy()
+    assert (plain == 0).any() and (plain == 1).any()  # the cutpoints' point masses
+    assert ((plain > 0) & (plain < 1)).mean() > 0.5
+
+
+@pytest.mark.slow  # compiling PyTensor's symbolic Hessian takes about a minute
+def test_laplace_hessian_matches_the_symbolic_one(tiny):
+    """`run_map`'s central-difference Hessian agrees with PyTensor's symbolic one."""
+    from pymc.blocking import DictToArrayBijection
+
+    from rosetta.model.sampling import hessian
+
+    model = build_model(tiny, MeasurementSpec(family_effects=False))
+    point = model.initial_point(0)
+    raveled = DictToArrayBijection.map(point)
+    gradient = model.compile_dlogp(jacobian=True)
+    numeric = hessian(
+        lambda x: gradient(DictToArrayBijection.rmap(raveled._replace(data=x))), raveled.data
+    )
+    with warnings.catch_warnings():  # PyMC's note that it will stop negating the Hessian
+        warnings.filterwarnings("ignore", "hessian will stop negating", FutureWarning)
+        symbolic = model.compile_d2logp(jacobian=True, negate_output=False)(point)
+    np.testing.assert_allclose(numeric, symbolic, rtol=1e-5, atol=1e-5 * np.abs(symbolic).max())
