@@ -32,8 +32,13 @@ def run_fit(code: Path, out: Path) -> tuple[float, dict]:
     env = {**os.environ, "PYTHONPATH": str(code)}
     command = [sys.executable, "-c", "from rosetta.cli import main; raise SystemExit(main())"]
     start = time.perf_counter()
-    done = subprocess.run(
-        [*command, *FIT, "--out", str(out)], env=env, capture_output=True, text=True, check=True
+    done = subprocess.run(  # cwd: not a checkout, whose rosetta `python -c` would import first
+        [*command, *FIT, "--out", str(out)],
+        env=env,
+        cwd=out.parent,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return time.perf_counter() - start, json.loads(done.stdout)
 
