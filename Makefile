@@ -26,8 +26,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest --run-slow $(PYTEST_ARGS)
 
+# Without the slow tests, on every core (pytest-xdist).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_fit.py
