@@ -22,9 +22,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The full suite: lint, fast tests, then the slow (real-data, recovery) tests.
+# The full suite: lint, fast tests and the slow (real-data, recovery) tests, on every core.
 test: lint
-	$(BIN)/python -m pytest --run-slow $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --run-slow $(PYTEST_ARGS)
 
 # Without the slow tests, on every core (pytest-xdist).
 test-fast: $(STAMP)
