@@ -21,7 +21,7 @@ from rosetta import cli_analyses
 from rosetta.cli_options import (
     data_options,
     fit_options,
-    load_items,
+    load_item_table,
     load_table,
     show,
     spec_and_fit_kwargs,
@@ -110,7 +110,7 @@ def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwarg
     start = time.perf_counter()
     if aggregate and not item_level:
         raise click.UsageError("--scores goes with --item-level (SCORES is then the items)")
-    data = load_items(kwargs, aggregate) if item_level else load_table(kwargs)
+    data = load_item_table(kwargs, aggregate) if item_level else load_table(kwargs)
     table = data.table if item_level else data
     spec, fit_kwargs = spec_and_fit_kwargs(kwargs, table)
     from rosetta.errors import ConvergenceWarning
@@ -203,17 +203,6 @@ def validate_command(
     if predictions:
         write_csv(result.predictions, predictions)
     show(result, as_json, predictions=predictions)
-
-
-def pairs(texts: Sequence[str], option: str) -> list[tuple[str, str]]:
-    """Split ``NAME=VALUE`` option values at their last ``=``."""
-    pairs = []
-    for text in texts:
-        name, sep, value = text.rpartition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint=option)
-        pairs.append((name.strip(), value.strip()))
-    return pairs
 
 
 @cli.command("simulate")

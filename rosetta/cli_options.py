@@ -287,7 +287,7 @@ def _parse_pin(text: str) -> tuple[str, float]:
     raise click.BadParameter(f"expected ID=VALUE, got {text!r}", param_hint="--anchor-models")
 
 
-def load_items(kwargs: dict, aggregate: str | None):
+def load_item_table(kwargs: dict, aggregate: str | None):
     """The `ItemTable` of ``fit --item-level``: SCORES are responses, --scores joins scores."""
     from rosetta.data.items import load_items
 

@@ -134,7 +134,6 @@ class Fit(Result):
     def to_dict(self, top: int = 10) -> dict:
         """Size, method, diagnostics, scale and the ``top`` models (``rosetta fit --json``)."""
         info, diagnostics = self.info, self.info.diagnostics
-        spec = self.spec
         out = {
             "n_models": info.n_models,
             "n_benchmarks": info.n_benchmarks,
@@ -156,8 +155,8 @@ class Fit(Result):
             "scale": info.scale.to_dict(),
             "likelihood": info.likelihood,
             "floors": info.floors,
-            "family_effects": spec.family_effects,
-            "domains": sorted({d for _, d in spec.domains}),
+            "family_effects": info.family_effects,
+            "domains": info.domains,
             "top_models": self.capabilities().head(top)["mean"].round(3).to_dict(),
         }
         return out
@@ -169,7 +168,7 @@ class Fit(Result):
         responses = (
             f" ({info.n_responses} responses to {info.n_items} items)" if info.item_level else ""
         )
-        domains = sorted({d for _, d in self.spec.domains})
+        domains = info.domains
         lines = [
             f"fitted {info.n_scores} scores{responses}: {info.n_models} models x "
             f"{info.n_benchmarks} benchmarks in {info.wall_seconds:.1f} s "

@@ -125,6 +125,16 @@ class FitInfo:
         return None if self.approximate else bool(self.diagnostics.get("ok"))
 
     @property
+    def domains(self) -> list[str]:
+        """The bifactor domains of the specification (empty for a one-number fit)."""
+        return sorted({domain for _, domain in json.loads(self.spec_json).get("domains", [])})
+
+    @property
+    def family_effects(self) -> bool:
+        """Whether the specification has family effects."""
+        return bool(json.loads(self.spec_json).get("family_effects", False))
+
+    @property
     def item_level(self) -> bool:
         """A fit of item-level responses."""
         return self.n_responses is not None

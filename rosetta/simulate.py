@@ -141,14 +141,7 @@ def simulate_scores(
     >>> sorted(table.columns)
     ['benchmark', 'floor', 'model', 'score']
     """
-    if n_models < 2 or n_benchmarks < 2:
-        raise ValueError("simulate at least 2 models and 2 benchmarks")
-    if not 0 < observed_fraction <= 1:
-        raise ValueError(f"observed_fraction must be in (0, 1], got {observed_fraction}")
-    if noise not in ("beta", "binomial", "normal"):
-        raise ValueError(f"noise must be 'beta', 'binomial' or 'normal', got {noise!r}")
-    if noise == "binomial" and not n_items:
-        raise ValueError("noise='binomial' needs n_items")
+    _check_size_and_noise(n_models, n_benchmarks, observed_fraction, noise, n_items)
     rng = np.random.default_rng(random_seed)
     models = [f"m{i:03d}" for i in range(n_models)]
     benchmarks = [f"b{j:02d}" for j in range(n_benchmarks)]
@@ -174,12 +167,7 @@ def simulate_scores(
         )
         measured = measured + deviation.to_numpy()[rows, cols % domains]
     p = floor[cols] + (1 - floor[cols]) * expit(slope[cols] * (measured - difficulty[cols]))
-    if noise == "beta":
-        score = rng.beta(p * precision, (1 - p) * precision)
-    elif noise == "binomial":
-        score = rng.binomial(n_items, p) / n_items
-    else:
-        score = np.clip(rng.normal(p, noise_sd), 0.0, 1.0)
+    score = _noisy(rng, p, noise, precision, n_items, noise_sd)
 
     table = pd.DataFrame(
         {
@@ -192,10 +180,7 @@ def simulate_scores(
     if n_items:
         table["n_items"] = n_items
     if dates is not None:
-        dates = pd.DatetimeIndex(dates)
-        if len(dates) != n_models:
-            raise ValueError(f"dates needs {n_models} values, got {len(dates)}")
-        table["date"] = dates[rows]
+        table["date"] = _model_dates(dates, n_models)[rows]
     truth = Truth(
         capability=pd.Series(capability, index=pd.Index(models, name="model"), name="capability"),
         benchmarks=pd.DataFrame(
@@ -212,6 +197,33 @@ def simulate_scores(
     if domains:
         truth.benchmarks["domain"] = [f"d{j % domains}" for j in range(n_benchmarks)]
     return table, truth
+
+
+def _model_dates(dates, n_models: int) -> pd.DatetimeIndex:
+    dates = pd.DatetimeIndex(dates)
+    if len(dates) != n_models:
+        raise ValueError(f"dates needs {n_models} values, got {len(dates)}")
+    return dates
+
+
+def _check_size_and_noise(n_models, n_benchmarks, observed_fraction, noise, n_items) -> None:
+    if n_models < 2 or n_benchmarks < 2:
+        raise ValueError("simulate at least 2 models and 2 benchmarks")
+    if not 0 < observed_fraction <= 1:
+        raise ValueError(f"observed_fraction must be in (0, 1], got {observed_fraction}")
+    if noise not in ("beta", "binomial", "normal"):
+        raise ValueError(f"noise must be 'beta', 'binomial' or 'normal', got {noise!r}")
+    if noise == "binomial" and not n_items:
+        raise ValueError("noise='binomial' needs n_items")
+
+
+def _noisy(rng, p: np.ndarray, noise: str, precision: float, n_items, noise_sd: float):
+    """Observed scores around expected scores ``p`` under the ``noise`` model."""
+    if noise == "beta":
+        return rng.beta(p * precision, (1 - p) * precision)
+    if noise == "binomial":
+        return rng.binomial(n_items, p) / n_items
+    return np.clip(rng.normal(p, noise_sd), 0.0, 1.0)
 
 
 def _observed_pairs(rng, n_models: int, n_benchmarks: int, fraction: float):

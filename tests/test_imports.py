@@ -35,3 +35,16 @@ def test_modules_are_not_shadowed_by_functions():
             except ModuleNotFoundError:
                 continue
             raise AssertionError(f"rosetta.{name} is both a function and {module}")
+
+
+def test_reading_a_saved_fit_does_not_import_pymc(tiny_fit):
+    code = (
+        "import sys, rosetta;"
+        f"fit = rosetta.load({str(tiny_fit[1])!r});"
+        "fit.summary(); fit.to_dict(); fit.table;"
+        "assert 'pymc' not in sys.modules, 'pymc imported';"
+        "print('ok')"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ok"
