@@ -556,16 +556,7 @@ class _LogLik:
         self.n_items = observed["n_items"].to_numpy(dtype=float)
         self.stderr = observed["stderr"].to_numpy(dtype=float)
         self.beta = draws.precision is not None
-        if self.beta:
-            counted = np.isfinite(self.n_items)
-            ends = ((0.0, draws.zero_cutpoint, 1e-3), (1.0, draws.one_cutpoint, 1 - 1e-3))
-            for end, cut, value in ends:
-                hit = (y == end) & ~counted
-                if hit.any() and cut is None:
-                    notes.append(
-                        f"the fit saw no score of exactly {end:g}; read as {value:g} instead"
-                    )
-                    y = np.where(hit, value, y)
+        y = read_ends(y, self.n_items, draws, notes)
         # The likelihood wants the scores grouped by branch; their order does not matter.
         order = np.argsort(likelihood_branch(y, self.n_items), kind="stable")
         self.columns, self.n_items, self.stderr = (
@@ -605,31 +596,71 @@ class _LogLik:
         theta = (d.mu[rows, None] + d.sd[rows, None] * grid).astype(np.float32)  # (S, G)
         x = par["slope"][:, None, :] * (theta[:, :, None] - par["difficulty"][:, None, :])
         p, q = expected_score(x, par["floor"][:, None, :])
-        has_se = np.isfinite(self.stderr)
-        if not self.beta:
-            sd = np.sqrt(par["sigma"][:, :, None] ** 2 + np.where(has_se, self.stderr, 0.0) ** 2)
-            loglik = normal_logp(self.y, p, sd)
-        else:
-            precision = par["precision"][:, None, :]
-            cut0, cut1 = (
-                None if c is None else c[:, :, None]
-                for c in (par["zero_cutpoint"], par["one_cutpoint"])
-            )
-            loglik = beta_family_logp(
-                self.y,
-                self.n_items,
-                p,
-                q,
-                precision,
-                par["gammaln_precision"][:, None, :],
-                cut0,
-                cut1,
-            )
-            if has_se.any():
-                # A reported standard error widens the benchmark's own residual spread.
-                spread = np.sqrt(p * q / (1 + precision) + np.where(has_se, self.stderr, 0.0) ** 2)
-                loglik = np.where(has_se, normal_logp(self.y, p, spread), loglik)
+        shared = {
+            name: None if par[name] is None else par[name][:, :, None]
+            for name in ("sigma", "zero_cutpoint", "one_cutpoint")
+        }
+        per_score = {
+            name: par[name][:, None, :]
+            for name in ("precision", "gammaln_precision")
+            if self.beta
+        }
+        loglik = score_loglik(self.y, self.n_items, self.stderr, p, q, **shared, **per_score)
         return loglik.sum(axis=2) - 0.5 * grid**2 - 0.5 * math.log(2 * math.pi)
+
+
+def score_loglik(
+    y,
+    n_items,
+    stderr,
+    p,
+    q,
+    *,
+    sigma=None,
+    precision=None,
+    gammaln_precision=None,
+    zero_cutpoint=None,
+    one_cutpoint=None,
+) -> np.ndarray:
+    """Log-likelihood of scores ``y`` (last axis, grouped by `likelihood_branch`) at ``p``.
+
+    The fit's likelihood: Normal with sd ``sigma`` without ``precision``, else ordered Beta or
+    beta-binomial (where ``n_items`` is known); a reported ``stderr`` adds to the spread (the
+    score is then read as Normal around ``p``). Parameters broadcast against ``p``.
+    """
+    has_se = np.isfinite(stderr)
+    if precision is None:
+        return normal_logp(y, p, np.sqrt(sigma**2 + np.where(has_se, stderr, 0.0) ** 2))
+    precision = np.broadcast_to(precision, np.shape(p))
+    loglik = beta_family_logp(
+        y,
+        n_items,
+        p,
+        q,
+        precision,
+        np.broadcast_to(gammaln_precision, np.shape(p)),
+        zero_cutpoint,
+        one_cutpoint,
+    )
+    if has_se.any():
+        # A reported standard error widens the benchmark's own residual spread.
+        spread = np.sqrt(p * q / (1 + precision) + np.where(has_se, stderr, 0.0) ** 2)
+        loglik = np.where(has_se, normal_logp(y, p, spread), loglik)
+    return loglik
+
+
+def read_ends(y: np.ndarray, n_items: np.ndarray, draws: _Draws, notes: list[str]) -> np.ndarray:
+    """Plain scores of exactly 0 or 1 where the fit has no point mass there, read just inside."""
+    if draws.precision is None:
+        return y
+    counted = np.isfinite(n_items)
+    ends = ((0.0, draws.zero_cutpoint, 1e-3), (1.0, draws.one_cutpoint, 1 - 1e-3))
+    for end, cut, value in ends:
+        hit = (y == end) & ~counted
+        if hit.any() and cut is None:
+            notes.append(f"the fit saw no score of exactly {end:g}; read as {value:g} instead")
+            y = np.where(hit, value, y)
+    return y
 
 
 @cache

@@ -1,0 +1,444 @@
+"""Where does a new benchmark sit? Its difficulty and slope from a few fitted models' scores.
+
+The mirror image of `rosetta.query`: models of the fit are scored on a new benchmark, and its
+parameters are inferred draw by draw against the fit's capabilities, without refitting. For each
+posterior draw ``s`` the new benchmark's parameters ``phi = (difficulty, log slope[, log
+precision])`` have the fit's own population prior of benchmarks in that draw
+(``difficulty ~ Normal(difficulty_mu_s, difficulty_sigma_s)`` and so on) and the posterior::
+
+    p_s(phi | y)  ∝  prior_s(phi) * prod_m L(y_m | capability_m,s, phi)
+
+with the fit's likelihood (`rosetta.placement.score_loglik`). It is sampled by importance
+sampling from a multivariate Student-t proposal adapted to the pooled posterior over all draws
+(a few rounds of population Monte Carlo), one ``phi`` per draw drawn in proportion to its
+weight. Each draw is then reweighted by its evidence ``p(y | draw s)`` (truncated weights) and
+resampled, as the query does, so the new scores also update the capabilities they involve.
+
+The floor (chance score) of a new benchmark is given, not learned (0 unless a ``floor`` column or
+argument says otherwise). Family effects of the fit do not extend to a new benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import gammaln, logsumexp
+
+from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.data.readers import read_file, to_raw_long
+from rosetta.data.table import did_you_mean
+from rosetta.errors import DataValidationError
+from rosetta.intervals import interval, label
+from rosetta.likelihoods import expected_score, likelihood_branch
+from rosetta.placement import (
+    _as_posterior,
+    _Draws,
+    _parse_number,
+    _parse_score,
+    _systematic_resample,
+    _truncated_weights,
+    read_ends,
+    score_loglik,
+)
+from rosetta.prediction import draw_scores
+from rosetta.results import Result
+
+#: Posterior draws used (evenly thinned), proposals per draw, rounds of proposal adaptation.
+_MAX_DRAWS = 2_000
+_PROPOSALS = 32
+_ROUNDS = 6
+#: Adaptation stops once the pooled importance ESS reaches this share of the proposals.
+_ENOUGH_ESS = 0.2
+#: Degrees of freedom of the Student-t proposal (heavy tails keep the weights bounded).
+_T_DOF = 5.0
+#: A placement is flagged as weakly informed below this many scores, or when the difficulty's
+#: posterior sd is above this share of the prior's (a benchmark drawn at random).
+_FEW_SCORES = 3
+_UNINFORMED = 0.7
+
+
+_PREDICTED = ("mean", "lo", "hi", "score_lo", "score_hi", "observed")
+
+
+@dataclass
+class BenchmarkPlacement(Result):
+    """Difficulty, slope and predicted scores of new benchmarks, from the fit's capabilities.
+
+    Attributes
+    ----------
+    parameters
+        One row per new benchmark: ``n_scores``, ``floor`` and ``mean``, ``lo``, ``hi`` of
+        ``difficulty`` and ``slope`` (columns ``difficulty_mean`` ...).
+    predicted
+        Long frame (``benchmark``, ``model``): the expected score ``mean``, ``lo``, ``hi``, the
+        interval of an evaluation's score ``score_lo``, ``score_hi``, and ``observed``.
+    draws
+        Per new benchmark, the ``difficulty`` and ``slope`` draws.
+    notes
+        Per new benchmark, warnings (few or uninformative scores, thin importance sampling).
+    """
+
+    parameters: pd.DataFrame
+    predicted: pd.DataFrame
+    draws: dict[str, dict[str, np.ndarray]]
+    notes: dict[str, list[str]]
+    scale: str
+    ci_prob: float = CI_PROB
+    ladder: pd.Series = field(default_factory=pd.Series)
+
+    def to_dict(self) -> dict:
+        """``benchmarks``: name -> ``difficulty``, ``slope`` (``mean``, ``lo``, ``hi``) and
+        ``predicted`` (model -> ``mean``, ``lo``, ``hi``, ``score_lo``, ``score_hi``)."""
+        out = {}
+        for name, row in self.parameters.iterrows():
+            rows = self.predicted[self.predicted["benchmark"] == name].set_index("model")
+            out[name] = {
+                "n_scores": int(row["n_scores"]),
+                "floor": float(row["floor"]),
+                **{
+                    par: {k: float(row[f"{par}_{k}"]) for k in ("mean", "lo", "hi")}
+                    for par in ("difficulty", "slope")
+                },
+                "predicted": {
+                    m: {k: _value(r[k]) for k in ("mean", "lo", "hi", "score_lo", "score_hi")}
+                    | {"observed": _value(r["observed"])}
+                    for m, r in rows.iterrows()
+                },
+                "notes": self.notes[name],
+            }
+        return {"scale": self.scale, "ci_prob": self.ci_prob, "benchmarks": out}
+
+    def summary(self) -> str:
+        """Each benchmark's difficulty and slope, its neighbours on the ladder, a few predictions."""
+        lines = [f"new benchmarks on the fit's scale ({self.scale}; {label(self.ci_prob)} intervals)"]
+        for name, row in self.parameters.iterrows():
+            lines += [
+                f"{name}  ({int(row['n_scores'])} scores, floor {row['floor']:g})",
+                f"  difficulty {row['difficulty_mean']:.2f} [{row['difficulty_lo']:.2f}, "
+                f"{row['difficulty_hi']:.2f}]   slope {row['slope_mean']:.2f} "
+                f"[{row['slope_lo']:.2f}, {row['slope_hi']:.2f}]",
+                f"  nearest fitted benchmarks by difficulty: {', '.join(self._neighbours(row))}",
+                "  predicted scores of the most capable fitted models (expected, interval):",
+            ]
+            rows = self.predicted[self.predicted["benchmark"] == name]
+            for _, r in rows.nlargest(5, "mean").iterrows():
+                seen = "" if np.isnan(r["observed"]) else f"  observed {r['observed']:.2f}"
+                lines.append(
+                    f"    {r['model']:<32} {r['mean']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}]{seen}"
+                )
+            lines += [f"  note: {n}" for n in self.notes[name]]
+        return "\n".join(lines)
+
+    def _neighbours(self, row) -> list[str]:
+        gaps = (self.ladder - row["difficulty_mean"]).abs().sort_values()
+        return [f"{b} ({self.ladder[b]:.2f})" for b in gaps.index[:3]]
+
+    def plot_data(self) -> pd.DataFrame:
+        """The predictions, one row per (new benchmark, fitted model)."""
+        return self.predicted
+
+    def plot(self, *, path: str | Path | None = None):
+        """Each new benchmark's curve of expected score against capability, with its scores."""
+        from rosetta.plots import plot_benchmark_placement
+
+        return plot_benchmark_placement(self, path=path)
+
+
+def place(
+    posterior,
+    scores: pd.DataFrame | str | Path,
+    *,
+    floors: Mapping[str, float] | None = None,
+    layout: str = "auto",
+    ci_prob: float = CI_PROB,
+    random_seed: int | None = DEFAULT_SEED,
+) -> BenchmarkPlacement:
+    """Place new benchmarks on a fitted scale from fitted models' scores on them (no refit).
+
+    Parameters
+    ----------
+    posterior
+        A fit (`rosetta.fit` / `rosetta.load`), its ``posterior`` Dataset, or a ``.nc`` path.
+    scores
+        A long table (or CSV path) with ``model`` (models of the fit), ``benchmark`` (new
+        benchmarks), ``score`` and optionally ``n_items``, ``stderr``, ``floor``; or a wide one
+        (model in the first column, one column per new benchmark).
+    floors
+        Chance score per new benchmark (overrides a ``floor`` column); 0 where not given.
+    layout
+        ``"long"``, ``"wide"`` or ``"auto"``.
+    ci_prob
+        Probability mass of the intervals.
+    random_seed
+        Seed of the importance sampling and the predictive draws.
+
+    Returns
+    -------
+    BenchmarkPlacement
+    """
+    post = _as_posterior(posterior)
+    draws = _Draws.from_posterior(post)
+    priors = _Priors.from_posterior(post, draws)
+    source = str(scores) if isinstance(scores, str | Path) else "DataFrame"
+    frame = read_file(scores) if isinstance(scores, str | Path) else scores.copy()
+    table = _new_scores(to_raw_long(frame, layout=layout, source=source), draws, floors, source)
+    rng = np.random.default_rng(random_seed)
+    rows, predicted, samples, notes = [], [], {}, {}
+    for name, group in table.groupby("benchmark", sort=False):
+        notes[name] = []
+        placed = _place_one(draws, priors, group, rng, notes[name])
+        samples[name] = {"difficulty": placed["difficulty"], "slope": placed["slope"]}
+        rows.append(_parameter_row(name, group, placed, priors, ci_prob, notes[name]))
+        predicted.append(_predict(draws, placed, group, ci_prob, rng).assign(benchmark=name))
+    predicted = pd.concat(predicted, ignore_index=True)
+    ladder = pd.Series(draws.difficulty.mean(axis=0), index=draws.benchmarks)
+    return BenchmarkPlacement(
+        parameters=pd.DataFrame(rows).set_index("benchmark"),
+        predicted=predicted[["benchmark", "model", *_PREDICTED]],
+        draws=samples,
+        notes=notes,
+        scale=draws.scale,
+        ci_prob=ci_prob,
+        ladder=ladder,
+    )
+
+
+@dataclass(frozen=True)
+class _Priors:
+    """The fit's population prior of a benchmark, per draw: means and sds ``(S, d)``."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    names: tuple[str, ...]
+
+    @classmethod
+    def from_posterior(cls, posterior, draws: _Draws) -> _Priors:
+        names = ("difficulty", "log_slope") + (("log_precision",) if draws.precision is not None else ())
+        needed = [f"{n}_{s}" for n in names for s in ("mu", "sigma")]
+        missing = [v for v in needed if v not in posterior]
+        if missing:
+            raise DataValidationError(
+                [f"the posterior lacks the benchmark population {missing}: refit with this version"],
+                "posterior",
+            )
+
+        def flat(name):
+            var = posterior[name].transpose("chain", "draw")
+            return var.to_numpy().reshape(-1)
+
+        mean = np.stack([flat(f"{n}_mu") for n in names], axis=1)
+        sd = np.stack([flat(f"{n}_sigma") for n in names], axis=1)
+        return cls(mean=mean, sd=sd, names=names)
+
+
+def _place_one(draws: _Draws, priors: _Priors, group: pd.DataFrame, rng, notes) -> dict:
+    """One new benchmark: a parameter draw per (resampled) posterior draw."""
+    use = np.linspace(0, draws.n_draws - 1, min(draws.n_draws, _MAX_DRAWS)).astype(int)
+    y = read_ends(group["score"].to_numpy(float), group["n_items"].to_numpy(float), draws, notes)
+    order = np.argsort(likelihood_branch(y, group["n_items"].to_numpy(float)), kind="stable")
+    group = group.iloc[order]
+    data = {
+        "y": y[order],
+        "n_items": group["n_items"].to_numpy(float),
+        "stderr": group["stderr"].to_numpy(float),
+        "floor": float(group["floor"].iloc[0]),
+        "theta": draws.capability[use][:, draws.models.get_indexer(group["model"])][:, None, :],
+        "noise": {
+            name: None if getattr(draws, name) is None else getattr(draws, name)[use, None, None]
+            for name in ("sigma", "zero_cutpoint", "one_cutpoint")
+        },
+    }
+    mean, sd = priors.mean[use], priors.sd[use]
+    centre = mean.mean(axis=0)
+    cov = np.diag(sd.mean(axis=0) ** 2 + mean.var(axis=0))
+    for _ in range(_ROUNDS):
+        phi, log_q = _t_proposal(centre, cov, (len(use), _PROPOSALS), rng)
+        log_w = _log_prior(phi, mean, sd) + _log_likelihood(phi, data) - log_q
+        pooled = np.exp(log_w - log_w.max()).ravel()
+        pooled /= pooled.sum()
+        flat = phi.reshape(-1, phi.shape[-1])
+        centre = pooled @ flat
+        cov = np.cov(flat.T, aweights=pooled) + 1e-6 * np.eye(len(centre))
+        ess = 1.0 / np.sum(pooled**2)
+        if ess >= _ENOUGH_ESS * pooled.size:
+            break
+    # The final round's weights: one phi per draw in proportion to its weight, each draw
+    # weighted by its evidence (the mean weight), truncated, and resampled.
+    pick = _pick(log_w, rng)
+    chosen = phi[np.arange(len(use)), pick]
+    within = _row_weights(log_w)
+    within /= np.maximum(within.sum(axis=1, keepdims=True), 1e-300)
+    within_ess = float(np.mean(1.0 / np.sum(within**2, axis=1)))
+    if within_ess < 2:
+        notes.append(
+            f"importance sampling is thin (about {within_ess:.1f} effective proposals per draw): "
+            "the intervals are rough; a refit with this benchmark is safer"
+        )
+    evidence = logsumexp(log_w, axis=1) - math.log(_PROPOSALS)
+    keep = _systematic_resample(_truncated_weights(evidence), rng)
+    out = {"index": use[keep], "floor": data["floor"], "within_ess": within_ess}
+    for k, name in enumerate(priors.names):
+        value = chosen[keep, k]
+        out[name.removeprefix("log_")] = np.exp(value) if name.startswith("log_") else value
+    return out
+
+
+def _t_proposal(centre, cov, shape, rng):
+    """Multivariate Student-t draws ``shape + (d,)`` and their log densities."""
+    d = len(centre)
+    chol = np.linalg.cholesky(cov)
+    z = rng.standard_normal((*shape, d))
+    u = rng.chisquare(_T_DOF, shape)[..., None] / _T_DOF
+    phi = centre + (z @ chol.T) / np.sqrt(u)
+    delta = np.sum(z**2, axis=-1) / u[..., 0]
+    log_q = (
+        gammaln((_T_DOF + d) / 2)
+        - gammaln(_T_DOF / 2)
+        - 0.5 * d * math.log(_T_DOF * math.pi)
+        - np.sum(np.log(np.diag(chol)))
+        - 0.5 * (_T_DOF + d) * np.log1p(delta / _T_DOF)
+    )
+    return phi, log_q
+
+
+def _log_prior(phi, mean, sd):
+    z = (phi - mean[:, None, :]) / sd[:, None, :]
+    return np.sum(-0.5 * z**2 - np.log(sd[:, None, :]), axis=-1) - 0.5 * phi.shape[-1] * math.log(
+        2 * math.pi
+    )
+
+
+def _log_likelihood(phi, data) -> np.ndarray:
+    """Log-likelihood of the new benchmark's scores per (draw, proposal)."""
+    difficulty, slope = phi[..., 0:1], np.exp(phi[..., 1:2])
+    p, q = expected_score(slope * (data["theta"] - difficulty), data["floor"])
+    precision = np.exp(phi[..., 2:3]) if phi.shape[-1] == 3 else None
+    # Far-out proposals can put an expected score at exactly 0 or 1: weight 0, not NaN.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        loglik = score_loglik(
+            data["y"],
+            data["n_items"],
+            data["stderr"],
+            p,
+            q,
+            precision=precision,
+            gammaln_precision=None if precision is None else gammaln(precision),
+            **data["noise"],
+        ).sum(axis=-1)
+    return np.where(np.isnan(loglik), -np.inf, loglik)
+
+
+def _pick(log_w: np.ndarray, rng) -> np.ndarray:
+    """One column per row, drawn in proportion to ``exp(log_w)``."""
+    cumulative = np.cumsum(_row_weights(log_w), axis=1)
+    target = rng.random(len(w)) * cumulative[:, -1]
+    return np.minimum((cumulative < target[:, None]).sum(axis=1), w.shape[1] - 1)
+
+
+def _row_weights(log_w: np.ndarray) -> np.ndarray:
+    """``exp(log_w)`` scaled by each row's largest (rows without a finite weight give zeros)."""
+    top = log_w.max(axis=1, keepdims=True)
+    return np.exp(log_w - np.where(np.isfinite(top), top, 0.0))
+
+
+def _parameter_row(name, group, placed, priors, ci_prob, notes) -> dict:
+    row = {"benchmark": name, "n_scores": len(group), "floor": placed["floor"]}
+    for par in ("difficulty", "slope"):
+        lo, hi = interval(placed[par], ci_prob)
+        row |= {f"{par}_mean": float(placed[par].mean()), f"{par}_lo": lo, f"{par}_hi": hi}
+    y = group["score"].to_numpy(float)
+    if len(group) < _FEW_SCORES:
+        notes.append(f"only {len(group)} score(s): the placement leans on the benchmark prior")
+    prior_sd = float(priors.sd[:, 0].mean())
+    if placed["difficulty"].std() > _UNINFORMED * prior_sd:
+        notes.append(
+            f"the scores say little about the difficulty (posterior sd "
+            f"{placed['difficulty'].std():.2f} against {prior_sd:.2f} for a benchmark drawn at "
+            "random): score models of more varied capability"
+        )
+    if np.all(y >= 0.95) or np.all(y <= placed["floor"] + 0.05):
+        end = "ceiling" if np.all(y >= 0.95) else "floor"
+        notes.append(f"every score is at the {end}: the difficulty is only bounded")
+    return row
+
+
+def _predict(draws: _Draws, placed: dict, group: pd.DataFrame, ci_prob, rng) -> pd.DataFrame:
+    """Expected and new-evaluation scores of every fitted model on the placed benchmark."""
+    index = placed["index"]
+    theta = draws.capability[index]
+    x = placed["slope"][:, None] * (theta - placed["difficulty"][:, None])
+    p, _ = expected_score(x, placed["floor"])
+    noise = {
+        name: None if getattr(draws, name) is None else getattr(draws, name)[index, None]
+        for name in ("sigma", "zero_cutpoint", "one_cutpoint")
+    }
+    precision = placed.get("precision")
+    noisy = draw_scores(p, precision=None if precision is None else precision[:, None], **noise, rng=rng)
+    lo, hi = interval(p, ci_prob)
+    score_lo, score_hi = interval(noisy, ci_prob)
+    observed = group.set_index("model")["score"].reindex(draws.models)
+    return pd.DataFrame(
+        {
+            "model": draws.models,
+            "mean": p.mean(axis=0),
+            "lo": lo,
+            "hi": hi,
+            "score_lo": score_lo,
+            "score_hi": score_hi,
+            "observed": observed.to_numpy(),
+        }
+    )
+
+
+def _new_scores(raw: pd.DataFrame, draws: _Draws, floors, source: str) -> pd.DataFrame:
+    """Parse and check the new benchmarks' scores: known models, new benchmarks, one floor each."""
+    problems, rows = [], []
+    for record in raw.to_dict(orient="records"):
+        model, bench = str(record["model"]).strip(), str(record["benchmark"]).strip()
+        score, problem = _parse_score(record["score"])
+        found = [problem] if problem else []
+        extra = {}
+        for column, low, high in (("n_items", 1.0, math.inf), ("stderr", 0.0, 1.0), ("floor", 0.0, 0.99)):
+            value, problem = _parse_number(record.get(column), column)
+            if not problem and not (math.isnan(value) or low <= value <= high):
+                problem = f"{column} {value:g} outside [{low:g}, {high:g}]"
+            found += [problem] if problem else []
+            extra[column] = value
+        if model not in draws.models:
+            found.append(f"model {model!r} is not in the fit{did_you_mean(model, list(draws.models))}")
+        if bench in draws.benchmarks:
+            found.append(
+                f"benchmark {bench!r} is already in the fit: its posterior is there "
+                "(`rosetta.predict`); place only new benchmarks"
+            )
+        if found:
+            problems.append(f"{record.get('where', model)}: {'; '.join(found)}")
+        rows.append({"model": model, "benchmark": bench, "score": score, **extra})
+    table = pd.DataFrame(rows)
+    duplicated = table[table.duplicated(["model", "benchmark"], keep=False)]
+    problems += [
+        f"model {m!r} is scored twice on {b!r}"
+        for m, b in duplicated[["model", "benchmark"]].drop_duplicates().itertuples(index=False)
+    ]
+    for bench, column in table.groupby("benchmark")["floor"]:
+        if column.nunique() > 1:
+            problems.append(f"benchmark {bench!r} has several floors: {sorted(column.unique())}")
+    if problems:
+        raise DataValidationError(problems, source)
+    given = table.groupby("benchmark")["floor"].first()
+    if floors is not None:
+        unknown = [b for b in floors if b not in given.index]
+        if unknown:
+            raise DataValidationError([f"floor given for benchmark(s) without scores: {unknown}"], source)
+        given.update(pd.Series(floors, dtype=float))
+    table["floor"] = table["benchmark"].map(given.fillna(0.0))
+    return table
+
+
+def _value(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)

@@ -1,0 +1,280 @@
+"""When will the frontier reach a score on a benchmark? The trend meets the benchmark's curve.
+
+For posterior draw ``s``, benchmark ``j`` reaches level ``L`` (expected score) at capability::
+
+    theta*_s = difficulty_j,s + logit((L - floor_j) / (1 - floor_j)) / slope_j,s
+
+and the frontier line of `rosetta.trend` (``intercept_s + growth_s * years``, drawn from the same
+posterior draw's capabilities) crosses ``theta*_s`` at ``years*_s = (theta*_s - intercept_s) /
+growth_s``. Draw by draw:
+
+- if some fitted model's expected score on ``j`` is already at ``L``, the date is the release of
+  the first such model (the level was reached);
+- otherwise it is the line's crossing, and not earlier than the latest release in the data (a
+  level not reached yet is reached after it); never, when the drawn growth is not positive.
+
+The median and interval of those dates so carry the trend's, the capabilities' and the benchmark
+parameters' uncertainty together. A level is "already reached" when it was reached in at least
+half of the draws, "beyond the horizon" when the median date lies past the horizon (interval ends
+past it are reported as ``None``), and "forecast" otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import logit
+
+from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.errors import DataValidationError
+from rosetta.fitted import as_fit
+from rosetta.intervals import bounds, label
+from rosetta.likelihoods import expected_score
+from rosetta.placement import _check_benchmarks, _Draws
+from rosetta.results import Result
+from rosetta.trends import YEAR_DAYS, _trend, release_dates
+
+#: Score levels forecast by default, and how far past the latest release a forecast reaches.
+DEFAULT_LEVELS = (0.5, 0.9)
+DEFAULT_HORIZON_YEARS = 10.0
+#: A level counts as reached when it is reached in at least this share of draws.
+REACHED = 0.5
+
+STATUSES = ("already reached", "forecast", "beyond the horizon")
+
+
+@dataclass
+class SaturationForecast(Result):
+    """Dates at which the forecast frontier's expected score reaches each level, per benchmark.
+
+    Attributes
+    ----------
+    table
+        One row per (``benchmark``, ``level``): ``median``, ``lo``, ``hi`` (dates; NaT past the
+        horizon), ``status``, ``p_reached`` (share of draws where a fitted model is already at
+        the level) and ``reached_by`` (the first model at the level in at least half the draws).
+    latest, horizon
+        The latest release in the data, and the end of the forecast.
+    """
+
+    table: pd.DataFrame
+    latest: pd.Timestamp
+    horizon: pd.Timestamp
+    scale: str
+    ci_prob: float = CI_PROB
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """``benchmarks``: name -> ``levels``: level text -> ``median``, ``lo``, ``hi`` (ISO dates
+        or null), ``status``; with one benchmark its ``levels`` are also at the top level."""
+        out = {}
+        for bench, rows in self.table.groupby("benchmark", sort=False):
+            out[bench] = {"levels": {_level(r["level"]): _row(r) for _, r in rows.iterrows()}}
+        d = {
+            "scale": self.scale,
+            "ci_prob": self.ci_prob,
+            "latest_release": self.latest.date().isoformat(),
+            "horizon": self.horizon.date().isoformat(),
+            "benchmarks": out,
+            "notes": self.notes,
+        }
+        if len(out) == 1:
+            (bench, value), = out.items()
+            d |= {"benchmark": bench, "levels": value["levels"]}
+        return d
+
+    def summary(self) -> str:
+        """One line per benchmark and level."""
+        lines = [
+            f"when the frontier's expected score reaches each level (median [{label(self.ci_prob)} "
+            f"interval]; data up to {self.latest.date()}, horizon {self.horizon.date()})"
+        ]
+        width = max(len(b) for b in self.table["benchmark"])
+        for _, r in self.table.iterrows():
+            when = f"{_text(r['median'])} [{_text(r['lo'])}, {_text(r['hi'])}]"
+            extra = f" by {r['reached_by']}" if r["status"] == "already reached" and r["reached_by"] else ""
+            lines.append(
+                f"  {r['benchmark']:<{width}}  {_level(r['level']):>4}  {r['status']:<18} {when}{extra}"
+            )
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def plot_data(self) -> pd.DataFrame:
+        """The forecast table."""
+        return self.table
+
+    def plot(self, *, path: str | Path | None = None):
+        """Each benchmark's forecast date and interval, per level."""
+        from rosetta.plots import plot_saturation
+
+        return plot_saturation(self, path=path)
+
+
+def saturation(
+    fit,
+    benchmark: str | Sequence[str] | None = None,
+    *,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    dates=None,
+    since=None,
+    horizon_years: float = DEFAULT_HORIZON_YEARS,
+    ci_prob: float = CI_PROB,
+    random_seed: int | None = DEFAULT_SEED,
+) -> SaturationForecast:
+    """Forecast when the frontier's expected score on benchmarks reaches each level.
+
+    Parameters
+    ----------
+    fit
+        A fit (`rosetta.fit` / `rosetta.load`) or a ``.nc`` path; its models need release dates.
+    benchmark
+        One benchmark or several; ``None`` for every fitted benchmark.
+    levels
+        Expected-score levels in (0, 1), e.g. 0.5 and 0.9 (percentages above 1 are read as %).
+    dates, since
+        As for `rosetta.trend`: release dates overriding the fit's, and the start of the trend.
+    horizon_years
+        Forecast this many years past the latest release; later dates are reported as ``None``.
+    ci_prob
+        Probability mass of the date intervals.
+    random_seed
+        Seed of the trend's regression draws.
+
+    Returns
+    -------
+    SaturationForecast
+    """
+    fit = as_fit(fit)
+    levels = _levels(levels)
+    trend = _trend(fit, dates, since, horizon_years, ci_prob, random_seed, None)
+    draws = _Draws.from_posterior(fit.posterior)
+    names = list(draws.benchmarks) if benchmark is None else _names(benchmark)
+    _check_benchmarks(pd.Series(names), draws)
+    released = release_dates(fit, dates).dropna().sort_values()
+    latest = released.max()
+    horizon = latest + pd.Timedelta(days=horizon_years * YEAR_DAYS)
+    line = trend.frontier_line
+    crossing_years = _LineCrossing(line.intercept, line.slope, line.years([latest])[0])
+    models = draws.models.get_indexer(released.index)
+    capability = draws.capability[:, models]  # (draw, model) in release order
+    rows = []
+    for name in names:
+        j = draws.benchmarks.get_loc(name)
+        x = draws.slope[:, j, None] * (capability - draws.difficulty[:, j, None])
+        p, _ = expected_score(x, draws.floor[:, j, None])
+        for level in levels:
+            rows.append(
+                _forecast(name, level, p, released, draws, j, crossing_years, line, horizon, ci_prob)
+            )
+    notes = list(trend.notes)
+    table = pd.DataFrame(rows)
+    first = released.iloc[0]
+    if (table["median"] == first.normalize()).any():
+        notes.append(
+            f"a level reached at the first release in the data ({first.date()}) was reached on "
+            "or before that date"
+        )
+    if draws.domains:
+        notes.append("bifactor fit: forecasts use the general capability, not domain strengths")
+    return SaturationForecast(
+        table=table,
+        latest=latest,
+        horizon=horizon,
+        scale=draws.scale,
+        ci_prob=ci_prob,
+        notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class _LineCrossing:
+    """Per draw, the years at which the frontier line reaches a capability (inf: never)."""
+
+    intercept: np.ndarray
+    growth: np.ndarray
+    now: float
+
+    def __call__(self, theta: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            years = (theta - self.intercept) / self.growth
+        years = np.where(self.growth > 0, np.where(np.isnan(years), np.inf, years), np.inf)
+        # Draws without a frontier line (fewer than 3 frontier models) stay NaN: left out.
+        return np.where(np.isnan(self.growth), np.nan, np.maximum(years, self.now))
+
+
+def _forecast(name, level, p, released, draws, j, crossing_years, line, horizon, ci_prob) -> dict:
+    """The crossing-date draws of one (benchmark, level) and their summary row."""
+    floor = draws.floor[:, j]
+    above = p >= level  # (draw, model), models in release order
+    reached = above.any(axis=1)
+    first = np.argmax(above, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = logit((level - floor) / (1 - floor))
+    theta = draws.difficulty[:, j] + np.where(level > floor, gap, -np.inf) / draws.slope[:, j]
+    release_years = line.years(released.to_numpy())
+    years = np.where(reached, release_years[first], crossing_years(theta))
+    p_reached = float(reached.mean())
+    lo, median, hi = np.nanquantile(years, [bounds(ci_prob)[0], 0.5, bounds(ci_prob)[1]])
+    status = (
+        "already reached"
+        if p_reached >= REACHED
+        else "beyond the horizon"
+        if pd.isna(_date(line.origin, median)) or _date(line.origin, median) > horizon
+        else "forecast"
+    )
+    share = above.mean(axis=0)
+    by = np.flatnonzero(share >= REACHED)
+    return {
+        "benchmark": name,
+        "level": level,
+        "status": status,
+        **{k: _within(_date(line.origin, v), horizon) for k, v in zip(("median", "lo", "hi"), (median, lo, hi), strict=True)},
+        "p_reached": p_reached,
+        "reached_by": str(released.index[by[0]]) if len(by) else None,
+    }
+
+
+def _date(origin: pd.Timestamp, years: float):
+    if not math.isfinite(years):
+        return pd.NaT
+    return (origin + pd.Timedelta(days=years * YEAR_DAYS)).normalize()
+
+
+def _within(date, horizon):
+    return pd.NaT if pd.isna(date) or date > horizon else date
+
+
+def _levels(levels: Sequence[float]) -> list[float]:
+    out = []
+    for value in levels:
+        level = float(value) / 100 if 1 < float(value) <= 100 else float(value)
+        if not 0 < level < 1:
+            raise DataValidationError([f"level {value!r} must lie strictly between 0 and 1"])
+        out.append(level)
+    return out
+
+
+def _names(benchmark) -> list[str]:
+    return [benchmark] if isinstance(benchmark, str) else list(benchmark)
+
+
+def _level(level: float) -> str:
+    return f"{level:g}"
+
+
+def _row(r) -> dict:
+    return {
+        **{k: None if pd.isna(r[k]) else r[k].date().isoformat() for k in ("median", "lo", "hi")},
+        "status": r["status"],
+        "p_reached": r["p_reached"],
+        "reached_by": None if pd.isna(r["reached_by"]) else r["reached_by"],
+    }
+
+
+def _text(date) -> str:
+    return "beyond" if pd.isna(date) else date.date().isoformat()
