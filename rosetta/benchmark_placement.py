@@ -81,6 +81,8 @@ class BenchmarkPlacement(Result):
         Per new benchmark, the ``difficulty`` and ``slope`` draws.
     notes
         Per new benchmark, warnings (few or uninformative scores, thin importance sampling).
+    ladder, capability_means
+        The fitted benchmarks' mean difficulties and the fitted models' mean capabilities.
     """
 
     parameters: pd.DataFrame
@@ -90,6 +92,7 @@ class BenchmarkPlacement(Result):
     scale: str
     ci_prob: float = CI_PROB
     ladder: pd.Series = field(default_factory=pd.Series)
+    capability_means: pd.Series = field(default_factory=pd.Series)
 
     def to_dict(self) -> dict:
         """``benchmarks``: name -> ``difficulty``, ``slope`` (``mean``, ``lo``, ``hi``) and
@@ -144,7 +147,7 @@ class BenchmarkPlacement(Result):
 
     def plot(self, *, path: str | Path | None = None):
         """Each new benchmark's curve of expected score against capability, with its scores."""
-        from rosetta.plots import plot_benchmark_placement
+        from rosetta.plots_planning import plot_benchmark_placement
 
         return plot_benchmark_placement(self, path=path)
 
@@ -205,6 +208,7 @@ def place(
         scale=draws.scale,
         ci_prob=ci_prob,
         ladder=ladder,
+        capability_means=pd.Series(draws.capability.mean(axis=0), index=draws.models),
     )
 
 
@@ -336,8 +340,8 @@ def _log_likelihood(phi, data) -> np.ndarray:
 def _pick(log_w: np.ndarray, rng) -> np.ndarray:
     """One column per row, drawn in proportion to ``exp(log_w)``."""
     cumulative = np.cumsum(_row_weights(log_w), axis=1)
-    target = rng.random(len(w)) * cumulative[:, -1]
-    return np.minimum((cumulative < target[:, None]).sum(axis=1), w.shape[1] - 1)
+    target = rng.random(len(log_w)) * cumulative[:, -1]
+    return np.minimum((cumulative < target[:, None]).sum(axis=1), log_w.shape[1] - 1)
 
 
 def _row_weights(log_w: np.ndarray) -> np.ndarray:

@@ -313,6 +313,8 @@ def simulate_command(
 
 for _command in (
     cli_analyses.query_command,
+    cli_analyses.place_command,
+    cli_analyses.saturation_command,
     cli_analyses.trend_command,
     cli_analyses.progress_command,
     cli_analyses.accelerate_command,

@@ -1,6 +1,7 @@
 """The ``rosetta`` sub-commands that analyse a saved posterior.
 
-Query, trend, progress, accelerate, calibrate, compare and report: each parses its options,
+Query (and next-benchmark suggestions), place, saturation, trend, progress, accelerate, calibrate,
+compare and report: each parses its options,
 calls the library and prints the result's ``summary()`` (or ``to_dict()`` with ``--json``).
 """
 
@@ -60,16 +61,41 @@ from rosetta.constants import DEFAULT_SEED
     metavar="BENCHMARK=SCORE",
     help="Capability at which the expected score on BENCHMARK is SCORE. Repeatable.",
 )
+@click.option(
+    "--suggest",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Also list the N benchmarks expected to narrow each model's capability interval most.",
+)
+@click.option(
+    "--costs",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="CSV (benchmark, cost): --suggest ranks by variance reduction per unit cost.",
+)
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def query_command(
-    posterior, score_pairs, scores_file, layout, name, top, score_at, capability_at, seed, as_json
+    posterior,
+    score_pairs,
+    scores_file,
+    layout,
+    name,
+    top,
+    score_at,
+    capability_at,
+    suggest,
+    costs,
+    seed,
+    as_json,
 ) -> None:
     """Place new models on a fitted scale from their scores, without refitting."""
     from rosetta.io import load_posterior
     from rosetta.placement import QueryAnswers, query, query_table
     from rosetta.placement import capability_at as capability_query
     from rosetta.placement import score_at as score_query
+    from rosetta.suggestion import rank_next
 
     draws = load_posterior(posterior)
     results = []
@@ -92,7 +118,106 @@ def query_command(
         raise click.UsageError(
             "nothing to query: give --score, --scores, --score-at or --capability-at"
         )
-    show(QueryAnswers(results, lookups), as_json)
+    if costs and not suggest:
+        raise click.UsageError("--costs ranks the suggestions: give --suggest N too")
+    if suggest and not results:
+        raise click.UsageError("--suggest needs a model's scores (--score or --scores)")
+    ranked = {
+        r.name: rank_next(r, n=suggest, costs=costs, random_seed=seed)
+        for r in (results if suggest else [])
+    }
+    show(QueryAnswers(results, lookups, ranked), as_json)
+
+
+@click.command("place")
+@click.argument("posterior", type=click.Path(dir_okay=False))
+@click.option(
+    "--scores",
+    "scores_file",
+    type=click.Path(dir_okay=False, exists=True),
+    required=True,
+    help="CSV of fitted models scored on new benchmarks: long (model, benchmark, score [, "
+    "n_items, stderr, floor]) or wide.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "long", "wide"]),
+    default="auto",
+    show_default=True,
+    help="Table layout of --scores.",
+)
+@click.option(
+    "--floor",
+    "floor_pairs",
+    multiple=True,
+    metavar="BENCHMARK=FLOOR",
+    help="Chance score of a new benchmark (default 0, or the CSV's floor column). Repeatable.",
+)
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def place_command(posterior, scores_file, layout, floor_pairs, plot, seed, as_json) -> None:
+    """Place new benchmarks on a fitted scale from fitted models' scores, without refitting."""
+    from rosetta.benchmark_placement import place
+
+    floors = {bench: number(value, "--floor") for bench, value in pairs(floor_pairs, "--floor")}
+    result = place(
+        posterior, scores_file, floors=floors or None, layout=layout, random_seed=seed
+    )
+    if plot:
+        result.plot(path=plot)
+    show(result, as_json, plot=plot)
+
+
+@click.command("saturation")
+@click.argument("posterior", type=click.Path(dir_okay=False))
+@click.argument("more_levels", nargs=-1, metavar="")
+@click.option(
+    "--benchmark",
+    "benchmarks",
+    multiple=True,
+    metavar="NAME",
+    help="Forecast this benchmark (repeatable; default: every fitted benchmark).",
+)
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    metavar="LEVEL",
+    help="Expected-score level(s), e.g. --level 0.5 0.9 (default 0.5 and 0.9).",
+)
+@click.option(
+    "--horizon",
+    type=click.FloatRange(min=0.25),
+    default=10.0,
+    show_default=True,
+    help="Forecast this many years beyond the latest release.",
+)
+@click.option("--since", type=DATE, default=None, help="Fit the frontier trend from here.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def saturation_command(
+    posterior, more_levels, benchmarks, levels, horizon, since, plot, seed, as_json
+) -> None:
+    """When the frontier's expected score on a benchmark reaches each level, with intervals."""
+    from rosetta.saturation_forecast import DEFAULT_LEVELS, saturation
+
+    if more_levels and not levels:
+        raise click.UsageError(f"unexpected argument(s) {list(more_levels)}: levels follow --level")
+    texts = [t for text in (*levels, *more_levels) for t in text.replace(",", " ").split()]
+    chosen = [number(t, "--level") for t in texts] or list(DEFAULT_LEVELS)
+    result = saturation(
+        posterior,
+        list(benchmarks) or None,
+        levels=chosen,
+        since=since,
+        horizon_years=horizon,
+        random_seed=seed,
+    )
+    if plot:
+        result.plot(path=plot)
+    show(result, as_json, plot=plot)
 
 
 @click.command("trend")

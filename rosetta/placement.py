@@ -256,21 +256,37 @@ class QueryAnswers(Result):
 
     results: list[QueryResult]
     lookups: list[Lookup] = field(default_factory=list)
+    #: Next-benchmark suggestions by model name (`rosetta.suggestion.Suggestions`), if asked.
+    suggestions: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """One model's keys at the top level, several under ``models``; lookups by kind."""
-        out = self.results[0].to_dict() if len(self.results) == 1 else {}
-        if len(self.results) > 1:
-            out["models"] = [r.to_dict() for r in self.results]
+        models = [self._model_dict(r) for r in self.results]
+        out = models[0] if len(models) == 1 else {}
+        if len(models) > 1:
+            out["models"] = models
         for kind in ("score_at", "capability_at"):
             rows = [look.to_dict() for look in self.lookups if look.kind == kind]
             if rows:
                 out[kind] = rows
         return out
 
+    def _model_dict(self, result: QueryResult) -> dict:
+        out = result.to_dict()
+        if result.name in self.suggestions:
+            ranked = self.suggestions[result.name].to_dict()
+            out["suggestions"] = ranked["suggestions"]
+            out["notes"] = out.get("notes", []) + ranked["notes"]
+        return out
+
     def summary(self) -> str:
-        """Each model's summary, then a line per lookup."""
-        blocks = [r.summary() + "\n" for r in self.results]
+        """Each model's summary (and suggestions), then a line per lookup."""
+        blocks = [
+            r.summary()
+            + ("\n" + self.suggestions[r.name].summary() if r.name in self.suggestions else "")
+            + "\n"
+            for r in self.results
+        ]
         return "\n".join(blocks + [look.summary() for look in self.lookups]).rstrip()
 
     def plot_data(self) -> pd.DataFrame:

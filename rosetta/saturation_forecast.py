@@ -110,7 +110,7 @@ class SaturationForecast(Result):
 
     def plot(self, *, path: str | Path | None = None):
         """Each benchmark's forecast date and interval, per level."""
-        from rosetta.plots import plot_saturation
+        from rosetta.plots_planning import plot_saturation
 
         return plot_saturation(self, path=path)
 

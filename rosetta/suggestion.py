@@ -108,7 +108,7 @@ class Suggestions(Result):
 
     def plot(self, *, path: str | Path | None = None):
         """Expected capability sd after each candidate benchmark, against the sd now."""
-        from rosetta.plots import plot_suggestions
+        from rosetta.plots_planning import plot_suggestions
 
         return plot_suggestions(self, path=path)
 
@@ -147,31 +147,40 @@ def suggest(
     result = query(
         posterior, scores, name=name, top=top, ci_prob=ci_prob, random_seed=random_seed
     )
+    return rank_next(result, n=n, costs=costs, random_seed=random_seed)
+
+
+def rank_next(
+    result: QueryResult,
+    *,
+    n: int = DEFAULT_SUGGESTIONS,
+    costs: Mapping[str, float] | pd.DataFrame | str | Path | None = None,
+    random_seed: int | None = DEFAULT_SEED,
+) -> Suggestions:
+    """`suggest` for a query already made (``rosetta query --suggest`` on each queried model)."""
     draws = result._draws
+    scored = set(result.scores["benchmark"])
     candidates = [
-        b
-        for b in draws.benchmarks
-        if b not in set(result.scores["benchmark"]) and b not in draws.item_benchmarks
+        b for b in draws.benchmarks if b not in scored and b not in draws.item_benchmarks
     ]
     notes = []
     cost = _costs(costs, draws.benchmarks, candidates, notes)
     if cost is not None:
         candidates = [b for b in candidates if b in cost.index]
     if not candidates:
-        raise DataValidationError(["no fitted benchmark is left to suggest"])
+        raise DataValidationError([f"{result.name}: no fitted benchmark is left to suggest"])
     rng = np.random.default_rng(None if random_seed is None else random_seed + 1)
     pairs = np.linspace(0, len(result.capability) - 1, min(_PAIRS, len(result.capability)))
     pairs = pairs.astype(int)
     theta = result.capability[pairs]
-    index = result.draw_index[pairs]
     # Outcomes at pairs spread evenly over the capability's quantiles (stratified: the
     # capability drives the score most), each drawn with the pair's own parameters.
     strata = np.linspace(0, len(pairs) - 1, min(_OUTCOMES, len(pairs))).astype(int)
     outcomes = np.argsort(theta, kind="stable")[strata]
-    columns = draws.benchmarks.get_indexer(candidates)
-    par = draws.take(index, columns)
-    x = par["slope"] * (theta[:, None] - par["difficulty"])
-    p, q = expected_score(x, par["floor"])
+    par = draws.take(result.draw_index[pairs], draws.benchmarks.get_indexer(candidates))
+    p, q = expected_score(par["slope"] * (theta[:, None] - par["difficulty"]), par["floor"])
+    # Keep both away from 0: a saturated benchmark's Beta would otherwise be degenerate.
+    p, q = np.maximum(p, 1e-12), np.maximum(q, 1e-12)
     var_after = _expected_variance(theta, p, q, par, outcomes, rng)
     var_now = float(theta.var())
     frame = pd.DataFrame(
