@@ -97,7 +97,9 @@ class SaturationForecast(Result):
         width = max(len(b) for b in self.table["benchmark"])
         for _, r in self.table.iterrows():
             when = f"{_text(r['median'])} [{_text(r['lo'])}, {_text(r['hi'])}]"
-            extra = f" by {r['reached_by']}" if r["status"] == "already reached" and r["reached_by"] else ""
+            extra = ""
+            if r["status"] == "already reached" and pd.notna(r["reached_by"]):
+                extra = f" by {r['reached_by']}"
             lines.append(
                 f"  {r['benchmark']:<{width}}  {_level(r['level']):>4}  {r['status']:<18} {when}{extra}"
             )
