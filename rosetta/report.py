@@ -83,6 +83,7 @@ def build_report(
         _benchmark_section(fit, icc_benchmarks),
         _checks_section(fit, validation),
         _domain_section(fit, since, seed),
+        _saturation_section(fit, since, seed),
         _progress_section(fit, since, seed),
         _acceleration_section(fit, seed),
     ]
@@ -342,6 +343,32 @@ def _domain_section(fit, since, seed):
         domain_table(fit).head(TOP_MODELS)
     )
     return "domains", "Domains", body
+
+
+def _saturation_section(fit, since, seed):
+    from rosetta.errors import RosettaError
+    from rosetta.saturation_forecast import saturation
+
+    title = "Saturation forecast"
+    try:
+        result = saturation(fit, since=since, random_seed=seed)
+    except RosettaError as err:
+        return "saturation", title, f'<p class="note">Not forecast: {html.escape(str(err))}.</p>'
+    table = result.table.copy()
+    for column in ("median", "lo", "hi"):
+        table[column] = [
+            "beyond horizon" if pd.isna(d) else d.date().isoformat() for d in table[column]
+        ]
+    body = (
+        f"<p>When the frontier trend's expected score on each benchmark reaches 50% and 90% "
+        f"(median and {label(result.ci_prob)} interval of the date, carrying the trend, "
+        "capability and benchmark-parameter uncertainty; data up to "
+        f"{result.latest.date()}, horizon {result.horizon.date()}). A level counts as already "
+        "reached when a fitted model's expected score is at it in at least half the draws.</p>"
+    )
+    body += _figure(result.plot(), "saturation dates per benchmark")
+    body += _table(table.set_index(["benchmark", "level"]))
+    return "saturation", title, body
 
 
 def _progress_section(fit, since, seed):

@@ -220,6 +220,8 @@ def _forecast(name, level, p, released, draws, j, crossing_years, line, horizon,
     theta = draws.difficulty[:, j] + np.where(level > floor, gap, -np.inf) / draws.slope[:, j]
     release_years = line.years(released.to_numpy())
     years = np.where(reached, release_years[first], crossing_years(theta))
+    # "Never" only needs to sort after the horizon (and inf - inf would poison the quantiles).
+    years = np.minimum(years, line.years([horizon])[0] + 1.0)
     p_reached = float(reached.mean())
     lo, median, hi = np.nanquantile(years, [bounds(ci_prob)[0], 0.5, bounds(ci_prob)[1]])
     status = (

@@ -20,7 +20,7 @@ def test_report_is_self_contained(tiny_fit, tmp_path, capsys):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
     assert "<script" not in page and "@import" not in page and "url(" not in page
     # The tiny table has no dates or compute: those analyses say why they are absent.
-    assert "No trend" in page and "Not estimated" in page
+    assert "No trend" in page and "Not estimated" in page and "Not forecast" in page
     assert "wrote" in capsys.readouterr().out
 
 
@@ -41,3 +41,4 @@ def test_report_with_dates_has_the_trend(tmp_path):
     page = build_report(path, tmp_path / "r.html", validation=validation).read_text()
     assert "Frontier growth" in page and "Efficiency gain per year" in page
     assert "Held-out accuracy" in page
+    assert "<h2>Saturation forecast</h2>" in page and "already reached" in page
