@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--level", type=float, default=0.5)
     parser.add_argument("--out", type=Path, default=Path("results/saturation"))
     args = parser.parse_args()
-    cutoffs = [pd.Timestamp(c) for c in (args.cutoff or ["2024-01-01", "2024-07-01"])]
+    cutoffs = [pd.Timestamp(c) for c in (args.cutoff or ["2024-01-01", "2024-07-01", "2025-01-01"])]
     args.out.mkdir(parents=True, exist_ok=True)
     table = rosetta.load_epoch(min_benchmarks=4, since="2022-11-01")
     rows, summary = [], {}

@@ -6,7 +6,8 @@ For posterior draw ``s``, benchmark ``j`` reaches level ``L`` (expected score) a
 
 and the frontier line of `rosetta.trend` (``intercept_s + growth_s * years``, drawn from the same
 posterior draw's capabilities) crosses ``theta*_s`` at ``years*_s = (theta*_s - intercept_s) /
-growth_s``. Draw by draw:
+growth_s``. (With too few frontier models for a line, as early in a data set, the all-models line
+moved up through the frontier models stands in, with a note.) Draw by draw:
 
 - if some fitted model's expected score on ``j`` is already at ``L``, the date is the release of
   the first such model (the level was reached);
@@ -37,13 +38,15 @@ from rosetta.intervals import bounds, label
 from rosetta.likelihoods import expected_score
 from rosetta.placement import _check_benchmarks, _Draws
 from rosetta.results import Result
-from rosetta.trends import YEAR_DAYS, _trend, release_dates
+from rosetta.trends import YEAR_DAYS, LineDraws, _trend, frontier_mask, release_dates
 
 #: Score levels forecast by default, and how far past the latest release a forecast reaches.
 DEFAULT_LEVELS = (0.5, 0.9)
 DEFAULT_HORIZON_YEARS = 10.0
 #: A level counts as reached when it is reached in at least this share of draws.
 REACHED = 0.5
+#: Above this share of draws without a frontier line, the all-models line stands in.
+_MAX_MISSING_LINES = 0.1
 
 STATUSES = ("already reached", "forecast", "beyond the horizon")
 
@@ -160,10 +163,11 @@ def saturation(
     released = release_dates(fit, dates).dropna().sort_values()
     latest = released.max()
     horizon = latest + pd.Timedelta(days=horizon_years * YEAR_DAYS)
-    line = trend.frontier_line
-    crossing_years = _LineCrossing(line.intercept, line.slope, line.years([latest])[0])
     models = draws.models.get_indexer(released.index)
     capability = draws.capability[:, models]  # (draw, model) in release order
+    notes = []
+    line = _frontier_line(trend, capability, released, notes)
+    crossing_years = _LineCrossing(line.intercept, line.slope, line.years([latest])[0])
     rows = []
     for name in names:
         j = draws.benchmarks.get_loc(name)
@@ -173,7 +177,6 @@ def saturation(
             rows.append(
                 _forecast(name, level, p, released, draws, j, crossing_years, line, horizon, ci_prob)
             )
-    notes = list(trend.notes)
     table = pd.DataFrame(rows)
     first = released.iloc[0]
     if (table["median"] == first.normalize()).any():
@@ -191,6 +194,27 @@ def saturation(
         ci_prob=ci_prob,
         notes=notes,
     )
+
+
+def _frontier_line(trend, capability: np.ndarray, released: pd.Series, notes) -> LineDraws:
+    """The frontier line of the trend, or, when too many draws have fewer than 3 frontier models
+    to fit one, the all-models line moved up through each draw's frontier models (its slope
+    then stands for the frontier's)."""
+    line = trend.frontier_line
+    missing = float(np.mean(~np.isfinite(line.slope)))
+    if missing <= _MAX_MISSING_LINES:
+        notes += trend.notes
+        return line
+    every = trend.all_line
+    on = frontier_mask(capability, released.to_numpy())
+    years = every.years(released)
+    gap = capability - (every.intercept[:, None] + every.slope[:, None] * years)
+    shift = (gap * on).sum(axis=1) / on.sum(axis=1)
+    notes.append(
+        f"{100 * missing:.0f}% of draws have fewer than 3 frontier models, too few for a frontier "
+        "line: the all-models trend, moved up through each draw's frontier models, stands in"
+    )
+    return LineDraws(every.intercept + shift, every.slope, every.sigma, every.origin, on.sum(axis=1))
 
 
 @dataclass(frozen=True)
