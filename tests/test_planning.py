@@ -216,3 +216,12 @@ def test_saturation_cli(capsys, tiny_fit):
     assert main(["saturation", str(path), "--benchmark", "b01"]) == 2
     assert "release date" in capsys.readouterr().err
     assert main(["saturation", str(path), "0.5"]) == 2
+
+
+def test_saturation_without_a_frontier_line_falls_back_to_all_models(tiny_fit, dated):
+    """Capability falling with time leaves one or two frontier models: no line through them."""
+    idata, _ = tiny_fit
+    reversed_dates = pd.Series(dated.sort_values().to_numpy()[::-1], index=dated.sort_values().index)
+    result = saturation(idata, "b05", dates=reversed_dates, levels=[0.99])
+    assert any("all-models trend" in n for n in result.notes)
+    assert result.table["status"].iloc[0] in STATUSES
