@@ -4,7 +4,8 @@ Usage::
 
     .venv/bin/python benchmarks/adaptive_testing.py [--folds 5] [--out results/adaptive]
 
-On the bundled data (as `make fit` reads it), the models are split into ``--folds`` folds; each fold's models are held out
+On the bundled data (as `make fit` reads it), the models are split into ``--folds`` folds;
+each fold's models are held out
 of a refit (default fit settings) and then treated as new models. Each held-out model starts from
 one of its scores (chosen at random, the same start for every order) and adds its other scores
 one at a time in three orders:
@@ -106,7 +107,10 @@ def run_model(posterior, scores: dict, counts: pd.Series, rng) -> dict:
 
 def report(rows: list[dict]) -> dict:
     """Mean benchmarks per order and criterion, counted with the start and as added to it."""
-    out = {"models": len(rows), "mean_scores_per_model": float(np.mean([r["n_scores"] for r in rows]))}
+    out = {
+        "models": len(rows),
+        "mean_scores_per_model": float(np.mean([r["n_scores"] for r in rows])),
+    }
     for criterion in ("within", "stays", "sd", "either"):
         for count, offset in (("total", 0), ("added", 1)):
             means = {
@@ -148,7 +152,9 @@ def main() -> None:
         counts = fitted.table.scores.groupby("benchmark").size()
         for model in todo:
             rows = table.scores[table.scores["model"] == model]
-            scores = {b: s for b, s in zip(rows["benchmark"], rows["score"]) if b in known}
+            scores = {
+                b: s for b, s in zip(rows["benchmark"], rows["score"], strict=True) if b in known
+            }
             if len(scores) < 2:
                 continue
             row = {"model": model, "fold": k, **run_model(posterior, scores, counts, rng)}

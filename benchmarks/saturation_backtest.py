@@ -94,12 +94,18 @@ def main() -> None:
         summary[str(cutoff.date())] = {
             "benchmarks": len(these),
             "median_abs_error_days": float(np.median(errors)) if errors else None,
-            "median_error_days": float(np.median([r["error_days"] for r in these if r["error_days"] is not None])) if errors else None,
+            "median_error_days": float(
+                np.median([r["error_days"] for r in these if r["error_days"] is not None])
+            )
+            if errors
+            else None,
             "coverage": float(np.mean([r["covered"] for r in these])),
         }
     everything = {
         "benchmarks": len(rows),
-        "median_abs_error_days": float(np.median([abs(r["error_days"]) for r in rows if r["error_days"] is not None])),
+        "median_abs_error_days": float(
+            np.median([abs(r["error_days"]) for r in rows if r["error_days"] is not None])
+        ),
         "coverage": float(np.mean([r["covered"] for r in rows])),
     }
     result = {"level": args.level, "by_cutoff": summary, "all": everything, "tried": rows}

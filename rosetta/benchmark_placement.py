@@ -95,8 +95,11 @@ class BenchmarkPlacement(Result):
     capability_means: pd.Series = field(default_factory=pd.Series)
 
     def to_dict(self) -> dict:
-        """``benchmarks``: name -> ``difficulty``, ``slope`` (``mean``, ``lo``, ``hi``) and
-        ``predicted`` (model -> ``mean``, ``lo``, ``hi``, ``score_lo``, ``score_hi``)."""
+        """The ``--json`` object: ``benchmarks``, name -> parameters and predictions.
+
+        Each has ``difficulty`` and ``slope`` (``mean``, ``lo``, ``hi``) and ``predicted`` (model
+        -> ``mean``, ``lo``, ``hi``, ``score_lo``, ``score_hi``, ``observed``).
+        """
         out = {}
         for name, row in self.parameters.iterrows():
             rows = self.predicted[self.predicted["benchmark"] == name].set_index("model")
@@ -117,8 +120,10 @@ class BenchmarkPlacement(Result):
         return {"scale": self.scale, "ci_prob": self.ci_prob, "benchmarks": out}
 
     def summary(self) -> str:
-        """Each benchmark's difficulty and slope, its neighbours on the ladder, a few predictions."""
-        lines = [f"new benchmarks on the fit's scale ({self.scale}; {label(self.ci_prob)} intervals)"]
+        """Each benchmark's difficulty, slope, ladder neighbours and a few predictions."""
+        lines = [
+            f"new benchmarks on the fit's scale ({self.scale}; {label(self.ci_prob)} intervals)"
+        ]
         for name, row in self.parameters.iterrows():
             lines += [
                 f"{name}  ({int(row['n_scores'])} scores, floor {row['floor']:g})",
@@ -222,12 +227,17 @@ class _Priors:
 
     @classmethod
     def from_posterior(cls, posterior, draws: _Draws) -> _Priors:
-        names = ("difficulty", "log_slope") + (("log_precision",) if draws.precision is not None else ())
+        names = ("difficulty", "log_slope") + (
+            ("log_precision",) if draws.precision is not None else ()
+        )
         needed = [f"{n}_{s}" for n in names for s in ("mu", "sigma")]
         missing = [v for v in needed if v not in posterior]
         if missing:
             raise DataValidationError(
-                [f"the posterior lacks the benchmark population {missing}: refit with this version"],
+                [
+                    f"the posterior lacks the benchmark population {missing}: "
+                    "refit with this version"
+                ],
                 "posterior",
             )
 
@@ -382,7 +392,9 @@ def _predict(draws: _Draws, placed: dict, group: pd.DataFrame, ci_prob, rng) -> 
         for name in ("sigma", "zero_cutpoint", "one_cutpoint")
     }
     precision = placed.get("precision")
-    noisy = draw_scores(p, precision=None if precision is None else precision[:, None], **noise, rng=rng)
+    noisy = draw_scores(
+        p, precision=None if precision is None else precision[:, None], **noise, rng=rng
+    )
     lo, hi = interval(p, ci_prob)
     score_lo, score_hi = interval(noisy, ci_prob)
     observed = group.set_index("model")["score"].reindex(draws.models)
@@ -407,14 +419,20 @@ def _new_scores(raw: pd.DataFrame, draws: _Draws, floors, source: str) -> pd.Dat
         score, problem = _parse_score(record["score"])
         found = [problem] if problem else []
         extra = {}
-        for column, low, high in (("n_items", 1.0, math.inf), ("stderr", 0.0, 1.0), ("floor", 0.0, 0.99)):
+        for column, low, high in (
+            ("n_items", 1.0, math.inf),
+            ("stderr", 0.0, 1.0),
+            ("floor", 0.0, 0.99),
+        ):
             value, problem = _parse_number(record.get(column), column)
             if not problem and not (math.isnan(value) or low <= value <= high):
                 problem = f"{column} {value:g} outside [{low:g}, {high:g}]"
             found += [problem] if problem else []
             extra[column] = value
         if model not in draws.models:
-            found.append(f"model {model!r} is not in the fit{did_you_mean(model, list(draws.models))}")
+            found.append(
+                f"model {model!r} is not in the fit{did_you_mean(model, list(draws.models))}"
+            )
         if bench in draws.benchmarks:
             found.append(
                 f"benchmark {bench!r} is already in the fit: its posterior is there "
@@ -438,11 +456,15 @@ def _new_scores(raw: pd.DataFrame, draws: _Draws, floors, source: str) -> pd.Dat
     if floors is not None:
         unknown = [b for b in floors if b not in given.index]
         if unknown:
-            raise DataValidationError([f"floor given for benchmark(s) without scores: {unknown}"], source)
+            raise DataValidationError(
+                [f"floor given for benchmark(s) without scores: {unknown}"], source
+            )
         given.update(pd.Series(floors, dtype=float))
     table["floor"] = table["benchmark"].map(given.fillna(0.0))
     return table
 
 
 def _value(value) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    return (
+        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    )

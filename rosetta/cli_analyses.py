@@ -161,9 +161,7 @@ def place_command(posterior, scores_file, layout, floor_pairs, plot, seed, as_js
     from rosetta.benchmark_placement import place
 
     floors = {bench: number(value, "--floor") for bench, value in pairs(floor_pairs, "--floor")}
-    result = place(
-        posterior, scores_file, floors=floors or None, layout=layout, random_seed=seed
-    )
+    result = place(posterior, scores_file, floors=floors or None, layout=layout, random_seed=seed)
     if plot:
         result.plot(path=plot)
     show(result, as_json, plot=plot)

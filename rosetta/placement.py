@@ -617,9 +617,7 @@ class _LogLik:
             for name in ("sigma", "zero_cutpoint", "one_cutpoint")
         }
         per_score = {
-            name: par[name][:, None, :]
-            for name in ("precision", "gammaln_precision")
-            if self.beta
+            name: par[name][:, None, :] for name in ("precision", "gammaln_precision") if self.beta
         }
         loglik = score_loglik(self.y, self.n_items, self.stderr, p, q, **shared, **per_score)
         return loglik.sum(axis=2) - 0.5 * grid**2 - 0.5 * math.log(2 * math.pi)

@@ -73,8 +73,12 @@ class SaturationForecast(Result):
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """``benchmarks``: name -> ``levels``: level text -> ``median``, ``lo``, ``hi`` (ISO dates
-        or null), ``status``; with one benchmark its ``levels`` are also at the top level."""
+        """The ``--json`` object: ``benchmarks``, name -> ``levels``, level text -> dates.
+
+        Each level has ``median``, ``lo``, ``hi`` (ISO dates or null past the horizon),
+        ``status``, ``p_reached`` and ``reached_by``; with one benchmark its ``levels`` are also
+        at the top level.
+        """
         out = {}
         for bench, rows in self.table.groupby("benchmark", sort=False):
             out[bench] = {"levels": {_level(r["level"]): _row(r) for _, r in rows.iterrows()}}
@@ -87,7 +91,7 @@ class SaturationForecast(Result):
             "notes": self.notes,
         }
         if len(out) == 1:
-            (bench, value), = out.items()
+            ((bench, value),) = out.items()
             d |= {"benchmark": bench, "levels": value["levels"]}
         return d
 
@@ -104,7 +108,8 @@ class SaturationForecast(Result):
             if r["status"] == "already reached" and pd.notna(r["reached_by"]):
                 extra = f" by {r['reached_by']}"
             lines.append(
-                f"  {r['benchmark']:<{width}}  {_level(r['level']):>4}  {r['status']:<18} {when}{extra}"
+                f"  {r['benchmark']:<{width}}  {_level(r['level']):>4}  {r['status']:<18} "
+                f"{when}{extra}"
             )
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -175,7 +180,9 @@ def saturation(
         p, _ = expected_score(x, draws.floor[:, j, None])
         for level in levels:
             rows.append(
-                _forecast(name, level, p, released, draws, j, crossing_years, line, horizon, ci_prob)
+                _forecast(
+                    name, level, p, released, draws, j, crossing_years, line, horizon, ci_prob
+                )
             )
     table = pd.DataFrame(rows)
     first = released.iloc[0]
@@ -197,9 +204,11 @@ def saturation(
 
 
 def _frontier_line(trend, capability: np.ndarray, released: pd.Series, notes) -> LineDraws:
-    """The frontier line of the trend, or, when too many draws have fewer than 3 frontier models
-    to fit one, the all-models line moved up through each draw's frontier models (its slope
-    then stands for the frontier's)."""
+    """The trend's frontier line, or a stand-in when too many draws lack one.
+
+    A draw with fewer than 3 frontier models has no frontier line; then the all-models line,
+    moved up through each draw's frontier models, stands in (its slope for the frontier's).
+    """
     line = trend.frontier_line
     missing = float(np.mean(~np.isfinite(line.slope)))
     if missing <= _MAX_MISSING_LINES:
@@ -214,7 +223,9 @@ def _frontier_line(trend, capability: np.ndarray, released: pd.Series, notes) ->
         f"{100 * missing:.0f}% of draws have fewer than 3 frontier models, too few for a frontier "
         "line: the all-models trend, moved up through each draw's frontier models, stands in"
     )
-    return LineDraws(every.intercept + shift, every.slope, every.sigma, every.origin, on.sum(axis=1))
+    return LineDraws(
+        every.intercept + shift, every.slope, every.sigma, every.origin, on.sum(axis=1)
+    )
 
 
 @dataclass(frozen=True)
@@ -261,7 +272,10 @@ def _forecast(name, level, p, released, draws, j, crossing_years, line, horizon,
         "benchmark": name,
         "level": level,
         "status": status,
-        **{k: _within(_date(line.origin, v), horizon) for k, v in zip(("median", "lo", "hi"), (median, lo, hi), strict=True)},
+        **{
+            k: _within(_date(line.origin, v), horizon)
+            for k, v in zip(("median", "lo", "hi"), (median, lo, hi), strict=True)
+        },
         "p_reached": p_reached,
         "reached_by": str(released.index[by[0]]) if len(by) else None,
     }

@@ -72,7 +72,7 @@ class Suggestions(Result):
         return list(self.ranking.index[: self.n])
 
     def to_dict(self) -> dict:
-        """``model``, ``sd_now`` and ``suggestions`` (best first), as ``rosetta query --suggest``."""
+        """``model``, ``sd_now`` and ``suggestions`` (best first): ``rosetta query --suggest``."""
         rows = self.ranking.head(self.n)
         return {
             "model": self.query.name,
@@ -124,8 +124,9 @@ def suggest(
     ci_prob: float = CI_PROB,
     random_seed: int | None = DEFAULT_SEED,
 ) -> Suggestions:
-    """Rank the fitted benchmarks a new model has not run by the expected shrinkage of its
-    capability's posterior variance.
+    """Rank the benchmarks a new model has not run by how much they would narrow its capability.
+
+    The criterion is the expected reduction of the capability's posterior variance.
 
     Parameters
     ----------
@@ -144,9 +145,7 @@ def suggest(
     -------
     Suggestions
     """
-    result = query(
-        posterior, scores, name=name, top=top, ci_prob=ci_prob, random_seed=random_seed
-    )
+    result = query(posterior, scores, name=name, top=top, ci_prob=ci_prob, random_seed=random_seed)
     return rank_next(result, n=n, costs=costs, random_seed=random_seed)
 
 
@@ -160,9 +159,7 @@ def rank_next(
     """`suggest` for a query already made (``rosetta query --suggest`` on each queried model)."""
     draws = result._draws
     scored = set(result.scores["benchmark"])
-    candidates = [
-        b for b in draws.benchmarks if b not in scored and b not in draws.item_benchmarks
-    ]
+    candidates = [b for b in draws.benchmarks if b not in scored and b not in draws.item_benchmarks]
     notes = []
     cost = _costs(costs, draws.benchmarks, candidates, notes)
     if cost is not None:
@@ -246,7 +243,7 @@ def _outcome_loglik(y: np.ndarray, p: np.ndarray, q: np.ndarray, par: dict) -> n
     slopes = np.stack([p * precision - 1, q * precision - 1]).transpose(2, 0, 1)
     loglik = at(0.5).astype(np.float32) + logs.astype(np.float32) @ slopes.astype(np.float32)
     for end, cut in ((0.0, "zero_cutpoint"), (1.0, "one_cutpoint")):
-        hit = y.T == end
+        hit = end == y.T
         if hit.any() and par[cut] is not None:
             loglik = np.where(hit[:, :, None], at(end), loglik)
     return loglik

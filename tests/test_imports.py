@@ -4,7 +4,9 @@ import sys
 
 def test_light_paths_do_not_import_pymc():
     code = (
-        "import sys, rosetta, rosetta.prediction, rosetta.summary, rosetta.placement, rosetta.cli;"
+        "import sys, rosetta, rosetta.prediction, rosetta.summary, rosetta.placement,"
+        " rosetta.suggestion, rosetta.benchmark_placement, rosetta.saturation_forecast,"
+        " rosetta.cli;"
         "assert 'pymc' not in sys.modules, 'pymc imported';"
         "assert 'arviz' not in sys.modules, 'arviz imported';"
         "print('ok')"

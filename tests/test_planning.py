@@ -134,9 +134,10 @@ def test_place_from_two_scores_leans_on_the_prior_and_says_so(tiny_fit, new_benc
     assert "only 2 score" in notes
     wide = result.parameters.loc["new"]
     narrow = place(idata, new_benchmark).parameters.loc["new"]
-    assert wide["difficulty_hi"] - wide["difficulty_lo"] > narrow["difficulty_hi"] - narrow[
-        "difficulty_lo"
-    ]
+    assert (
+        wide["difficulty_hi"] - wide["difficulty_lo"]
+        > narrow["difficulty_hi"] - narrow["difficulty_lo"]
+    )
 
 
 def test_place_checks_its_input(tiny_fit, new_benchmark):
@@ -221,7 +222,9 @@ def test_saturation_cli(capsys, tiny_fit):
 def test_saturation_without_a_frontier_line_falls_back_to_all_models(tiny_fit, dated):
     """Capability falling with time leaves one or two frontier models: no line through them."""
     idata, _ = tiny_fit
-    reversed_dates = pd.Series(dated.sort_values().to_numpy()[::-1], index=dated.sort_values().index)
+    reversed_dates = pd.Series(
+        dated.sort_values().to_numpy()[::-1], index=dated.sort_values().index
+    )
     result = saturation(idata, "b05", dates=reversed_dates, levels=[0.99])
     assert any("all-models trend" in n for n in result.notes)
     assert result.table["status"].iloc[0] in STATUSES
