@@ -8,9 +8,10 @@ Usage::
 For each cutoff the measurement model is refitted on the models released before it (default fit
 settings, as `rosetta.backtest`), and every benchmark of that fit whose observed scores were all
 below the level before the cutoff and reached it after is forecast. The actual date is the
-release of the first model observed at or above the level. Reported: every benchmark tried, its
-forecast median and interval, the error of the median (days), whether the interval covers the
-actual date, and per cutoff the median absolute error and the interval's coverage.
+release of the first model observed at or above the level. Reported for both frontier lines
+(``envelope``, the default, and ``frontier``): every benchmark tried, its forecast median and
+interval, the error of the median (days), whether the interval covers the actual date, and per
+cutoff and overall the median absolute error and the interval's coverage.
 
 The truth is an observed score, the forecast an expected score of the frontier trend: a model
 that reached the level but was not evaluated on the benchmark delays the "actual" date.
@@ -28,6 +29,7 @@ import pandas as pd
 import rosetta
 from rosetta.constants import DEFAULT_SEED
 from rosetta.data import load_scores
+from rosetta.saturation_forecast import LINES
 
 
 def early_fit(table, cutoff: pd.Timestamp, path: Path):
@@ -53,6 +55,41 @@ def crossings(table, fitted, cutoff: pd.Timestamp, level: float) -> pd.Series:
     return pd.Series(out, dtype="datetime64[ns]")
 
 
+def forecast_rows(fitted, actual: pd.Series, cutoff, level: float, line: str) -> list[dict]:
+    """One row per benchmark tried: the forecast, its error and whether it covers the truth."""
+    forecast = rosetta.saturation(fitted, list(actual.index), levels=[level], line=line).table
+    rows = []
+    for _, f in forecast.iterrows():
+        truth = actual[f["benchmark"]]
+        # An interval end past the horizon is open: it covers every later date.
+        covered = (
+            not pd.isna(f["lo"]) and f["lo"] <= truth and (pd.isna(f["hi"]) or truth <= f["hi"])
+        )
+        rows.append(
+            {
+                "line": line,
+                "cutoff": str(cutoff.date()),
+                "benchmark": f["benchmark"],
+                "actual": str(truth.date()),
+                **{k: None if pd.isna(f[k]) else str(f[k].date()) for k in ("median", "lo", "hi")},
+                "status": f["status"],
+                "error_days": None if pd.isna(f["median"]) else int((f["median"] - truth).days),
+                "covered": bool(covered),
+            }
+        )
+    return rows
+
+
+def scores(rows: list[dict]) -> dict:
+    errors = [r["error_days"] for r in rows if r["error_days"] is not None]
+    return {
+        "benchmarks": len(rows),
+        "median_abs_error_days": float(np.median(np.abs(errors))) if errors else None,
+        "median_error_days": float(np.median(errors)) if errors else None,
+        "coverage": float(np.mean([r["covered"] for r in rows])) if rows else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cutoff", action="append", default=None)
@@ -62,56 +99,28 @@ def main() -> None:
     cutoffs = [pd.Timestamp(c) for c in (args.cutoff or ["2024-01-01", "2024-07-01", "2025-01-01"])]
     args.out.mkdir(parents=True, exist_ok=True)
     table = rosetta.load_epoch(min_benchmarks=4, since="2022-11-01")
-    rows, summary = [], {}
+    rows = []
     for cutoff in cutoffs:
         fitted = early_fit(table, cutoff, args.out / f"fit_{cutoff.date()}.nc")
         actual = crossings(table, fitted, cutoff, args.level)
-        if actual.empty:
-            summary[str(cutoff.date())] = {"benchmarks": 0}
-            continue
-        forecast = rosetta.saturation(fitted, list(actual.index), levels=[args.level]).table
-        for _, f in forecast.iterrows():
-            truth = actual[f["benchmark"]]
-            # An interval end past the horizon is open: it covers every later date.
-            lo_ok = not pd.isna(f["lo"]) and f["lo"] <= truth
-            hi_ok = pd.isna(f["hi"]) or truth <= f["hi"]
-            error = None if pd.isna(f["median"]) else int((f["median"] - truth).days)
-            rows.append(
-                {
-                    "cutoff": str(cutoff.date()),
-                    "benchmark": f["benchmark"],
-                    "actual": str(truth.date()),
-                    "median": None if pd.isna(f["median"]) else str(f["median"].date()),
-                    "lo": None if pd.isna(f["lo"]) else str(f["lo"].date()),
-                    "hi": None if pd.isna(f["hi"]) else str(f["hi"].date()),
-                    "status": f["status"],
-                    "error_days": error,
-                    "covered": bool(lo_ok and hi_ok),
-                }
-            )
-        these = [r for r in rows if r["cutoff"] == str(cutoff.date())]
-        errors = [abs(r["error_days"]) for r in these if r["error_days"] is not None]
-        summary[str(cutoff.date())] = {
-            "benchmarks": len(these),
-            "median_abs_error_days": float(np.median(errors)) if errors else None,
-            "median_error_days": float(
-                np.median([r["error_days"] for r in these if r["error_days"] is not None])
-            )
-            if errors
-            else None,
-            "coverage": float(np.mean([r["covered"] for r in these])),
+        for line in LINES:
+            rows += forecast_rows(fitted, actual, cutoff, args.level, line) if len(actual) else []
+    summary = {
+        line: {
+            **{
+                str(c.date()): scores(
+                    [r for r in rows if r["line"] == line and r["cutoff"] == str(c.date())]
+                )
+                for c in cutoffs
+            },
+            "all": scores([r for r in rows if r["line"] == line]),
         }
-    everything = {
-        "benchmarks": len(rows),
-        "median_abs_error_days": float(
-            np.median([abs(r["error_days"]) for r in rows if r["error_days"] is not None])
-        ),
-        "coverage": float(np.mean([r["covered"] for r in rows])),
+        for line in LINES
     }
-    result = {"level": args.level, "by_cutoff": summary, "all": everything, "tried": rows}
+    result = {"level": args.level, "summary": summary, "tried": rows}
     (args.out / "summary.json").write_text(json.dumps(result, indent=2))
     print(pd.DataFrame(rows).to_string(index=False))
-    print(json.dumps({"by_cutoff": summary, "all": everything}, indent=2))
+    print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

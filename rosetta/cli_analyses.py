@@ -191,12 +191,20 @@ def place_command(posterior, scores_file, layout, floor_pairs, plot, seed, as_js
     show_default=True,
     help="Forecast this many years beyond the latest release.",
 )
+@click.option(
+    "--line",
+    type=click.Choice(["envelope", "frontier"]),
+    default="envelope",
+    show_default=True,
+    help="The frontier's path: the all-models trend moved up through the frontier models, or "
+    "the regression through the frontier models alone.",
+)
 @click.option("--since", type=DATE, default=None, help="Fit the frontier trend from here.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def saturation_command(
-    posterior, more_levels, benchmarks, levels, horizon, since, plot, seed, as_json
+    posterior, more_levels, benchmarks, levels, horizon, line, since, plot, seed, as_json
 ) -> None:
     """When the frontier's expected score on a benchmark reaches each level, with intervals."""
     from rosetta.saturation_forecast import DEFAULT_LEVELS, saturation
@@ -209,6 +217,7 @@ def saturation_command(
         posterior,
         list(benchmarks) or None,
         levels=chosen,
+        line=line,
         since=since,
         horizon_years=horizon,
         random_seed=seed,

@@ -197,7 +197,7 @@ def test_saturation_median_is_where_half_the_draws_cross(tiny_fit, dated):
     """At the forecast median date the frontier line's expected score is at the level in half
     of the draws (for a level no fitted model reached)."""
     idata, _ = tiny_fit
-    result = saturation(idata, dates=dated, levels=[0.99], horizon_years=30)
+    result = saturation(idata, dates=dated, levels=[0.99], line="frontier", horizon_years=30)
     rows = result.table[(result.table["status"] == "forecast") & (result.table["p_reached"] == 0)]
     assert len(rows), "the tiny fit should leave some benchmark short of 0.99"
     line = trend(idata, dates=dated, horizon_years=1.0).frontier_line
@@ -219,12 +219,14 @@ def test_saturation_cli(capsys, tiny_fit):
     assert main(["saturation", str(path), "0.5"]) == 2
 
 
-def test_saturation_without_a_frontier_line_falls_back_to_all_models(tiny_fit, dated):
+def test_saturation_without_a_frontier_line_falls_back_to_the_envelope(tiny_fit, dated):
     """Capability falling with time leaves one or two frontier models: no line through them."""
     idata, _ = tiny_fit
     reversed_dates = pd.Series(
         dated.sort_values().to_numpy()[::-1], index=dated.sort_values().index
     )
-    result = saturation(idata, "b05", dates=reversed_dates, levels=[0.99])
-    assert any("all-models trend" in n for n in result.notes)
+    result = saturation(idata, "b05", dates=reversed_dates, levels=[0.99], line="frontier")
+    assert any("envelope line stands in" in n for n in result.notes)
     assert result.table["status"].iloc[0] in STATUSES
+    with pytest.raises(ValueError, match="line must be one of"):
+        saturation(idata, "b05", dates=dated, line="straight")
