@@ -20,7 +20,8 @@ def python_blocks(section: str = "## Python") -> list[str]:
 
 def test_the_python_section_has_an_example_per_result_type():
     code = "\n".join(python_blocks())
-    for call in ("fit(", "query(", "trend(", "progress(", "accelerate(", "validate(", "compare("):
+    calls = ("fit(", "query(", "suggest(", "place(", "saturation(", "trend(", "progress(")
+    for call in (*calls, "accelerate(", "validate(", "compare("):
         assert f"rosetta.{call}" in code, call
     for method in ("summary()", "to_dict()", "plot_data()", "plot("):
         assert method in code, method
