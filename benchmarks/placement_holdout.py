@@ -13,7 +13,8 @@ expected score and the share of scores inside their 90% predictive interval; per
 same, next to two floors: the error of placing it from all its models and predicting those same
 models (``all_models_mae``: what any placement on the refit's capabilities can reach) and the
 full fit's own in-sample error (``in_sample_mae``: the benchmark also informed the capabilities).
-Each finished benchmark is appended to ``OUT/benchmarks.jsonl``, so a run resumes.
+Each finished benchmark is appended to ``OUT/benchmarks.jsonl``, so a run resumes; the refits
+are kept as ``OUT/without_{i}.nc`` (delete the jsonl to re-score them without refitting).
 """
 
 from __future__ import annotations
@@ -41,11 +42,18 @@ def in_sample_mae(full, rows) -> float:
     return float(np.mean(np.abs(mean.to_numpy().ravel() - rows["score"].to_numpy())))
 
 
-def hold_out(table, bench: str, repeats: int, seed: int) -> dict:
-    """Refit without ``bench``, place it from k models ``repeats`` times, score the rest."""
+def hold_out(table, bench: str, repeats: int, seed: int, path: Path) -> dict:
+    """Refit without ``bench`` (kept at ``path``), place it from k models ``repeats`` times,
+    score the rest."""
     keep = (table.scores["benchmark"] != bench).to_numpy()
     start = time.perf_counter()
-    refit = rosetta.fit(table.subset(keep), random_seed=DEFAULT_SEED, progress=False, warn=False)
+    if path.is_file():
+        refit = rosetta.load(path)
+    else:
+        refit = rosetta.fit(
+            table.subset(keep), random_seed=DEFAULT_SEED, progress=False, warn=False
+        )
+        refit.save(path)
     fit_seconds = time.perf_counter() - start
     rows = table.scores[table.scores["benchmark"] == bench]
     rows = rows[rows["model"].isin(refit.posterior["model"].to_numpy().astype(str))]
@@ -111,7 +119,7 @@ def main() -> None:
     for i, bench in enumerate(chosen):
         if bench in done:
             continue
-        row = hold_out(table, bench, args.repeats, args.seed + i)
+        row = hold_out(table, bench, args.repeats, args.seed + i, args.out / f"without_{i}.nc")
         rows = table.scores[table.scores["benchmark"] == bench]
         row["in_sample_mae"] = in_sample_mae(full, rows)
         with log.open("a") as handle:

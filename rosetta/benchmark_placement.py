@@ -9,10 +9,17 @@ precision])`` have the fit's own population prior of benchmarks in that draw
     p_s(phi | y)  ∝  prior_s(phi) * prod_m L(y_m | capability_m,s, phi)
 
 with the fit's likelihood (`rosetta.placement.score_loglik`). It is sampled by importance
-sampling from a multivariate Student-t proposal adapted to the pooled posterior over all draws
-(a few rounds of population Monte Carlo), one ``phi`` per draw drawn in proportion to its
-weight. Each draw is then reweighted by its evidence ``p(y | draw s)`` (truncated weights) and
-resampled, as the query does, so the new scores also update the capabilities they involve.
+sampling, draw by draw: a few rounds of adaptive importance sampling over all draws give a
+starting point, damped Newton steps (finite differences) find each draw's mode and Laplace
+covariance, and a multivariate Student-t around it (scale inflated by 1.3) proposes 32 values, of
+which one is drawn in proportion to its weight.
+
+The new scores do not feed back into the capabilities (a "cut" of the feedback, Plummer 2015):
+the answer is the benchmark's posterior given the fit's capability posterior, which carries the
+capabilities' uncertainty without letting one benchmark's scores move them. Reweighting the
+draws by their evidence ``p(y | draw s)``, as `rosetta.query` does, collapses onto a handful of
+draws once a benchmark has tens of scores (an effective sample size of 3 of 1,000 draws for
+MATH level 5 placed from its 87 scores): with that many scores, refit.
 
 The floor (chance score) of a new benchmark is given, not learned (0 unless a ``floor`` column or
 argument says otherwise). Family effects of the fit do not extend to a new benchmark.
@@ -27,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.data.readers import read_file, to_raw_long
@@ -40,20 +47,25 @@ from rosetta.placement import (
     _Draws,
     _parse_number,
     _parse_score,
-    _systematic_resample,
-    _truncated_weights,
     read_ends,
     score_loglik,
 )
 from rosetta.prediction import draw_scores
 from rosetta.results import Result
 
-#: Posterior draws used (evenly thinned), proposals per draw, rounds of proposal adaptation.
-_MAX_DRAWS = 2_000
+#: Posterior draws used (evenly thinned), proposals per draw, rounds of pooled adaptation that
+#: give the Newton steps their start.
+_MAX_DRAWS = 1_000
 _PROPOSALS = 32
-_ROUNDS = 6
-#: Adaptation stops once the pooled importance ESS reaches this share of the proposals.
-_ENOUGH_ESS = 0.2
+_ROUNDS = 3
+#: Per draw: damped Newton steps to the mode, their finite-difference step and largest move
+#: (unconstrained units), and the inflation of the Laplace scale in the proposal.
+_NEWTON_STEPS = 8
+_STEP = 1e-3
+_MAX_STEP = 1.0
+_INFLATE = 1.3
+#: Below this share of effective proposals per draw the importance sampling is flagged.
+_THIN = 0.1
 #: Degrees of freedom of the Student-t proposal (heavy tails keep the weights bounded).
 _T_DOF = 5.0
 #: A placement is flagged as weakly informed below this many scores, or when the difficulty's
@@ -198,7 +210,11 @@ def place(
     rng = np.random.default_rng(random_seed)
     rows, predicted, samples, notes = [], [], {}, {}
     for name, group in table.groupby("benchmark", sort=False):
-        notes[name] = []
+        notes[name] = (
+            ["bifactor fit: placed on the general capability (domain deviations taken as 0)"]
+            if draws.domains
+            else []
+        )
         placed = _place_one(draws, priors, group, rng, notes[name])
         samples[name] = {"difficulty": placed["difficulty"], "slope": placed["slope"]}
         rows.append(_parameter_row(name, group, placed, priors, ci_prob, notes[name]))
@@ -253,10 +269,40 @@ class _Priors:
 def _place_one(draws: _Draws, priors: _Priors, group: pd.DataFrame, rng, notes) -> dict:
     """One new benchmark: a parameter draw per (resampled) posterior draw."""
     use = np.linspace(0, draws.n_draws - 1, min(draws.n_draws, _MAX_DRAWS)).astype(int)
+    data = _data(draws, group, use, notes)
+    mean, sd = priors.mean[use], priors.sd[use]
+
+    def log_post(phi):
+        return _log_prior(phi, mean, sd) + _log_likelihood(phi, data)
+
+    centre, cov = _pooled_start(log_post, mean, sd, rng)
+    mode, chol = _laplace(log_post, np.tile(centre, (len(use), 1)), np.linalg.cholesky(cov))
+    phi, log_q = _t_proposal(mode, chol, _PROPOSALS, rng)
+    log_w = log_post(phi) - log_q
+    # One phi per draw, in proportion to its weight (the draws themselves keep equal weights:
+    # the new scores do not feed back into the capabilities).
+    chosen = phi[np.arange(len(use)), _pick(log_w, rng)]
+    within = _row_weights(log_w)
+    within /= np.maximum(within.sum(axis=1, keepdims=True), 1e-300)
+    within_ess = float(np.median(1.0 / np.sum(within**2, axis=1)))
+    if within_ess < _THIN * _PROPOSALS:
+        notes.append(
+            f"importance sampling is thin (median {within_ess:.1f} effective proposals of "
+            f"{_PROPOSALS} per draw): the intervals are rough; a refit with it is safer"
+        )
+    out = {"index": use, "floor": data["floor"], "within_ess": within_ess}
+    for k, name in enumerate(priors.names):
+        value = chosen[:, k]
+        out[name.removeprefix("log_")] = np.exp(value) if name.startswith("log_") else value
+    return out
+
+
+def _data(draws: _Draws, group: pd.DataFrame, use: np.ndarray, notes) -> dict:
+    """The new benchmark's scores (grouped by likelihood branch) and the draws they meet."""
     y = read_ends(group["score"].to_numpy(float), group["n_items"].to_numpy(float), draws, notes)
     order = np.argsort(likelihood_branch(y, group["n_items"].to_numpy(float)), kind="stable")
     group = group.iloc[order]
-    data = {
+    return {
         "y": y[order],
         "n_items": group["n_items"].to_numpy(float),
         "stderr": group["stderr"].to_numpy(float),
@@ -267,55 +313,101 @@ def _place_one(draws: _Draws, priors: _Priors, group: pd.DataFrame, rng, notes) 
             for name in ("sigma", "zero_cutpoint", "one_cutpoint")
         },
     }
-    mean, sd = priors.mean[use], priors.sd[use]
+
+
+def _pooled_start(log_post, mean, sd, rng):
+    """Centre and covariance of the posterior pooled over draws: where Newton steps start.
+
+    A few rounds of adaptive importance sampling, starting from the prior.
+    """
     centre = mean.mean(axis=0)
     cov = np.diag(sd.mean(axis=0) ** 2 + mean.var(axis=0))
     for _ in range(_ROUNDS):
-        phi, log_q = _t_proposal(centre, cov, (len(use), _PROPOSALS), rng)
-        log_w = _log_prior(phi, mean, sd) + _log_likelihood(phi, data) - log_q
+        phi, log_q = _t_proposal(centre, np.linalg.cholesky(cov), _PROPOSALS // 4, rng, len(mean))
+        log_w = log_post(phi) - log_q
         pooled = np.exp(log_w - log_w.max()).ravel()
         pooled /= pooled.sum()
         flat = phi.reshape(-1, phi.shape[-1])
         centre = pooled @ flat
         cov = np.cov(flat.T, aweights=pooled) + 1e-6 * np.eye(len(centre))
-        ess = 1.0 / np.sum(pooled**2)
-        if ess >= _ENOUGH_ESS * pooled.size:
-            break
-    # The final round's weights: one phi per draw in proportion to its weight, each draw
-    # weighted by its evidence (the mean weight), truncated, and resampled.
-    pick = _pick(log_w, rng)
-    chosen = phi[np.arange(len(use)), pick]
-    within = _row_weights(log_w)
-    within /= np.maximum(within.sum(axis=1, keepdims=True), 1e-300)
-    within_ess = float(np.mean(1.0 / np.sum(within**2, axis=1)))
-    if within_ess < 2:
-        notes.append(
-            f"importance sampling is thin (about {within_ess:.1f} effective proposals per draw): "
-            "the intervals are rough; a refit with this benchmark is safer"
-        )
-    evidence = logsumexp(log_w, axis=1) - math.log(_PROPOSALS)
-    keep = _systematic_resample(_truncated_weights(evidence), rng)
-    out = {"index": use[keep], "floor": data["floor"], "within_ess": within_ess}
-    for k, name in enumerate(priors.names):
-        value = chosen[keep, k]
-        out[name.removeprefix("log_")] = np.exp(value) if name.startswith("log_") else value
-    return out
+    return centre, cov
 
 
-def _t_proposal(centre, cov, shape, rng):
-    """Multivariate Student-t draws ``shape + (d,)`` and their log densities."""
-    d = len(centre)
-    chol = np.linalg.cholesky(cov)
-    z = rng.standard_normal((*shape, d))
-    u = rng.chisquare(_T_DOF, shape)[..., None] / _T_DOF
-    phi = centre + (z @ chol.T) / np.sqrt(u)
-    delta = np.sum(z**2, axis=-1) / u[..., 0]
+def _laplace(log_post, x: np.ndarray, fallback: np.ndarray):
+    """Each draw's posterior mode and the Cholesky factor of its Laplace covariance.
+
+    Damped Newton steps on finite differences; the covariance is inflated by `_INFLATE`, and
+    ``fallback`` stands in where the log-posterior is not concave at the mode.
+    """
+    d = x.shape[1]
+    stencil = _stencil(d)
+    for _ in range(_NEWTON_STEPS):
+        grad, hess = _derivatives(log_post(x[:, None, :] + stencil), d)
+        step = _newton(grad, hess)
+        tries = x[:, None, :] + step[:, None, :] * np.array([1.0, 0.5, 0.25, 0.0])[:, None]
+        x = tries[np.arange(len(x)), np.argmax(log_post(tries), axis=1)]
+    _, hess = _derivatives(log_post(x[:, None, :] + stencil), d)
+    chol = np.broadcast_to(fallback, (len(x), d, d)).copy()
+    concave = np.all(np.linalg.eigvalsh(-hess) > 0, axis=1)
+    chol[concave] = _INFLATE * np.linalg.cholesky(np.linalg.inv(-hess[concave]))
+    return x, chol
+
+
+def _stencil(d: int) -> np.ndarray:
+    """Offsets of central differences: 0, +-h e_i, and +-h e_i +-h e_j (i < j)."""
+    eye = _STEP * np.eye(d)
+    points = [np.zeros(d), *eye, *(-eye)]
+    for i in range(d):
+        for j in range(i + 1, d):
+            points += [eye[i] + eye[j], eye[i] - eye[j], -eye[i] + eye[j], -eye[i] - eye[j]]
+    return np.array(points)
+
+
+def _derivatives(f: np.ndarray, d: int):
+    """Gradient and Hessian per draw from values on `_stencil`."""
+    h = _STEP
+    centre, plus, minus = f[:, 0], f[:, 1 : d + 1], f[:, d + 1 : 2 * d + 1]
+    grad = (plus - minus) / (2 * h)
+    hess = np.zeros((len(f), d, d))
+    hess[:, np.arange(d), np.arange(d)] = (plus - 2 * centre[:, None] + minus) / h**2
+    k = 2 * d + 1
+    for i in range(d):
+        for j in range(i + 1, d):
+            pp, pm, mp, mm = f[:, k : k + 4].T
+            hess[:, i, j] = hess[:, j, i] = (pp - pm - mp + mm) / (4 * h**2)
+            k += 4
+    return np.nan_to_num(grad), np.nan_to_num(hess)
+
+
+def _newton(grad: np.ndarray, hess: np.ndarray) -> np.ndarray:
+    """Newton steps where the Hessian is negative definite, gradient steps elsewhere; capped."""
+    concave = np.all(np.linalg.eigvalsh(-hess) > 1e-9, axis=1)
+    step = 0.1 * grad
+    if concave.any():
+        step[concave] = np.linalg.solve(-hess[concave], grad[concave][..., None])[..., 0]
+    return np.clip(step, -_MAX_STEP, _MAX_STEP)
+
+
+def _t_proposal(centre, chol, count: int, rng, n_draws: int | None = None):
+    """``count`` multivariate Student-t draws per draw and their log densities.
+
+    ``centre`` and the scale's Cholesky factor ``chol`` are shared (``(d,)``, ``(d, d)``) or
+    per draw (``(S, d)``, ``(S, d, d)``).
+    """
+    d = chol.shape[-1]
+    n_draws = len(centre) if np.ndim(centre) == 2 else n_draws
+    z = rng.standard_normal((n_draws, count, d))
+    u = rng.chisquare(_T_DOF, (n_draws, count)) / _T_DOF
+    scale = chol if chol.ndim == 3 else np.broadcast_to(chol, (n_draws, d, d))
+    offset = np.einsum("skj,sij->ski", z, scale)
+    phi = np.reshape(centre, (-1, 1, d)) + offset / np.sqrt(u)[..., None]
+    log_det = np.sum(np.log(np.diagonal(scale, axis1=1, axis2=2)), axis=1)[:, None]
     log_q = (
         gammaln((_T_DOF + d) / 2)
         - gammaln(_T_DOF / 2)
         - 0.5 * d * math.log(_T_DOF * math.pi)
-        - np.sum(np.log(np.diag(chol)))
-        - 0.5 * (_T_DOF + d) * np.log1p(delta / _T_DOF)
+        - log_det
+        - 0.5 * (_T_DOF + d) * np.log1p(np.sum(z**2, axis=-1) / u / _T_DOF)
     )
     return phi, log_q
 
@@ -454,11 +546,16 @@ def _new_scores(raw: pd.DataFrame, draws: _Draws, floors, source: str) -> pd.Dat
         raise DataValidationError(problems, source)
     given = table.groupby("benchmark")["floor"].first()
     if floors is not None:
-        unknown = [b for b in floors if b not in given.index]
-        if unknown:
-            raise DataValidationError(
-                [f"floor given for benchmark(s) without scores: {unknown}"], source
-            )
+        problems = [
+            f"floor given for {b!r}, which has no scores" for b in floors if b not in given.index
+        ]
+        problems += [
+            f"floor {v!r} of {b!r} outside [0, 0.99]"
+            for b, v in floors.items()
+            if not (isinstance(v, int | float) and 0 <= v <= 0.99)
+        ]
+        if problems:
+            raise DataValidationError(problems, "floors")
         given.update(pd.Series(floors, dtype=float))
     table["floor"] = table["benchmark"].map(given.fillna(0.0))
     return table

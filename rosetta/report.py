@@ -364,7 +364,8 @@ def _saturation_section(fit, since, seed):
         f"(median and {label(result.ci_prob)} interval of the date, carrying the trend, "
         "capability and benchmark-parameter uncertainty; data up to "
         f"{result.latest.date()}, horizon {result.horizon.date()}). A level counts as already "
-        "reached when a fitted model's expected score is at it in at least half the draws.</p>"
+        "reached when a fitted model's expected score is at it in at least half the draws, and "
+        "due when the trend line has passed it but no fitted model is at it yet.</p>"
     )
     body += _figure(result.plot(), "saturation dates per benchmark")
     body += _table(table.set_index(["benchmark", "level"]))

@@ -16,7 +16,9 @@ by draw:
 The median and interval of those dates so carry the trend's, the capabilities' and the benchmark
 parameters' uncertainty together. A level is "already reached" when it was reached in at least
 half of the draws, "beyond the horizon" when the median date lies past the horizon (interval ends
-past it are reported as ``None``), and "forecast" otherwise.
+past it are reported as ``None``), "due" when the trend line is past the level in at least half
+the draws but no fitted model is at it (the date is then the latest release, by the clamp above),
+and "forecast" otherwise.
 
 The frontier line is by default the *envelope*: the regression of all dated models on release
 date (`rosetta.trend`'s all-models line), moved up by the mean gap of the draw's frontier models
@@ -40,11 +42,12 @@ import pandas as pd
 from scipy.special import logit
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
-from rosetta.errors import DataValidationError
+from rosetta.data.table import did_you_mean
+from rosetta.errors import RosettaError
 from rosetta.fitted import as_fit
 from rosetta.intervals import bounds, label
 from rosetta.likelihoods import expected_score
-from rosetta.placement import _check_benchmarks, _Draws
+from rosetta.placement import _Draws
 from rosetta.results import Result
 from rosetta.trends import YEAR_DAYS, LineDraws, _trend, frontier_mask, release_dates
 
@@ -56,7 +59,7 @@ REACHED = 0.5
 #: Above this share of draws without a frontier line, the all-models line stands in.
 _MAX_MISSING_LINES = 0.1
 
-STATUSES = ("already reached", "forecast", "beyond the horizon")
+STATUSES = ("already reached", "due", "forecast", "beyond the horizon")
 LINES = ("envelope", "frontier")
 
 
@@ -69,7 +72,8 @@ class SaturationForecast(Result):
     table
         One row per (``benchmark``, ``level``): ``median``, ``lo``, ``hi`` (dates; NaT past the
         horizon), ``status``, ``p_reached`` (share of draws where a fitted model is already at
-        the level) and ``reached_by`` (the first model at the level in at least half the draws).
+        the level), ``p_due`` (share where the line is past it but no model is) and
+        ``reached_by`` (the first model at the level in at least half the draws).
     latest, horizon
         The latest release in the data, and the end of the forecast.
     """
@@ -180,7 +184,12 @@ def saturation(
     trend = _trend(fit, dates, since, horizon_years, ci_prob, random_seed, None)
     draws = _Draws.from_posterior(fit.posterior)
     names = list(draws.benchmarks) if benchmark is None else _names(benchmark)
-    _check_benchmarks(pd.Series(names), draws)
+    unknown = [n for n in names if n not in draws.benchmarks]
+    if unknown:
+        known = list(draws.benchmarks)
+        raise RosettaError(
+            "; ".join(f"benchmark {n!r} is not in the fit{did_you_mean(n, known)}" for n in unknown)
+        )
     released = release_dates(fit, dates).dropna().sort_values()
     latest = released.max()
     horizon = latest + pd.Timedelta(days=horizon_years * YEAR_DAYS)
@@ -272,14 +281,23 @@ def _forecast(name, level, p, released, draws, j, crossing_years, line, horizon,
         gap = logit((level - floor) / (1 - floor))
     theta = draws.difficulty[:, j] + np.where(level > floor, gap, -np.inf) / draws.slope[:, j]
     release_years = line.years(released.to_numpy())
-    years = np.where(reached, release_years[first], crossing_years(theta))
+    crossing = crossing_years(theta)
+    years = np.where(reached, release_years[first], crossing)
+    # Draws without a line (the frontier regression with fewer than 3 frontier models) are left
+    # out whether or not a model reached the level there.
+    years = np.where(np.isnan(line.slope), np.nan, years)
     # "Never" only needs to sort after the horizon (and inf - inf would poison the quantiles).
     years = np.minimum(years, line.years([horizon])[0] + 1.0)
     p_reached = float(reached.mean())
     lo, median, hi = np.nanquantile(years, [bounds(ci_prob)[0], 0.5, bounds(ci_prob)[1]])
+    # "Due": the trend line is past the level in at least half the draws (clamped to the latest
+    # release) while no fitted model is at it.
+    due = float(np.mean(~reached & (crossing <= crossing_years.now)))
     status = (
         "already reached"
         if p_reached >= REACHED
+        else "due"
+        if due >= REACHED
         else "beyond the horizon"
         if pd.isna(_date(line.origin, median)) or _date(line.origin, median) > horizon
         else "forecast"
@@ -295,6 +313,7 @@ def _forecast(name, level, p, released, draws, j, crossing_years, line, horizon,
             for k, v in zip(("median", "lo", "hi"), (median, lo, hi), strict=True)
         },
         "p_reached": p_reached,
+        "p_due": due,
         "reached_by": str(released.index[by[0]]) if len(by) else None,
     }
 
@@ -314,7 +333,7 @@ def _levels(levels: Sequence[float]) -> list[float]:
     for value in levels:
         level = float(value) / 100 if 1 < float(value) <= 100 else float(value)
         if not 0 < level < 1:
-            raise DataValidationError([f"level {value!r} must lie strictly between 0 and 1"])
+            raise RosettaError(f"level {value!r} must lie strictly between 0 and 1 (or 0-100%)")
         out.append(level)
     return out
 
@@ -332,6 +351,7 @@ def _row(r) -> dict:
         **{k: None if pd.isna(r[k]) else r[k].date().isoformat() for k in ("median", "lo", "hi")},
         "status": r["status"],
         "p_reached": r["p_reached"],
+        "p_due": r["p_due"],
         "reached_by": None if pd.isna(r["reached_by"]) else r["reached_by"],
     }
 

@@ -29,7 +29,7 @@ from scipy.special import gammaln
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.data.readers import read_file
 from rosetta.data.table import did_you_mean
-from rosetta.errors import DataValidationError
+from rosetta.errors import DataValidationError, RosettaError
 from rosetta.likelihoods import beta_family_logp, expected_score, normal_logp
 from rosetta.placement import DEFAULT_TOP, QueryResult, query
 from rosetta.prediction import draw_scores
@@ -178,12 +178,14 @@ def rank_next(
     p, q = expected_score(par["slope"] * (theta[:, None] - par["difficulty"]), par["floor"])
     # Keep both away from 0: a saturated benchmark's Beta would otherwise be degenerate.
     p, q = np.maximum(p, 1e-12), np.maximum(q, 1e-12)
-    var_after = _expected_variance(theta, p, q, par, outcomes, rng)
-    var_now = float(theta.var())
+    # The share of variance expected to go, applied to the query's own (quadrature) sd; a
+    # share below 0 can only be Monte Carlo noise (the expected posterior variance never
+    # exceeds the current one).
+    share = np.clip(1 - _expected_variance(theta, p, q, par, outcomes, rng) / theta.var(), 0, 1)
     frame = pd.DataFrame(
         {
-            "expected_sd_after": np.sqrt(var_after),
-            "variance_reduction": 1 - var_after / var_now,
+            "expected_sd_after": result.sd * np.sqrt(1 - share),
+            "variance_reduction": share,
             "cost": np.nan if cost is None else cost.reindex(candidates).to_numpy(),
             "predicted_score": p.mean(axis=0),
         },
@@ -255,12 +257,15 @@ def _costs(costs, known: pd.Index, candidates: list[str], notes: list[str]) -> p
         return None
     if isinstance(costs, str | Path):
         costs = read_file(costs)
+    problems = []
     if isinstance(costs, pd.DataFrame):
         frame = costs.rename(columns=lambda c: str(c).strip().lower())
         if not {"benchmark", "cost"} <= set(frame.columns):
-            raise DataValidationError(["a cost table needs the columns 'benchmark' and 'cost'"])
-        costs = dict(zip(frame["benchmark"].astype(str).str.strip(), frame["cost"], strict=True))
-    problems = [
+            raise RosettaError("costs: a cost table needs the columns 'benchmark' and 'cost'")
+        names = frame["benchmark"].astype(str).str.strip()
+        problems += [f"{b!r} is given twice" for b in sorted(set(names[names.duplicated()]))]
+        costs = dict(zip(names, frame["cost"], strict=True))
+    problems += [
         f"cost of unknown benchmark {b!r}{did_you_mean(b, list(known))}"
         for b in costs
         if b not in known
@@ -268,7 +273,7 @@ def _costs(costs, known: pd.Index, candidates: list[str], notes: list[str]) -> p
     series = pd.Series(pd.to_numeric(pd.Series(costs), errors="coerce"), dtype=float)
     problems += [f"cost of {b!r} must be a positive number" for b, v in series.items() if not v > 0]
     if problems:
-        raise DataValidationError(problems, "costs")
+        raise RosettaError("costs: " + "; ".join(problems))
     missing = [b for b in candidates if b not in series.index]
     if missing:
         notes.append(f"no cost given for {len(missing)} benchmark(s), not ranked: {missing}")

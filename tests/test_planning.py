@@ -11,7 +11,7 @@ from helpers import check_result_interface
 
 from rosetta.benchmark_placement import place
 from rosetta.cli import main
-from rosetta.errors import DataValidationError
+from rosetta.errors import DataValidationError, RosettaError
 from rosetta.likelihoods import expected_score
 from rosetta.placement import query
 from rosetta.prediction import draw_scores
@@ -76,10 +76,13 @@ def test_costs_rank_by_reduction_per_unit_and_are_checked(tiny_fit):
     assert any("no cost" in n for n in result.notes)
     frame = pd.DataFrame({"benchmark": ["b01", "b02"], "cost": [1, 2]})
     assert set(suggest(idata, START, costs=frame).ranking.index) == {"b01", "b02"}
-    with pytest.raises(DataValidationError, match="unknown benchmark 'b99'"):
+    with pytest.raises(RosettaError, match="unknown benchmark 'b99'"):
         suggest(idata, START, costs={"b99": 1.0})
-    with pytest.raises(DataValidationError, match="positive"):
+    with pytest.raises(RosettaError, match="positive"):
         suggest(idata, START, costs={"b01": -1.0})
+    twice = pd.DataFrame({"benchmark": ["b01", "b01"], "cost": [1, 2]})
+    with pytest.raises(RosettaError, match="'b01' is given twice"):
+        suggest(idata, START, costs=twice)
 
 
 def test_query_cli_suggests(capsys, tiny_fit):
@@ -155,6 +158,8 @@ def test_place_checks_its_input(tiny_fit, new_benchmark):
         place(idata, floors)
     placed = place(idata, new_benchmark, floors={"new": 0.1})
     assert placed.parameters.loc["new", "floor"] == 0.1
+    with pytest.raises(DataValidationError, match="outside"):
+        place(idata, new_benchmark, floors={"new": 1.0})
 
 
 def test_place_cli(capsys, tiny_fit, new_benchmark, tmp_path):
@@ -230,3 +235,18 @@ def test_saturation_without_a_frontier_line_falls_back_to_the_envelope(tiny_fit,
     assert result.table["status"].iloc[0] in STATUSES
     with pytest.raises(ValueError, match="line must be one of"):
         saturation(idata, "b05", dates=dated, line="straight")
+
+
+def test_placing_a_fitted_benchmark_again_recovers_its_posterior(tiny_fit):
+    """A fitted benchmark's own scores, placed under a new name against the same fit, give back
+    its difficulty and slope intervals (the cut keeps the capabilities as the fit has them)."""
+    idata, _ = tiny_fit
+    table = idata.table.scores
+    rows = table[table["benchmark"] == "b03"][["model", "benchmark", "score", "floor"]]
+    placed = place(idata, rows.assign(benchmark="again")).parameters.loc["again"]
+    for name in ("difficulty", "slope"):
+        draws = idata.posterior[name].sel(benchmark="b03").to_numpy().ravel()
+        lo, hi = np.quantile(draws, [0.05, 0.95])
+        width = hi - lo
+        assert placed[f"{name}_lo"] == pytest.approx(lo, abs=0.2 * width), name
+        assert placed[f"{name}_hi"] == pytest.approx(hi, abs=0.2 * width), name
