@@ -85,12 +85,17 @@ def test_costs_rank_by_reduction_per_unit_and_are_checked(tiny_fit):
         suggest(idata, START, costs=twice)
 
 
-def test_query_cli_suggests(capsys, tiny_fit):
+def test_query_cli_suggests(capsys, tiny_fit, tmp_path):
     _, path = tiny_fit
     code = main(["query", str(path), "--score", "b00=0.8", "--suggest", "2", "--json"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 0 and len(payload["suggestions"]) == 2
     assert payload["suggestions"][0]["expected_sd_after"] < payload["capability"]["sd"]
+    costs = tmp_path / "costs.csv"
+    costs.write_text("benchmark,cost\nb01,1\nb02,3\n")
+    code = main(["query", str(path), "--score", "b00=0.8", "--suggest", "5", "--costs", str(costs)])
+    out = capsys.readouterr().out
+    assert code == 0 and "cost 3" in out and "no cost given for 3 benchmark(s)" in out
     assert main(["query", str(path), "--score", "b00=0.8", "--costs", str(path)]) == 2
     assert "--suggest" in capsys.readouterr().err
 
