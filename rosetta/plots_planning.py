@@ -79,16 +79,20 @@ def plot_saturation(result, *, path: str | Path | None = None):
         lo = rows["lo"].fillna(result.horizon)
         ax.hlines(y, pd.to_datetime(lo), pd.to_datetime(hi), color=f"C{k}", alpha=0.6)
         reached = (rows["status"] == "already reached").to_numpy()
+        due = (rows["status"] == "due").to_numpy()
+        ahead = ~reached & ~due
         median = pd.to_datetime(rows["median"].fillna(result.horizon))
-        ax.scatter(median[~reached], y[~reached], color=f"C{k}", label=f"level {level:g}")
+        ax.scatter(median[ahead], y[ahead], color=f"C{k}", label=f"level {level:g}")
         ax.scatter(median[reached], y[reached], facecolor="none", edgecolor=f"C{k}")
+        ax.scatter(median[due], y[due], marker="s", facecolor="none", edgecolor=f"C{k}")
     ax.set_yticks(np.arange(len(benchmarks)), benchmarks)
     ax.tick_params(axis="y", labelsize=7)
     ax.invert_yaxis()
     ax.axvline(result.latest, color="0.5", ls=":", label="latest release")
     ax.set(
         xlabel="date the frontier's expected score reaches the level",
-        title=f"saturation forecast ({label(result.ci_prob)} intervals; hollow: already reached)",
+        title=f"saturation forecast ({label(result.ci_prob)} intervals; hollow: already reached, "
+        "square: due)",
     )
     ax.legend(fontsize=8)
     return _finish(fig, path)
