@@ -619,7 +619,10 @@ class _LogLik:
         per_score = {
             name: par[name][:, None, :] for name in ("precision", "gammaln_precision") if self.beta
         }
-        loglik = score_loglik(self.y, self.n_items, self.stderr, p, q, **shared, **per_score)
+        # Far out on a grid an expected score can round to exactly 0 or 1 in single precision:
+        # its log-likelihood is then -inf (no density there), which is right; no warning.
+        with np.errstate(divide="ignore"):
+            loglik = score_loglik(self.y, self.n_items, self.stderr, p, q, **shared, **per_score)
         return loglik.sum(axis=2) - 0.5 * grid**2 - 0.5 * math.log(2 * math.pi)
 
 

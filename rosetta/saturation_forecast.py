@@ -329,6 +329,8 @@ def _within(date, horizon):
 
 
 def _levels(levels: Sequence[float]) -> list[float]:
+    if not len(levels):
+        raise RosettaError("give at least one level")
     out = []
     for value in levels:
         level = float(value) / 100 if 1 < float(value) <= 100 else float(value)

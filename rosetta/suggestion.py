@@ -29,7 +29,7 @@ from scipy.special import gammaln
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.data.readers import read_file
 from rosetta.data.table import did_you_mean
-from rosetta.errors import DataValidationError, RosettaError
+from rosetta.errors import RosettaError
 from rosetta.likelihoods import beta_family_logp, expected_score, normal_logp
 from rosetta.placement import DEFAULT_TOP, QueryResult, query
 from rosetta.prediction import draw_scores
@@ -165,7 +165,10 @@ def rank_next(
     if cost is not None:
         candidates = [b for b in candidates if b in cost.index]
     if not candidates:
-        raise DataValidationError([f"{result.name}: no fitted benchmark is left to suggest"])
+        raise RosettaError(
+            f"{result.name}: every fitted benchmark (with a cost, if costs are given) already has "
+            "a score; nothing is left to suggest"
+        )
     rng = np.random.default_rng(None if random_seed is None else random_seed + 1)
     pairs = np.linspace(0, len(result.capability) - 1, min(_PAIRS, len(result.capability)))
     pairs = pairs.astype(int)

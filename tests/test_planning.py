@@ -83,6 +83,9 @@ def test_costs_rank_by_reduction_per_unit_and_are_checked(tiny_fit):
     twice = pd.DataFrame({"benchmark": ["b01", "b01"], "cost": [1, 2]})
     with pytest.raises(RosettaError, match="'b01' is given twice"):
         suggest(idata, START, costs=twice)
+    everything = {f"b0{j}": 0.5 for j in range(6)}
+    with pytest.raises(RosettaError, match="nothing is left to suggest"):
+        suggest(idata, everything)
 
 
 def test_query_cli_suggests(capsys, tiny_fit, tmp_path):
@@ -227,6 +230,8 @@ def test_saturation_cli(capsys, tiny_fit):
     assert main(["saturation", str(path), "--benchmark", "b01"]) == 2
     assert "release date" in capsys.readouterr().err
     assert main(["saturation", str(path), "0.5"]) == 2
+    with pytest.raises(RosettaError, match="at least one level"):
+        saturation(path, levels=[])
 
 
 def test_saturation_without_a_frontier_line_falls_back_to_the_envelope(tiny_fit, dated):
