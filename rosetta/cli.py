@@ -101,9 +101,16 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
     default=None,
     help="With --item-level: benchmark-level scores of other benchmarks, fitted alongside.",
 )
+@click.option(
+    "--full-predictive",
+    is_flag=True,
+    help="Store one posterior-predictive draw per posterior draw (default: about 500 in all).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwargs) -> None:
+def fit_command(
+    out, tables, top, item_level, aggregate, full_predictive, quiet, as_json, **kwargs
+) -> None:
     """Fit the measurement model (the bundled Epoch data without SCORES)."""
     import time
 
@@ -120,6 +127,8 @@ def fit_command(out, tables, top, item_level, aggregate, quiet, as_json, **kwarg
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
+        if full_predictive:
+            fit_kwargs["predictive_draws"] = None
         result = fit(data, spec, progress=not (quiet or as_json), **fit_kwargs)
     result.save(out)
     if tables:

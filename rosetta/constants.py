@@ -83,6 +83,10 @@ SAMPLERS: Final = ("auto", "nutpie", "numpyro", "pymc")
 DEFAULT_CHAINS: Final = 2
 DEFAULT_TUNE: Final = 600
 DEFAULT_DRAWS: Final = 1800
+#: Posterior-predictive draws stored with a fit (evenly thinned over each chain): enough for
+#: predictive intervals and checks, while the file grows with the parameters, not scores x draws.
+#: ``rosetta fit --full-predictive`` keeps one per posterior draw.
+PREDICTIVE_DRAWS: Final = 500
 DEFAULT_TARGET_ACCEPT: Final = 0.92
 
 # Item-level data (`rosetta.data.items`): minibatch ADVI settings of the fast path. On 1e6

@@ -37,6 +37,7 @@ from rosetta.constants import (
     ITEM_APPROX_DRAWS,
     ITEM_BATCH_SIZE,
     METHODS,
+    PREDICTIVE_DRAWS,
 )
 from rosetta.data import ScoreTable, load_scores
 from rosetta.data.items import ItemTable
@@ -70,6 +71,7 @@ def fit(
     progress: bool = True,
     warn: bool = True,
     batch_size: int = ITEM_BATCH_SIZE,
+    predictive_draws: int | None = PREDICTIVE_DRAWS,
 ) -> Fit:
     """Fit the measurement model and return the anchored posterior.
 
@@ -98,6 +100,10 @@ def fit(
         Emit a `ConvergenceWarning` when the diagnostics are bad.
     batch_size
         Item-level ADVI: responses per minibatch.
+    predictive_draws
+        Posterior-predictive draws to store (evenly thinned over each chain); ``None`` stores
+        one per posterior draw. More can be drawn later from the saved posterior
+        (`rosetta.model.measurement.likelihood_model` with `pymc.sample_posterior_predictive`).
 
     Returns
     -------
@@ -142,7 +148,7 @@ def fit(
     raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress)
     wall = time.perf_counter() - start
     posterior = _anchored(raw.posterior, spec, table)
-    idata = _assemble(table, spec, raw, posterior, random_seed, items)
+    idata = _assemble(table, spec, raw, posterior, (random_seed, predictive_draws), items)
     diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
     batch = int(min(batch_size, items.n_responses)) if batched else None
     settings.update(tune=tune, wall=wall, batch_size=batch)
@@ -191,7 +197,9 @@ def _anchored(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dat
     return posterior
 
 
-def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.InferenceData:
+def _assemble(table, spec, raw, posterior, predictive, items=None) -> az.InferenceData:
+    """The InferenceData of a fit; ``predictive`` is (seed, draws to keep or None for all)."""
+    random_seed, kept = predictive
     coords, model_idx, bench_idx = build_coords(table)
     scores = table.scores
     obs = {"obs": coords["obs"]}
@@ -215,16 +223,17 @@ def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.Infere
     # Scores of item-level benchmarks are summaries of responses, which the model predicts
     # one by one: they get no predictive draws (NaN).
     rows = items.score_rows if items is not None else np.arange(len(scores))
-    draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    thinned = _thinned(posterior, kept)
+    draws = thinned.sizes["chain"], thinned.sizes["draw"]
     predictive = xr.DataArray(
         np.full((*draws, len(scores)), np.nan, dtype=np.float32),
         dims=("chain", "draw", "obs"),
-        coords={"chain": posterior["chain"], "draw": posterior["draw"], "obs": coords["obs"]},
+        coords={"chain": thinned["chain"], "draw": thinned["draw"], "obs": coords["obs"]},
         name="score",
     )
     if rows.size:
         predictive[..., rows] = predictive_scores(
-            posterior,
+            thinned,
             scores["model"].iloc[rows].tolist(),
             scores["benchmark"].iloc[rows].tolist(),
             likelihood=spec.likelihood,
@@ -242,6 +251,15 @@ def _assemble(table, spec, raw, posterior, random_seed, items=None) -> az.Infere
     if raw.sample_stats is not None:
         groups["sample_stats"] = raw.sample_stats
     return az.InferenceData(**groups)
+
+
+def _thinned(posterior: xr.Dataset, kept: int | None) -> xr.Dataset:
+    """About ``kept`` draws in all, evenly spaced within each chain (all of them for None)."""
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    if kept is None or kept >= n_chains * n_draws:
+        return posterior
+    per_chain = max(1, -(-kept // n_chains))
+    return posterior.isel(draw=np.unique(np.linspace(0, n_draws - 1, per_chain).astype(int)))
 
 
 def _add_responses(groups: dict, items: ItemTable) -> None:

@@ -182,3 +182,17 @@ def test_the_fit_object(tiny_fit, tiny_sim, tmp_path):
     check_result_interface(fit, tmp_path)
     with pytest.raises(TypeError, match="expected a rosetta Fit"):
         as_fit(42)
+
+
+def test_the_stored_predictive_is_thinned_unless_asked(tiny_sim):
+    """`PREDICTIVE_DRAWS` predictive draws by default (spread over the chain), all on request."""
+    from rosetta.constants import PREDICTIVE_DRAWS
+
+    table, _ = tiny_sim
+    quick = {"method": "advi", "draws": 1200, "chains": 1, "progress": False}
+    thinned = fit(table, **quick).posterior_predictive["score"]
+    assert thinned.sizes["draw"] == PREDICTIVE_DRAWS
+    assert int(thinned["draw"][0]) == 0 and int(thinned["draw"][-1]) == 1199
+    full = fit(table, predictive_draws=None, **quick)
+    assert full.posterior_predictive["score"].sizes["draw"] == 1200
+    assert full.posterior.sizes["draw"] == 1200
