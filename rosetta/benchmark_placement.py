@@ -21,8 +21,10 @@ draws by their evidence ``p(y | draw s)``, as `rosetta.query` does, collapses on
 draws once a benchmark has tens of scores (an effective sample size of 3 of 1,000 draws for
 MATH level 5 placed from its 87 scores): with that many scores, refit.
 
-The floor (chance score) of a new benchmark is given, not learned (0 unless a ``floor`` column or
-argument says otherwise). Family effects of the fit do not extend to a new benchmark.
+The floor (chance score) of a new benchmark is given (0 unless a ``floor`` column or argument
+says otherwise), or learned (``floors={name: "learned"}``) with the prior ``logit floor ~
+Normal(logit 0.1, 1.5)`` (median 0.1, 90% between 0.01 and 0.57). Family effects of the fit do
+not extend to a new benchmark.
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
+from scipy.special import expit, gammaln, logit
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
-from rosetta.errors import DataValidationError
+from rosetta.errors import DataValidationError, RosettaError
 from rosetta.intervals import interval, label
 from rosetta.likelihoods import expected_score, likelihood_branch
 from rosetta.placement import (
@@ -66,6 +68,8 @@ _MAX_STEP = 1.0
 _INFLATE = 1.3
 #: Below this share of effective proposals per draw the importance sampling is flagged.
 _THIN = 0.1
+#: Prior of a learned floor: ``logit floor ~ Normal(logit 0.1, 1.5)``.
+_FLOOR_PRIOR = (float(logit(0.1)), 1.5)
 #: Degrees of freedom of the Student-t proposal (heavy tails keep the weights bounded).
 _T_DOF = 5.0
 #: A placement is flagged as weakly informed below this many scores, or when the difficulty's
@@ -75,6 +79,9 @@ _UNINFORMED = 0.7
 
 
 _PREDICTED = ("mean", "lo", "hi", "score_lo", "score_hi", "observed")
+_SHOWN = ("difficulty", "slope", "floor")
+#: The ``floors`` value that asks for a floor to be inferred.
+LEARNED = "learned"
 
 
 @dataclass
@@ -84,13 +91,13 @@ class BenchmarkPlacement(Result):
     Attributes
     ----------
     parameters
-        One row per new benchmark: ``n_scores``, ``floor`` and ``mean``, ``lo``, ``hi`` of
-        ``difficulty`` and ``slope`` (columns ``difficulty_mean`` ...).
+        One row per new benchmark: ``n_scores``, ``floor_learned`` and ``mean``, ``lo``, ``hi``
+        of ``difficulty``, ``slope`` and ``floor`` (columns ``difficulty_mean`` ...).
     predicted
         Long frame (``benchmark``, ``model``): the expected score ``mean``, ``lo``, ``hi``, the
         interval of an evaluation's score ``score_lo``, ``score_hi``, and ``observed``.
     draws
-        Per new benchmark, the ``difficulty`` and ``slope`` draws.
+        Per new benchmark, the ``difficulty``, ``slope`` and ``floor`` draws.
     notes
         Per new benchmark, warnings (few or uninformative scores, thin importance sampling).
     ladder, capability_means
@@ -109,18 +116,19 @@ class BenchmarkPlacement(Result):
     def to_dict(self) -> dict:
         """The ``--json`` object: ``benchmarks``, name -> parameters and predictions.
 
-        Each has ``difficulty`` and ``slope`` (``mean``, ``lo``, ``hi``) and ``predicted`` (model
-        -> ``mean``, ``lo``, ``hi``, ``score_lo``, ``score_hi``, ``observed``).
+        Each has ``difficulty``, ``slope`` and ``floor`` (``mean``, ``lo``, ``hi``; a given floor
+        has all three equal), ``floor_learned`` and ``predicted`` (model -> ``mean``, ``lo``,
+        ``hi``, ``score_lo``, ``score_hi``, ``observed``).
         """
         out = {}
         for name, row in self.parameters.iterrows():
             rows = self.predicted[self.predicted["benchmark"] == name].set_index("model")
             out[name] = {
                 "n_scores": int(row["n_scores"]),
-                "floor": float(row["floor"]),
+                "floor_learned": bool(row["floor_learned"]),
                 **{
                     par: {k: float(row[f"{par}_{k}"]) for k in ("mean", "lo", "hi")}
-                    for par in ("difficulty", "slope")
+                    for par in _SHOWN
                 },
                 "predicted": {
                     m: {k: _value(r[k]) for k in ("mean", "lo", "hi", "score_lo", "score_hi")}
@@ -138,7 +146,7 @@ class BenchmarkPlacement(Result):
         ]
         for name, row in self.parameters.iterrows():
             lines += [
-                f"{name}  ({int(row['n_scores'])} scores, floor {row['floor']:g})",
+                f"{name}  ({int(row['n_scores'])} scores, {self._floor(row)})",
                 f"  difficulty {row['difficulty_mean']:.2f} [{row['difficulty_lo']:.2f}, "
                 f"{row['difficulty_hi']:.2f}]   slope {row['slope_mean']:.2f} "
                 f"[{row['slope_lo']:.2f}, {row['slope_hi']:.2f}]",
@@ -153,6 +161,13 @@ class BenchmarkPlacement(Result):
                 )
             lines += [f"  note: {n}" for n in self.notes[name]]
         return "\n".join(lines)
+
+    def _floor(self, row) -> str:
+        if not row["floor_learned"]:
+            return f"floor {row['floor_mean']:g}"
+        return (
+            f"floor learned: {row['floor_mean']:.2f} [{row['floor_lo']:.2f}, {row['floor_hi']:.2f}]"
+        )
 
     def _neighbours(self, row) -> list[str]:
         gaps = (self.ladder - row["difficulty_mean"]).abs().sort_values()
@@ -173,7 +188,7 @@ def place(
     posterior,
     scores: pd.DataFrame | str | Path,
     *,
-    floors: Mapping[str, float] | None = None,
+    floors: Mapping[str, float | str] | None = None,
     layout: str = "auto",
     ci_prob: float = CI_PROB,
     random_seed: int | None = DEFAULT_SEED,
@@ -189,7 +204,8 @@ def place(
         benchmarks), ``score`` and optionally ``n_items``, ``stderr``, ``floor``; or a wide one
         (model in the first column, one column per new benchmark).
     floors
-        Chance score per new benchmark (overrides a ``floor`` column); 0 where not given.
+        Chance score per new benchmark (overrides a ``floor`` column), or ``"learned"`` to infer
+        it (see the module notes); 0 where not given.
     layout
         ``"long"``, ``"wide"`` or ``"auto"``.
     ci_prob
@@ -216,7 +232,7 @@ def place(
             else []
         )
         placed = _place_one(draws, priors, group, rng, notes[name])
-        samples[name] = {"difficulty": placed["difficulty"], "slope": placed["slope"]}
+        samples[name] = {k: np.broadcast_to(placed[k], placed["index"].shape) for k in _SHOWN}
         rows.append(_parameter_row(name, group, placed, priors, ci_prob, notes[name]))
         predicted.append(_predict(draws, placed, group, ci_prob, rng).assign(benchmark=name))
     predicted = pd.concat(predicted, ignore_index=True)
@@ -270,7 +286,11 @@ def _place_one(draws: _Draws, priors: _Priors, group: pd.DataFrame, rng, notes) 
     """One new benchmark: a parameter draw per (resampled) posterior draw."""
     use = np.linspace(0, draws.n_draws - 1, min(draws.n_draws, _MAX_DRAWS)).astype(int)
     data = _data(draws, group, use, notes)
-    mean, sd = priors.mean[use], priors.sd[use]
+    mean, sd, data["names"] = priors.mean[use], priors.sd[use], priors.names
+    if np.isnan(data["floor"]):  # learned: one more parameter, with a fixed prior
+        mean = np.column_stack([mean, np.full(len(use), _FLOOR_PRIOR[0])])
+        sd = np.column_stack([sd, np.full(len(use), _FLOOR_PRIOR[1])])
+        data["names"] = (*priors.names, "logit_floor")
 
     def log_post(phi):
         return _log_prior(phi, mean, sd) + _log_likelihood(phi, data)
@@ -291,9 +311,21 @@ def _place_one(draws: _Draws, priors: _Priors, group: pd.DataFrame, rng, notes) 
             f"{_PROPOSALS} per draw): the intervals are rough; a refit with it is safer"
         )
     out = {"index": use, "floor": data["floor"], "within_ess": within_ess}
-    for k, name in enumerate(priors.names):
-        value = chosen[:, k]
-        out[name.removeprefix("log_")] = np.exp(value) if name.startswith("log_") else value
+    out |= _natural(chosen, data["names"])
+    return out
+
+
+def _natural(phi: np.ndarray, names: tuple[str, ...]) -> dict:
+    """The parameters on their own scales: ``log_x`` -> exp, ``logit_x`` -> expit."""
+    out = {}
+    for k, name in enumerate(names):
+        value = phi[..., k]
+        if name.startswith("log_"):
+            out[name.removeprefix("log_")] = np.exp(value)
+        elif name.startswith("logit_"):
+            out[name.removeprefix("logit_")] = expit(value)
+        else:
+            out[name] = value
     return out
 
 
@@ -421,9 +453,10 @@ def _log_prior(phi, mean, sd):
 
 def _log_likelihood(phi, data) -> np.ndarray:
     """Log-likelihood of the new benchmark's scores per (draw, proposal)."""
-    difficulty, slope = phi[..., 0:1], np.exp(phi[..., 1:2])
-    p, q = expected_score(slope * (data["theta"] - difficulty), data["floor"])
-    precision = np.exp(phi[..., 2:3]) if phi.shape[-1] == 3 else None
+    par = _natural(phi[..., None, :], data["names"])  # each (draw, proposal, 1)
+    floor = par.get("floor", data["floor"])
+    p, q = expected_score(par["slope"] * (data["theta"] - par["difficulty"]), floor)
+    precision = par.get("precision")
     # Far-out proposals can put an expected score at exactly 0 or 1: weight 0, not NaN.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         loglik = score_loglik(
@@ -453,10 +486,10 @@ def _row_weights(log_w: np.ndarray) -> np.ndarray:
 
 
 def _parameter_row(name, group, placed, priors, ci_prob, notes) -> dict:
-    row = {"benchmark": name, "n_scores": len(group), "floor": placed["floor"]}
-    for par in ("difficulty", "slope"):
-        lo, hi = interval(placed[par], ci_prob)
-        row |= {f"{par}_mean": float(placed[par].mean()), f"{par}_lo": lo, f"{par}_hi": hi}
+    row = {"benchmark": name, "n_scores": len(group), "floor_learned": np.ndim(placed["floor"]) > 0}
+    for par in _SHOWN:
+        lo, hi = interval(np.broadcast_to(placed[par], placed["index"].shape), ci_prob)
+        row |= {f"{par}_mean": float(np.mean(placed[par])), f"{par}_lo": lo, f"{par}_hi": hi}
     y = group["score"].to_numpy(float)
     if len(group) < _FEW_SCORES:
         notes.append(f"only {len(group)} score(s): the placement leans on the benchmark prior")
@@ -467,7 +500,7 @@ def _parameter_row(name, group, placed, priors, ci_prob, notes) -> dict:
             f"{placed['difficulty'].std():.2f} against {prior_sd:.2f} for a benchmark drawn at "
             "random): score models of more varied capability"
         )
-    if np.all(y >= 0.95) or np.all(y <= placed["floor"] + 0.05):
+    if np.all(y >= 0.95) or np.all(y <= np.mean(placed["floor"]) + 0.05):
         end = "ceiling" if np.all(y >= 0.95) else "floor"
         notes.append(f"every score is at the {end}: the difficulty is only bounded")
     return row
@@ -478,7 +511,7 @@ def _predict(draws: _Draws, placed: dict, group: pd.DataFrame, ci_prob, rng) -> 
     index = placed["index"]
     theta = draws.capability[index]
     x = placed["slope"][:, None] * (theta - placed["difficulty"][:, None])
-    p, _ = expected_score(x, placed["floor"])
+    p, _ = expected_score(x, np.reshape(placed["floor"], (-1, 1)))
     noise = {
         name: None if getattr(draws, name) is None else getattr(draws, name)[index, None]
         for name in ("sigma", "zero_cutpoint", "one_cutpoint")
@@ -550,14 +583,18 @@ def _new_scores(raw: pd.DataFrame, draws: _Draws, floors, source: str) -> pd.Dat
             f"floor given for {b!r}, which has no scores" for b in floors if b not in given.index
         ]
         problems += [
-            f"floor {v!r} of {b!r} outside [0, 0.99]"
+            f"floor {v!r} of {b!r}: give a number in [0, 0.99] or 'learned'"
             for b, v in floors.items()
-            if not (isinstance(v, int | float) and 0 <= v <= 0.99)
+            if v != LEARNED and not (isinstance(v, int | float) and 0 <= v <= 0.99)
         ]
         if problems:
-            raise DataValidationError(problems, "floors")
-        given.update(pd.Series(floors, dtype=float))
-    table["floor"] = table["benchmark"].map(given.fillna(0.0))
+            raise RosettaError("floors: " + "; ".join(problems))
+        numbers = {b: v for b, v in floors.items() if v != LEARNED}
+        given.update(pd.Series(numbers, dtype=float))
+    given = given.fillna(0.0)
+    # NaN marks a floor to learn.
+    given[[b for b, v in (floors or {}).items() if v == LEARNED]] = np.nan
+    table["floor"] = table["benchmark"].map(given)
     return table
 
 

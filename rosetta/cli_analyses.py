@@ -151,7 +151,8 @@ def query_command(
     "floor_pairs",
     multiple=True,
     metavar="BENCHMARK=FLOOR",
-    help="Chance score of a new benchmark (default 0, or the CSV's floor column). Repeatable.",
+    help="Chance score of a new benchmark, or 'learned' to infer it (default 0, or the CSV's "
+    "floor column). Repeatable.",
 )
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the figure.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
@@ -160,7 +161,10 @@ def place_command(posterior, scores_file, layout, floor_pairs, plot, seed, as_js
     """Place new benchmarks on a fitted scale from fitted models' scores, without refitting."""
     from rosetta.benchmark_placement import place
 
-    floors = {bench: number(value, "--floor") for bench, value in pairs(floor_pairs, "--floor")}
+    floors = {
+        bench: value if value == "learned" else number(value, "--floor")
+        for bench, value in pairs(floor_pairs, "--floor")
+    }
     result = place(posterior, scores_file, floors=floors or None, layout=layout, random_seed=seed)
     if plot:
         result.plot(path=plot)

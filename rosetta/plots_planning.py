@@ -41,9 +41,9 @@ def plot_benchmark_placement(result, *, path: str | Path | None = None):
         rows = result.predicted[result.predicted["benchmark"] == name]
         draws = result.draws[name]
         grid = np.linspace(*_span(result, name), 200)
-        floor = float(result.parameters.loc[name, "floor"])
         curves, _ = expected_score(
-            draws["slope"][:, None] * (grid[None, :] - draws["difficulty"][:, None]), floor
+            draws["slope"][:, None] * (grid[None, :] - draws["difficulty"][:, None]),
+            draws["floor"][:, None],
         )
         lower, upper = bounds(result.ci_prob)
         lo, mid, hi = np.quantile(curves, [lower, 0.5, upper], axis=0)

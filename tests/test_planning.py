@@ -165,8 +165,8 @@ def test_place_checks_its_input(tiny_fit, new_benchmark):
     with pytest.raises(DataValidationError, match="several floors"):
         place(idata, floors)
     placed = place(idata, new_benchmark, floors={"new": 0.1})
-    assert placed.parameters.loc["new", "floor"] == 0.1
-    with pytest.raises(DataValidationError, match="outside"):
+    assert placed.parameters.loc["new", ["floor_lo", "floor_hi"]].tolist() == [0.1, 0.1]
+    with pytest.raises(RosettaError, match="give a number in"):
         place(idata, new_benchmark, floors={"new": 1.0})
 
 
@@ -260,3 +260,19 @@ def test_placing_a_fitted_benchmark_again_recovers_its_posterior(tiny_fit):
         width = hi - lo
         assert placed[f"{name}_lo"] == pytest.approx(lo, abs=0.2 * width), name
         assert placed[f"{name}_hi"] == pytest.approx(hi, abs=0.2 * width), name
+
+
+def test_a_learned_floor_is_found_above_the_prior(tiny_fit):
+    """Scores that never fall below 0.3 (a 30% chance floor): the learned floor moves up to it."""
+    idata, _ = tiny_fit
+    capability = idata.posterior["capability"].mean(("chain", "draw")).to_series()
+    p, _ = expected_score(1.5 * (capability.to_numpy() - 0.8), 0.3)
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {"model": capability.index, "benchmark": "mc", "score": rng.beta(p * 150, (1 - p) * 150)}
+    )
+    result = place(idata, frame, floors={"mc": "learned"})
+    row = result.parameters.loc["mc"]
+    assert row["floor_learned"] and row["floor_lo"] < 0.3 < row["floor_hi"]
+    assert row["floor_mean"] > 0.2  # the prior's median is 0.1
+    assert result.to_dict()["benchmarks"]["mc"]["floor"]["hi"] > row["floor_lo"]
