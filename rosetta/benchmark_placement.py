@@ -53,7 +53,7 @@ from rosetta.placement import (
     score_loglik,
 )
 from rosetta.prediction import draw_scores
-from rosetta.results import Result
+from rosetta.results import Result, json_number
 
 #: Posterior draws used (evenly thinned), proposals per draw, rounds of pooled adaptation that
 #: give the Newton steps their start.
@@ -131,8 +131,8 @@ class BenchmarkPlacement(Result):
                     for par in _SHOWN
                 },
                 "predicted": {
-                    m: {k: _value(r[k]) for k in ("mean", "lo", "hi", "score_lo", "score_hi")}
-                    | {"observed": _value(r["observed"])}
+                    m: {k: json_number(r[k]) for k in ("mean", "lo", "hi", "score_lo", "score_hi")}
+                    | {"observed": json_number(r["observed"])}
                     for m, r in rows.iterrows()
                 },
                 "notes": self.notes[name],
@@ -283,7 +283,7 @@ class _Priors:
 
 
 def _place_one(draws: _Draws, priors: _Priors, group: pd.DataFrame, rng, notes) -> dict:
-    """One new benchmark: a parameter draw per (resampled) posterior draw."""
+    """One new benchmark: a parameter draw per posterior draw used."""
     use = np.linspace(0, draws.n_draws - 1, min(draws.n_draws, _MAX_DRAWS)).astype(int)
     data = _data(draws, group, use, notes)
     mean, sd, data["names"] = priors.mean[use], priors.sd[use], priors.names
@@ -310,9 +310,7 @@ def _place_one(draws: _Draws, priors: _Priors, group: pd.DataFrame, rng, notes) 
             f"importance sampling is thin (median {within_ess:.1f} effective proposals of "
             f"{_PROPOSALS} per draw): the intervals are rough; a refit with it is safer"
         )
-    out = {"index": use, "floor": data["floor"], "within_ess": within_ess}
-    out |= _natural(chosen, data["names"])
-    return out
+    return {"index": use, "floor": data["floor"], **_natural(chosen, data["names"])}
 
 
 def _natural(phi: np.ndarray, names: tuple[str, ...]) -> dict:
@@ -596,9 +594,3 @@ def _new_scores(raw: pd.DataFrame, draws: _Draws, floors, source: str) -> pd.Dat
     given[[b for b, v in (floors or {}).items() if v == LEARNED]] = np.nan
     table["floor"] = table["benchmark"].map(given)
     return table
-
-
-def _value(value) -> float | None:
-    return (
-        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
-    )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from rosetta.cli_options import DATE, number, pairs, show
+from rosetta.cli_options import DATE, SCORES_LAYOUT, number, pairs, show
 from rosetta.constants import DEFAULT_SEED
 
 
@@ -34,13 +34,7 @@ from rosetta.constants import DEFAULT_SEED
     help="CSV of scores: long (model, benchmark, score [, n_items, stderr]) or wide; several "
     "models at once.",
 )
-@click.option(
-    "--layout",
-    type=click.Choice(["auto", "long", "wide"]),
-    default="auto",
-    show_default=True,
-    help="Table layout of --scores.",
-)
+@SCORES_LAYOUT
 @click.option("--name", default="new model", show_default=True, help="Name of the --score model.")
 @click.option(
     "--top",
@@ -139,13 +133,7 @@ def query_command(
     help="CSV of fitted models scored on new benchmarks: long (model, benchmark, score [, "
     "n_items, stderr, floor]) or wide.",
 )
-@click.option(
-    "--layout",
-    type=click.Choice(["auto", "long", "wide"]),
-    default="auto",
-    show_default=True,
-    help="Table layout of --scores.",
-)
+@SCORES_LAYOUT
 @click.option(
     "--floor",
     "floor_pairs",

@@ -41,6 +41,16 @@ class _Date(click.ParamType):
 DATE = _Date()
 
 
+#: The layout of a ``--scores`` table of new models or new benchmarks.
+SCORES_LAYOUT = click.option(
+    "--layout",
+    type=click.Choice(["auto", "long", "wide"]),
+    default="auto",
+    show_default=True,
+    help="Table layout of --scores.",
+)
+
+
 def data_options(command: Callable) -> Callable:
     """Options shared by every sub-command that reads a score table."""
     options = [

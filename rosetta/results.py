@@ -7,6 +7,7 @@ the tidy frame behind ``plot()``, which returns a matplotlib Figure (saved with 
 from __future__ import annotations
 
 import abc
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -33,3 +34,10 @@ class Result(abc.ABC):
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def json_number(value) -> float | None:
+    """A number for ``to_dict()``: a float, or ``None`` for a missing value (None or NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)

@@ -197,18 +197,13 @@ def saturation(
     capability = draws.capability[:, models]  # (draw, model) in release order
     notes = []
     line = _frontier_line(trend, capability, released, line, notes)
-    crossing_years = _LineCrossing(line.intercept, line.slope, line.years([latest])[0])
     rows = []
     for name in names:
         j = draws.benchmarks.get_loc(name)
         x = draws.slope[:, j, None] * (capability - draws.difficulty[:, j, None])
         p, _ = expected_score(x, draws.floor[:, j, None])
         for level in levels:
-            rows.append(
-                _forecast(
-                    name, level, p, released, draws, j, crossing_years, line, horizon, ci_prob
-                )
-            )
+            rows.append(_forecast(name, level, p, released, draws, j, line, horizon, ci_prob))
     table = pd.DataFrame(rows)
     first = released.iloc[0]
     if (table["median"] == first.normalize()).any():
@@ -255,23 +250,7 @@ def _frontier_line(trend, capability, released: pd.Series, line: str, notes) -> 
     )
 
 
-@dataclass(frozen=True)
-class _LineCrossing:
-    """Per draw, the years at which the frontier line reaches a capability (inf: never)."""
-
-    intercept: np.ndarray
-    growth: np.ndarray
-    now: float
-
-    def __call__(self, theta: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            years = (theta - self.intercept) / self.growth
-        years = np.where(self.growth > 0, np.where(np.isnan(years), np.inf, years), np.inf)
-        # Draws without a frontier line (fewer than 3 frontier models) stay NaN: left out.
-        return np.where(np.isnan(self.growth), np.nan, np.maximum(years, self.now))
-
-
-def _forecast(name, level, p, released, draws, j, crossing_years, line, horizon, ci_prob) -> dict:
+def _forecast(name, level, p, released, draws, j, line, horizon, ci_prob) -> dict:
     """The crossing-date draws of one (benchmark, level) and their summary row."""
     floor = draws.floor[:, j]
     above = p >= level  # (draw, model), models in release order
@@ -281,7 +260,12 @@ def _forecast(name, level, p, released, draws, j, crossing_years, line, horizon,
         gap = logit((level - floor) / (1 - floor))
     theta = draws.difficulty[:, j] + np.where(level > floor, gap, -np.inf) / draws.slope[:, j]
     release_years = line.years(released.to_numpy())
-    crossing = crossing_years(theta)
+    now = release_years.max()
+    # The years at which the line reaches theta: never (inf) without positive growth, and not
+    # before the latest release.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = np.where(line.slope > 0, (theta - line.intercept) / line.slope, np.inf)
+    crossing = np.maximum(np.nan_to_num(crossing, nan=np.inf), now)
     years = np.where(reached, release_years[first], crossing)
     # Draws without a line (the frontier regression with fewer than 3 frontier models) are left
     # out whether or not a model reached the level there.
@@ -292,7 +276,7 @@ def _forecast(name, level, p, released, draws, j, crossing_years, line, horizon,
     lo, median, hi = np.nanquantile(years, [bounds(ci_prob)[0], 0.5, bounds(ci_prob)[1]])
     # "Due": the trend line is past the level in at least half the draws (clamped to the latest
     # release) while no fitted model is at it.
-    due = float(np.mean(~reached & (crossing <= crossing_years.now)))
+    due = float(np.mean(~reached & (crossing <= now)))
     status = (
         "already reached"
         if p_reached >= REACHED

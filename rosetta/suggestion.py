@@ -33,7 +33,7 @@ from rosetta.errors import RosettaError
 from rosetta.likelihoods import beta_family_logp, expected_score, normal_logp
 from rosetta.placement import DEFAULT_TOP, QueryResult, query
 from rosetta.prediction import draw_scores
-from rosetta.results import Result
+from rosetta.results import Result, json_number
 
 #: Pairs (capability, benchmark parameters) that represent the current posterior, and simulated
 #: outcomes per candidate benchmark (see `benchmarks/bench_suggest.py` for the cost and the
@@ -79,7 +79,7 @@ class Suggestions(Result):
             "capability_mean": self.query.mean,
             "sd_now": self.query.sd,
             "suggestions": [
-                {"benchmark": b, **{k: _number(v) for k, v in row.items()}}
+                {"benchmark": b, **{k: json_number(v) for k, v in row.items()}}
                 for b, row in rows.iterrows()
             ],
             "notes": self.notes,
@@ -281,7 +281,3 @@ def _costs(costs, known: pd.Index, candidates: list[str], notes: list[str]) -> p
     if missing:
         notes.append(f"no cost given for {len(missing)} benchmark(s), not ranked: {missing}")
     return series
-
-
-def _number(value):
-    return None if isinstance(value, float) and math.isnan(value) else float(value)

@@ -148,7 +148,7 @@ def fit(
     raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress)
     wall = time.perf_counter() - start
     posterior = _anchored(raw.posterior, spec, table)
-    idata = _assemble(table, spec, raw, posterior, (random_seed, predictive_draws), items)
+    idata = _assemble(table, spec, raw, posterior, random_seed, items, predictive_draws)
     diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
     batch = int(min(batch_size, items.n_responses)) if batched else None
     settings.update(tune=tune, wall=wall, batch_size=batch)
@@ -197,9 +197,10 @@ def _anchored(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dat
     return posterior
 
 
-def _assemble(table, spec, raw, posterior, predictive, items=None) -> az.InferenceData:
-    """The InferenceData of a fit; ``predictive`` is (seed, draws to keep or None for all)."""
-    random_seed, kept = predictive
+def _assemble(
+    table, spec, raw, posterior, random_seed, items=None, predictive_draws=None
+) -> az.InferenceData:
+    """The InferenceData of a fit, with ``predictive_draws`` predictive draws (None: all)."""
     coords, model_idx, bench_idx = build_coords(table)
     scores = table.scores
     obs = {"obs": coords["obs"]}
@@ -223,7 +224,7 @@ def _assemble(table, spec, raw, posterior, predictive, items=None) -> az.Inferen
     # Scores of item-level benchmarks are summaries of responses, which the model predicts
     # one by one: they get no predictive draws (NaN).
     rows = items.score_rows if items is not None else np.arange(len(scores))
-    thinned = _thinned(posterior, kept)
+    thinned = _thinned(posterior, predictive_draws)
     draws = thinned.sizes["chain"], thinned.sizes["draw"]
     predictive = xr.DataArray(
         np.full((*draws, len(scores)), np.nan, dtype=np.float32),
