@@ -7,10 +7,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import arviz as az
 import numpy as np
 import pandas as pd
 
-from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.constants import (
+    CI_PROB,
+    DEFAULT_CHAINS,
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    DEFAULT_TARGET_ACCEPT,
+    DEFAULT_TUNE,
+)
 from rosetta.data import ScoreTable, find_components
 from rosetta.intervals import bounds, label
 from rosetta.prediction import expected_score, predictive_scores
@@ -96,7 +104,9 @@ class ValidationResult(Result):
 
     ``predictions`` has one row per held-out score: ``fold``, ``model``, ``benchmark``,
     ``score``, ``predicted`` (posterior mean), ``lo``, ``hi`` (predictive interval).
-    ``baselines`` holds the same validation of other specifications on the same folds.
+    ``baselines`` holds the same validation of other specifications on the same folds, and
+    ``diagnostics`` the convergence of each fold's fit (``fold``, ``max_rhat``,
+    ``min_ess_bulk``, ``divergences``, ``ok``).
     """
 
     predictions: pd.DataFrame
@@ -104,6 +114,7 @@ class ValidationResult(Result):
     spec: object
     ci_prob: float = CI_PROB
     baselines: dict[str, ValidationResult] = field(default_factory=dict)
+    diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def rmse(self) -> float:
@@ -123,9 +134,9 @@ class ValidationResult(Result):
         return float(rows["score"].between(rows["lo"], rows["hi"]).mean())
 
     def per_fold(self) -> pd.DataFrame:
-        """Per fold: ``n``, ``coverage`` and ``rmse``."""
+        """Per fold: ``n``, ``coverage``, ``rmse`` and the fit's convergence figures."""
         rows = self.predictions
-        return (
+        errors = (
             rows.assign(
                 sq=(rows["predicted"] - rows["score"]) ** 2,
                 covered=rows["score"].between(rows["lo"], rows["hi"]),
@@ -136,6 +147,9 @@ class ValidationResult(Result):
             .drop(columns="mse")
             .reset_index()
         )
+        if self.diagnostics.empty:
+            return errors
+        return errors.merge(self.diagnostics, on="fold", how="left")
 
     def to_dict(self) -> dict:
         """Errors, coverage, folds and specification, and each baseline's figures.
@@ -180,6 +194,13 @@ class ValidationResult(Result):
             f"  RMSE {self.rmse:.4f}   MAE {self.mae:.4f}   "
             f"{label(self.ci_prob)} interval coverage {self.coverage:.3f}",
         ]
+        if not self.diagnostics.empty:
+            fits = self.diagnostics
+            lines.append(
+                f"  fold fits converged: {int(fits['ok'].sum())}/{len(fits)} (worst R-hat "
+                f"{fits['max_rhat'].max():.3f}, lowest bulk ESS {fits['min_ess_bulk'].min():.0f}, "
+                f"{int(fits['divergences'].sum())} divergences)"
+            )
         names = {"reference": "reference least squares", "one_number": "one-number model"}
         for name, other in self.baselines.items():
             lines.append(
@@ -208,6 +229,7 @@ def cross_validate(
     random_seed: int = DEFAULT_SEED,
     ci_prob: float = CI_PROB,
     baselines: Iterable[str] = (),
+    workers: int | None = None,
     **fit_options,
 ) -> ValidationResult:
     """Fit on K-1 folds, predict the held-out scores, and score the predictions.
@@ -224,6 +246,9 @@ def cross_validate(
         Mass of the predictive interval whose coverage is reported.
     baselines
         Names of `BASELINES` also validated on the same folds, for comparison.
+    workers
+        NUTS folds sampled at once (each on ``chains`` cores); by default as many as the cores
+        allow. The answer does not depend on it.
     **fit_options
         Passed to `rosetta.fit` (draws, tune, chains, method, sampler, ...).
 
@@ -236,33 +261,23 @@ def cross_validate(
     spec = spec or MeasurementSpec()
     others = {name: baseline_spec(spec, name) for name in baselines}
     fold = assign_folds(table, folds, random_seed)
-    result = _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options)
+    options = {**fit_options, "workers": workers}
+    result = _validate(table, spec, fold, folds, random_seed, ci_prob, options)
     for name, other in others.items():
         log.info("baseline %s", name)
-        result.baselines[name] = _validate(
-            table, other, fold, folds, random_seed, ci_prob, fit_options
-        )
+        result.baselines[name] = _validate(table, other, fold, folds, random_seed, ci_prob, options)
     return result
 
 
 def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> ValidationResult:
-    from rosetta.model import fit
-
     lo, hi = bounds(ci_prob)
-    rows = []
-    for k in range(folds):
+    rows, checks = [], []
+    for k, posterior, diagnostics in _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         test = table.scores[fold == k]
-        if test.empty:
-            continue
-        train = table.subset(fold != k)
-        log.info(
-            "fold %d/%d: %d training scores, %d held out", k + 1, folds, train.n_scores, len(test)
-        )
-        idata = fit(train, spec, random_seed=random_seed + k, warn=False, **fit_options)
         models, benchmarks = test["model"].tolist(), test["benchmark"].tolist()
-        mean = expected_score(idata.posterior, models, benchmarks).mean(("chain", "draw"))
+        mean = expected_score(posterior, models, benchmarks).mean(("chain", "draw"))
         draws = predictive_scores(
-            idata.posterior,
+            posterior,
             models,
             benchmarks,
             likelihood=spec.likelihood,
@@ -283,5 +298,79 @@ def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> Va
                 }
             )
         )
+        checks.append({"fold": k, **{key: diagnostics.get(key) for key in _FOLD_CHECKS}})
     predictions = pd.concat(rows, ignore_index=True)
-    return ValidationResult(predictions, folds, spec, ci_prob)
+    return ValidationResult(predictions, folds, spec, ci_prob, diagnostics=pd.DataFrame(checks))
+
+
+#: Convergence figures reported per fold.
+_FOLD_CHECKS = ("max_rhat", "min_ess_bulk", "divergences", "ok")
+
+
+def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
+    """``(k, posterior, diagnostics)`` for each fold ``k`` with held-out scores, in order.
+
+    NUTS fits share one model compiled once: held-out scores get weight 0 in the likelihood
+    (`rosetta.model.build_model` with ``weighted=True``), which is the posterior of the training
+    scores alone, and folds run side by side on the cores (`run_nuts_each`). The model's
+    parameters are those of the whole table: every held-out model and benchmark keeps training
+    scores (`assign_folds`). Approximate methods fit each training table in turn.
+    """
+    from rosetta.diagnostics import summarize_diagnostics
+    from rosetta.model import anchor_posterior, build_model, fit
+    from rosetta.model.measurement import likelihood_order
+    from rosetta.model.sampling import run_nuts_each
+
+    held = [k for k in range(folds) if (fold == k).any()]
+    options = dict(fit_options)
+    options.pop("progress", None)
+    workers = options.pop("workers", None)
+    if options.get("method", "nuts") != "nuts":
+        for k in held:
+            _log_fold(k, folds, fold)
+            fitted = fit(table.subset(fold != k), spec, random_seed=random_seed + k, **options)
+            yield k, fitted.posterior, fitted.diagnostics
+        return
+    options.pop("method", None)
+    model = build_model(table, spec, weighted=True)
+    order = likelihood_order(table.scores)
+    weights = [{"score_weight": (fold[order] != k).astype(float)} for k in held]
+    posteriors = run_nuts_each(
+        model,
+        weights,
+        [random_seed + k for k in held],
+        draws=options.get("draws") or DEFAULT_DRAWS,
+        tune=options.get("tune", DEFAULT_TUNE),
+        chains=options.get("chains", DEFAULT_CHAINS),
+        sampler=options.get("sampler", "auto"),
+        target_accept=options.get("target_accept", DEFAULT_TARGET_ACCEPT),
+        concurrent=workers,
+    )
+    for k, raw in zip(held, posteriors, strict=True):
+        train = table.subset(fold != k)
+        counts = train.benchmark_info()["n_models"].to_dict()
+        anchored = spec.with_scale(spec.scale.resolve(train.models, train.benchmarks, counts))
+        posterior = anchor_posterior(raw.posterior, anchored, train)
+        diagnostics = summarize_diagnostics(
+            az.InferenceData(posterior=posterior, sample_stats=raw.sample_stats), warn=False
+        )
+        _log_fold(k, folds, fold, diagnostics)
+        yield k, posterior, diagnostics
+
+
+def _log_fold(k: int, folds: int, fold: np.ndarray, diagnostics: dict | None = None) -> None:
+    held, trained = int((fold == k).sum()), int((fold != k).sum())
+    if diagnostics is None:
+        log.info("fold %d/%d: %d training scores, %d held out", k + 1, folds, trained, held)
+        return
+    log.info(
+        "fold %d/%d: %d training scores, %d held out; max R-hat %.3f, min bulk ESS %.0f, "
+        "%d divergences",
+        k + 1,
+        folds,
+        trained,
+        held,
+        diagnostics["max_rhat"],
+        diagnostics["min_ess_bulk"],
+        diagnostics["divergences"],
+    )

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 from helpers import check_result_interface
 
 from rosetta.data import find_components
@@ -30,3 +31,17 @@ def test_cross_validate_reports_errors_and_coverage(tiny_sim, tmp_path):
     assert len(out["per_fold"]) == 3
     assert "90% interval coverage" in result.summary()
     check_result_interface(result, tmp_path)
+
+
+def test_nuts_folds_share_one_model_and_report_their_convergence(tiny_sim):
+    table, _ = tiny_sim
+    settings = {"folds": 3, "random_seed": 4, "draws": 100, "tune": 150, "chains": 2}
+    one = cross_validate(table, workers=1, **settings)
+    two = cross_validate(table, workers=2, **settings)
+    pd.testing.assert_frame_equal(one.predictions, two.predictions)
+    per_fold = one.per_fold()
+    assert list(per_fold["fold"]) == [0, 1, 2]
+    assert {"max_rhat", "min_ess_bulk", "divergences", "ok"} <= set(per_fold.columns)
+    assert (per_fold["min_ess_bulk"] > 0).all()
+    assert "fold fits converged" in one.summary()
+    assert 0 < one.rmse < 0.2

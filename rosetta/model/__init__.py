@@ -52,7 +52,7 @@ from rosetta.model.spec import MeasurementSpec
 from rosetta.prediction import predictive_scores
 from rosetta.scale import apply_scale
 
-__all__ = ["MeasurementSpec", "build_model", "fit"]
+__all__ = ["MeasurementSpec", "anchor_posterior", "build_model", "fit"]
 
 log = logging.getLogger("rosetta")
 
@@ -147,7 +147,7 @@ def fit(
     start = time.perf_counter()
     raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress)
     wall = time.perf_counter() - start
-    posterior = _anchored(raw.posterior, spec, table)
+    posterior = anchor_posterior(raw.posterior, spec, table)
     idata = _assemble(table, spec, raw, posterior, random_seed, items, predictive_draws)
     diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
     batch = int(min(batch_size, items.n_responses)) if batched else None
@@ -183,7 +183,7 @@ def _sample(model, method, items, settings, sampler, tune, target_accept, progre
         ) from err
 
 
-def _anchored(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dataset:
+def anchor_posterior(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dataset:
     """The posterior on the anchor scale, item parameters in single precision, domains named."""
     posterior = apply_scale(raw_posterior, spec.scale)
     for name in ("item_difficulty", "item_slope"):  # thousands per draw: single precision

@@ -42,10 +42,11 @@ up to the whole data.
 In the centred (default) model each difficulty is sampled through its gap
 ``slope * (difficulty - centre)`` (see `_difficulty_by_gap`); its prior is unchanged.
 
-Benchmark-level parameters are centred by default: on the bundled data most benchmarks are seen by
-many models, and the centred form samples several times more effective draws per second than the
-non-centred one (``MeasurementSpec(centred=False)``, ``name = mu + sigma * name_offset``), which
-stays available for small or sparse tables where funnels appear.
+Benchmark difficulties and slopes are centred by default: on the bundled data most benchmarks are
+seen by many models, and the centred form samples several times more effective draws per second
+than the non-centred one (``MeasurementSpec(centred=False)``, ``name = mu + sigma *
+name_offset``), which stays available for small or sparse tables where funnels appear. Precisions
+are always non-centred (see `_noise`).
 
 The raw scale is pinned by standardising the capabilities of the fitted models (mean 0, root mean
 square 1) inside the model: the likelihood then sees only the direction of ``z``, so the shift and
@@ -90,6 +91,9 @@ PYTENSOR = Ops(
     concat=lambda parts: pt.concatenate(parts, axis=-1),
 )
 
+#: The sd of the length of the raw capability vector (see `_capability`).
+RADIAL_SD = 0.1
+
 #: Floors are kept this far inside [0, 1) in logit space when learned.
 _FLOOR_EPS = 1e-3
 
@@ -118,6 +122,7 @@ def build_model(
     spec: MeasurementSpec | None = None,
     *,
     batch_size: int | None = None,
+    weighted: bool = False,
 ) -> pm.Model:
     """Build the PyMC measurement model for a score table or item-level responses.
 
@@ -131,6 +136,11 @@ def build_model(
     batch_size
         Item-level data only: evaluate the responses in random minibatches of this size (for
         ADVI), their log-likelihood scaled up to the whole data.
+    weighted
+        Each score's log-likelihood is multiplied by its entry of ``score_weight`` (a
+        `pymc.Data` of ones, in `likelihood_order`), and the scores enter as the potential
+        ``score_loglik`` instead of the observed ``score``. Weights of 0 hold scores out, so all
+        folds of a cross-validation share one compiled model (see `rosetta.validation`).
 
     Returns
     -------
@@ -164,7 +174,17 @@ def build_model(
         measured_at = _measured(capability, deviation, domain_idx, family, model_idx, bench_idx)
         if coords[OBS].size:
             _observe_scores(
-                scores, spec, coords[OBS], bench_idx, measured_at, difficulty, slope, floor
+                scores,
+                spec,
+                coords[OBS],
+                bench_idx,
+                measured_at,
+                difficulty,
+                slope,
+                floor,
+                weight=pm.Data("score_weight", np.ones(coords[OBS].size), dims=OBS)
+                if weighted
+                else None,
             )
         if items is not None:
             measured = measured_at(np.arange(len(scores)))
@@ -222,24 +242,29 @@ def likelihood_order(scores: pd.DataFrame, rows=None) -> np.ndarray:
     return rows[np.argsort(likelihood_branch(y, n_items), kind="stable")]
 
 
-def score_distribution(y, n_items, p, q, noise: dict, bench_idx) -> pm.CustomDist:
+def score_distribution(y, n_items, p, q, noise: dict, bench_idx, weight=None):
     """The scores ``y`` (grouped by likelihood branch) as ``score``, a `pm.CustomDist` (dim obs).
 
     Its logp is `beta_family_logp` (or `normal_logp`), its random draws come from
     `rosetta.prediction.draw_scores`. ``noise`` holds ``sigma`` (normal) or ``precision`` (per
-    benchmark) and the cutpoints the data need; ``bench_idx`` is each score's benchmark.
+    benchmark) and the cutpoints the data need; ``bench_idx`` is each score's benchmark. With a
+    ``weight`` per score, the weighted log-likelihood is the potential ``score_loglik`` instead.
     """
+
+    def observe(*params, logp, random):
+        if weight is None:
+            return pm.CustomDist("score", *params, logp=logp, random=random, observed=y, dims=OBS)
+        dist = pm.CustomDist.dist(*params, logp=logp, random=random)
+        return pm.Potential("score_loglik", pt.sum(weight * pm.logp(dist, y)))
+
     if "sigma" in noise:
-        return pm.CustomDist(
-            "score",
+        return observe(
             p,
             noise["sigma"],
             logp=lambda value, p, sigma: normal_logp(value, p, sigma, PYTENSOR),
             random=lambda p, sigma, rng=None, size=None: draw_scores(
                 np.broadcast_to(p, size or p.shape), sigma=sigma, rng=rng
             ),
-            observed=y,
-            dims=OBS,
         )
     branch = likelihood_branch(y, n_items)
     cuts = [name for name in ("zero_cutpoint", "one_cutpoint") if noise[name] is not None]
@@ -256,8 +281,7 @@ def score_distribution(y, n_items, p, q, noise: dict, bench_idx) -> pm.CustomDis
         return draw_scores(mean, precision=precision, n_items=n_items, rng=rng, **given)
 
     precision = noise["precision"]
-    return pm.CustomDist(
-        "score",
+    return observe(
         p,
         q,
         precision[bench_idx],
@@ -265,20 +289,18 @@ def score_distribution(y, n_items, p, q, noise: dict, bench_idx) -> pm.CustomDis
         *(noise[name] for name in cuts),
         logp=logp,
         random=random,
-        observed=y,
-        dims=OBS,
     )
 
 
 def _observe_scores(
-    scores, spec, order, bench_idx, measured_at, difficulty, slope, floor, flat=False
+    scores, spec, order, bench_idx, measured_at, difficulty, slope, floor, flat=False, weight=None
 ):
     """The scores ``order`` as the observed ``score``, with the noise parameters they need."""
     y, n_items = _observed(scores, order)
     b = bench_idx[order]
     x = slope[b] * (measured_at(order) - difficulty[b])
     p, q = expected_score(x, floor[b], PYTENSOR)
-    return score_distribution(y, n_items, p, q, _noise(spec, y, n_items, flat), b)
+    return score_distribution(y, n_items, p, q, _noise(spec, y, n_items, flat), b, weight)
 
 
 def _observed(scores: pd.DataFrame, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -289,20 +311,32 @@ def _observed(scores: pd.DataFrame, rows) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _capability(scores, model_idx: np.ndarray, n_models: int):
-    """``capability = z / rms(z)``, ``z ~ ZeroSumNormal(1)``: the direction of ``z``."""
+    """``capability = z / rms(z)``, ``z ~ ZeroSumNormal(1)``: the direction of ``z``.
+
+    The likelihood sees only the direction of ``z``, so its length ``r`` is free to be given any
+    distribution without changing the posterior of ``capability``. A potential makes it
+    ``Normal(sqrt(n), RADIAL_SD)``: the mode of ``z`` lies on the unit-RMS sphere (MAP and
+    Laplace are well posed, ``z`` is about ``capability``), and the radial direction is about as
+    narrow as a capability's posterior. Left at the ``ZeroSumNormal``'s own spread (sd 0.7),
+    it was the widest direction of the posterior on tables with many scores per model, which
+    a diagonal mass matrix cannot see, and NUTS needed trajectories of hundreds of steps.
+    """
     raw = pm.ZeroSumNormal(
         "capability_raw",
         sigma=1.0,
         dims=MODEL,
         initval=_initial_capability(scores, model_idx, n_models),
     )
-    rms = pt.sqrt(pt.mean(raw**2))
-    capability = pm.Deterministic("capability", raw / rms, dims=MODEL)
-    # The likelihood sees only the direction of `raw`; this term moves the mode of `raw` from the
-    # origin (where the direction is undefined) to the unit-RMS sphere, so MAP and Laplace are
-    # well posed. It leaves the posterior of `capability` unchanged.
-    pm.Potential("capability_radius", (n_models - 2) * pt.log(rms))
-    return capability
+    radius = pt.sqrt(pt.sum(raw**2))
+    # ZeroSumNormal(1) has log density -r^2/2 and r has n - 2 dimensions of volume: take both
+    # out and put the wanted radial density in.
+    pm.Potential(
+        "capability_radius",
+        radius**2 / 2
+        - (n_models - 2) * pt.log(radius)
+        - 0.5 * ((radius - np.sqrt(n_models)) / RADIAL_SD) ** 2,
+    )
+    return pm.Deterministic("capability", raw * (np.sqrt(n_models) / radius), dims=MODEL)
 
 
 def _slope_and_difficulty(scores, spec, model_idx, bench_idx, n_models: int, items: bool):
@@ -361,12 +395,17 @@ def _noise(spec: MeasurementSpec, y, n_items, flat: bool = False) -> dict:
             "zero_cutpoint": pm.Flat("zero_cutpoint") if zeros else None,
             "one_cutpoint": pm.Flat("one_cutpoint") if ones else None,
         }
+    # Non-centred in both forms: where the scores are no noisier than their items' binomial
+    # spread (counted scores often are), the data bound each precision only from below, and
+    # centred precisions drift up together with their mean, a ridge through every benchmark
+    # that NUTS crossed with trajectories of hundreds of steps (a simulated 300 x 200 table).
+    # On the bundled data both forms sample alike.
     log_precision = _pooled(
         "log_precision",
         prior["log_precision_mu_mean"],
         prior["log_precision_mu_sd"],
         prior["log_precision_sigma_sd"],
-        spec.centred,
+        centred=False,
     )
     precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
     zero, one = _cutpoints(zeros, ones, prior)

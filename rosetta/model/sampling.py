@@ -7,10 +7,13 @@ sampler statistics; `rosetta.model.fit` anchors it and assembles the InferenceDa
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import logging
 import os
 import sys
 import warnings
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,15 +133,82 @@ def run_nuts(
     return RawPosterior(idata.posterior, idata.sample_stats, "nuts", backend)
 
 
-def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept, progress):
+def run_nuts_each(
+    model: pm.Model,
+    data: Iterable[dict],
+    seeds: Iterable[int],
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    sampler: str,
+    target_accept: float,
+    concurrent: int | None = None,
+) -> Iterator[RawPosterior]:
+    """NUTS on one model under several values of its `pymc.Data`, one posterior per value.
+
+    With nutpie the model is compiled once and only its data change; up to ``concurrent``
+    samplers (default: cores // chains, at least 1) run at once, and the next one starts before
+    a finished posterior is handed over, so whatever the caller does with it overlaps the next
+    sampling. Other backends set the data and sample in turn. Posteriors come in the order of
+    ``data``; the same seeds give the same posteriors whatever ``concurrent`` is.
+    """
+    settings = {"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}
+    jobs = list(zip(data, seeds, strict=True))
+    if choose_sampler(sampler) != "nutpie":
+        for values, seed in jobs:
+            with model:
+                pm.set_data(values)
+            yield run_nuts(model, random_seed=seed, sampler=sampler, progress=False, **settings)
+        return
+    import nutpie
+
+    compiled = _compile_nutpie(model)
+    cores = min(chains, os.cpu_count() or 1)
+    at_once = max(1, concurrent or (os.cpu_count() or 1) // chains)
+    running: deque = deque()
+    pending = iter(jobs)
+
+    def start() -> None:
+        for values, seed in itertools.islice(pending, 1):
+            running.append(
+                nutpie.sample(
+                    compiled.with_data(**values),
+                    cores=cores,
+                    seed=seed,
+                    progress_bar=False,
+                    low_rank_modified_mass_matrix=True,
+                    blocking=False,
+                    **settings,
+                )
+            )
+
+    try:
+        for _ in range(at_once):
+            start()
+        while running:
+            trace = running.popleft().wait()
+            start()
+            yield RawPosterior(trace.posterior[_kept(model)], trace.sample_stats, "nuts", "nutpie")
+    finally:
+        for background in running:
+            background.cancel()
+
+
+def _compile_nutpie(model: pm.Model):
     import nutpie
 
     from rosetta.model.numba_cache import register_cacheable_digamma
 
     register_cacheable_digamma()
-    compiled = nutpie.compile_pymc_model(model)
+    return nutpie.compile_pymc_model(model)
+
+
+def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept, progress):
+    import nutpie
+
     trace = nutpie.sample(
-        compiled,
+        _compile_nutpie(model),
         draws=draws,
         tune=tune,
         chains=chains,

@@ -179,3 +179,27 @@ def test_laplace_hessian_matches_the_symbolic_one(tiny):
         warnings.filterwarnings("ignore", "hessian will stop negating", FutureWarning)
         symbolic = model.compile_d2logp(jacobian=True, negate_output=False)(point)
     np.testing.assert_allclose(numeric, symbolic, rtol=1e-5, atol=1e-5 * np.abs(symbolic).max())
+
+
+def test_weighted_scores_are_the_pointwise_loglik_times_their_weight(tiny):
+    import pymc as pm
+
+    plain = build_model(tiny)
+    weighted = build_model(tiny, weighted=True)
+    assert "score" not in weighted.named_vars and "score_weight" in weighted.named_vars
+    point = plain.initial_point(0)
+    (terms,) = plain.logp(vars=[plain["score"]], sum=False)
+    pointwise = plain.compile_fn(
+        terms, inputs=plain.value_vars, on_unused_input="ignore", point_fn=True
+    )(point)
+    assert pointwise.shape == (tiny.n_scores,)
+    weight = np.random.default_rng(0).integers(0, 2, tiny.n_scores).astype(float)
+    with weighted:
+        pm.set_data({"score_weight": weight})
+    potential = weighted.compile_fn(
+        weighted.replace_rvs_by_values([weighted["score_loglik"]])[0],
+        inputs=weighted.value_vars,
+        on_unused_input="ignore",
+        point_fn=True,
+    )(point)
+    np.testing.assert_allclose(potential, np.sum(weight * pointwise), rtol=1e-10)
