@@ -26,7 +26,7 @@ from rosetta.cli_options import (
     show,
     spec_and_fit_kwargs,
 )
-from rosetta.constants import DEFAULT_SEED
+from rosetta.constants import DEFAULT_MIN_ESS, DEFAULT_SEED, ESS_CHECK_EVERY, RHAT_MAX
 from rosetta.errors import RosettaError, RosettaWarning
 
 log = logging.getLogger("rosetta")
@@ -106,10 +106,19 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
     is_flag=True,
     help="Store one posterior-predictive draw per posterior draw (default: about 500 in all).",
 )
+@click.option(
+    "--min-ess",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MIN_ESS,
+    show_default=True,
+    help="NUTS stops before --draws once every quantity has this many effective draws "
+    f"(checked every {ESS_CHECK_EVERY} draws, with R-hat <= {RHAT_MAX} and no divergence); "
+    "0 takes all --draws.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def fit_command(
-    out, tables, top, item_level, aggregate, full_predictive, quiet, as_json, **kwargs
+    out, tables, top, item_level, aggregate, full_predictive, min_ess, quiet, as_json, **kwargs
 ) -> None:
     """Fit the measurement model (the bundled Epoch data without SCORES)."""
     import time
@@ -129,7 +138,9 @@ def fit_command(
         warnings.simplefilter("always", ConvergenceWarning)
         if full_predictive:
             fit_kwargs["predictive_draws"] = None
-        result = fit(data, spec, progress=not (quiet or as_json), **fit_kwargs)
+        result = fit(
+            data, spec, progress=not (quiet or as_json), min_ess=min_ess or None, **fit_kwargs
+        )
     result.save(out)
     if tables:
         write_csv(result.capabilities().reset_index(), Path(tables) / "capabilities.csv")

@@ -169,8 +169,8 @@ def _sampler_options() -> list[Callable]:
             "--draws",
             type=click.IntRange(min=1),
             default=None,
-            help=f"Posterior draws per chain [default: {DEFAULT_DRAWS}; approximate item-level "
-            f"fits: {ITEM_APPROX_DRAWS} in all].",
+            help=f"Posterior draws per chain, at most [default: {DEFAULT_DRAWS}; approximate "
+            f"item-level fits: {ITEM_APPROX_DRAWS} in all].",
         ),
         click.option(
             "--tune",

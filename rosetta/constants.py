@@ -87,7 +87,17 @@ DEFAULT_DRAWS: Final = 1800
 #: predictive intervals and checks, while the file grows with the parameters, not scores x draws.
 #: ``rosetta fit --full-predictive`` keeps one per posterior draw.
 PREDICTIVE_DRAWS: Final = 500
+#: ... but by default no more than this many values (draws x scores) in all, and never fewer than
+#: `PREDICTIVE_MIN_DRAWS` draws: a table of 14,000 scores keeps 285 draws (16 MB), not 500.
+PREDICTIVE_VALUES: Final = 4_000_000
+PREDICTIVE_MIN_DRAWS: Final = 100
 DEFAULT_TARGET_ACCEPT: Final = 0.92
+#: NUTS (nutpie) stops before ``draws`` at the first checkpoint (every `ESS_CHECK_EVERY` draws
+#: per chain) where every checked quantity has bulk and tail ESS of at least this, R-hat at most
+#: `RHAT_MAX` and no divergence: twice the convergence bar `ESS_MIN`, so that the estimate's own
+#: noise does not decide convergence. Big, well-identified tables get there in a few hundred draws.
+DEFAULT_MIN_ESS: Final = 800
+ESS_CHECK_EVERY: Final = 200
 
 # Item-level data (`rosetta.data.items`): minibatch ADVI settings of the fast path. On 1e6
 # responses (200 models x 50 benchmarks x 100 items), batches of 20,000 and 5,000 Adam steps at

@@ -77,21 +77,31 @@ def beta_logp(y_log, y_log1m, p, q, precision, gammaln_precision, ops: Ops = NUM
     )
 
 
-def beta_binomial_logp(k, n, p, q, precision, ops: Ops = NUMPY):
-    """Beta-binomial log-probability of ``k`` correct out of ``n`` with mean ``p``."""
+def beta_binomial_logp(
+    k, n, p, q, precision, gammaln_precision=None, gammaln_n_precision=None, ops: Ops = NUMPY
+):
+    """Beta-binomial log-probability of ``k`` correct out of ``n`` with mean ``p``.
+
+    ``gammaln_precision`` and ``gammaln_n_precision`` (``gammaln(n + precision)``), when given,
+    save computing them per score: they depend on the benchmark and ``n`` only.
+    """
     alpha = p * precision
     beta = q * precision
     g = ops.gammaln
+    if gammaln_precision is None:
+        gammaln_precision = g(precision)
+    if gammaln_n_precision is None:
+        gammaln_n_precision = g(n + precision)
     return (
         g(n + 1)
         - g(k + 1)
         - g(n - k + 1)
         + g(k + alpha)
         + g(n - k + beta)
-        - g(n + precision)
+        - gammaln_n_precision
         - g(alpha)
         - g(beta)
-        + g(precision)
+        + gammaln_precision
     )
 
 
@@ -122,6 +132,7 @@ def beta_family_logp(
     one_cutpoint=None,
     ops: Ops = NUMPY,
     branch=None,
+    gammaln_n_precision=None,
 ):
     """Ordered Beta for plain scores, beta-binomial where ``n_items`` is known (not NaN).
 
@@ -134,6 +145,8 @@ def beta_family_logp(
     free): each branch is then computed on its own rows only, without evaluating the terms of the
     others. ``n_items`` is a NumPy array known in advance; so is ``y``, unless its branches are
     given as ``branch`` (then ``y`` may be symbolic, the value of a PyMC distribution).
+    ``gammaln_n_precision``, per score like ``precision``, is ``gammaln(n_items + precision)``
+    for the counted scores (computed here when not given).
 
     Returns
     -------
@@ -152,7 +165,11 @@ def beta_family_logp(
         p_, q_, phi = p[..., part], q[..., part], precision[..., part]
         if kind == COUNTED:
             n = n_items[part]
-            parts.append(beta_binomial_logp(ops.round(y[part] * n), n, p_, q_, phi, ops))
+            k = ops.round(y[part] * n)
+            known = None if gammaln_n_precision is None else gammaln_n_precision[..., part]
+            parts.append(
+                beta_binomial_logp(k, n, p_, q_, phi, gammaln_precision[..., part], known, ops)
+            )
             continue
         if kind in (ZERO, ONE) and (zero_cutpoint if kind == ZERO else one_cutpoint) is None:
             raise ValueError("a score of exactly 0 or 1 needs the cutpoint of that end")

@@ -28,6 +28,7 @@ from rosetta.constants import (
     BENCHMARK,
     DEFAULT_CHAINS,
     DEFAULT_DRAWS,
+    DEFAULT_MIN_ESS,
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
@@ -38,6 +39,9 @@ from rosetta.constants import (
     ITEM_BATCH_SIZE,
     METHODS,
     PREDICTIVE_DRAWS,
+    PREDICTIVE_MIN_DRAWS,
+    PREDICTIVE_VALUES,
+    RHAT_MAX,
 )
 from rosetta.data import ScoreTable, load_scores
 from rosetta.data.items import ItemTable
@@ -45,7 +49,7 @@ from rosetta.diagnostics import summarize_diagnostics
 from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
 from rosetta.fitted import Fit
-from rosetta.io import FitInfo
+from rosetta.io import SINGLE_PRECISION, FitInfo
 from rosetta.model.measurement import build_coords, build_model
 from rosetta.model.sampling import run_advi, run_map, run_nuts
 from rosetta.model.spec import MeasurementSpec
@@ -71,7 +75,8 @@ def fit(
     progress: bool = True,
     warn: bool = True,
     batch_size: int = ITEM_BATCH_SIZE,
-    predictive_draws: int | None = PREDICTIVE_DRAWS,
+    predictive_draws: int | str | None = "auto",
+    min_ess: int | None = DEFAULT_MIN_ESS,
 ) -> Fit:
     """Fit the measurement model and return the anchored posterior.
 
@@ -101,9 +106,16 @@ def fit(
     batch_size
         Item-level ADVI: responses per minibatch.
     predictive_draws
-        Posterior-predictive draws to store (evenly thinned over each chain); ``None`` stores
-        one per posterior draw. More can be drawn later from the saved posterior
-        (`rosetta.model.measurement.likelihood_model` with `pymc.sample_posterior_predictive`).
+        Posterior-predictive draws to store (evenly thinned over each chain). ``"auto"``:
+        `PREDICTIVE_DRAWS`, fewer on big tables (`PREDICTIVE_VALUES` values in all, at least
+        `PREDICTIVE_MIN_DRAWS` draws); ``None`` stores one per posterior draw. More can be
+        drawn later from the saved posterior (`rosetta.model.measurement.likelihood_model` with
+        `pymc.sample_posterior_predictive`).
+    min_ess
+        NUTS with nutpie: stop before ``draws`` at the first checkpoint (every
+        `ESS_CHECK_EVERY` draws per chain) where every checked quantity has bulk and tail ESS
+        of at least this, R-hat at most `RHAT_MAX` and no divergence; ``None`` draws them all.
+        ``info.draws`` is the number kept.
 
     Returns
     -------
@@ -143,10 +155,18 @@ def fit(
         len(table.benchmarks),
         method,
     )
+    if predictive_draws == "auto":
+        fitting = table.n_scores if items is None else items.score_rows.size
+        predictive_draws = min(
+            PREDICTIVE_DRAWS, max(PREDICTIVE_MIN_DRAWS, PREDICTIVE_VALUES // max(fitting, 1))
+        )
     settings = {"draws": draws, "chains": chains, "random_seed": random_seed}
+    enough = _enough(spec, table, min_ess) if min_ess and method == "nuts" else None
     start = time.perf_counter()
-    raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress)
+    raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress, enough)
     wall = time.perf_counter() - start
+    if method == "nuts":
+        settings["draws"] = raw.posterior.sizes["draw"]
     posterior = anchor_posterior(raw.posterior, spec, table)
     idata = _assemble(table, spec, raw, posterior, random_seed, items, predictive_draws)
     diagnostics = summarize_diagnostics(idata, warn=warn and method == "nuts")
@@ -156,7 +176,7 @@ def fit(
     return Fit.stamped(idata, info)
 
 
-def _sample(model, method, items, settings, sampler, tune, target_accept, progress):
+def _sample(model, method, items, settings, sampler, tune, target_accept, progress, enough):
     """Run ``method`` on ``model``; turn numerical failures into a `SamplingError`."""
     try:
         if method == "nuts":
@@ -166,6 +186,7 @@ def _sample(model, method, items, settings, sampler, tune, target_accept, progre
                 sampler=sampler,
                 target_accept=target_accept,
                 progress=progress,
+                enough=enough,
                 **settings,
             )
         if method == "map":
@@ -183,10 +204,28 @@ def _sample(model, method, items, settings, sampler, tune, target_accept, progre
         ) from err
 
 
+def _enough(spec: MeasurementSpec, table, min_ess: int):
+    """Whether raw draws so far meet the convergence bars with ``min_ess`` effective draws."""
+
+    def check(raw) -> bool:
+        posterior = anchor_posterior(raw.posterior, spec, table)
+        summary = summarize_diagnostics(
+            az.InferenceData(posterior=posterior, sample_stats=raw.sample_stats), warn=False
+        )
+        return (
+            summary["max_rhat"] is not None
+            and summary["max_rhat"] <= RHAT_MAX
+            and min(summary["min_ess_bulk"], summary["min_ess_tail"]) >= min_ess
+            and summary["divergences"] == 0
+        )
+
+    return check
+
+
 def anchor_posterior(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dataset:
     """The posterior on the anchor scale, item parameters in single precision, domains named."""
     posterior = apply_scale(raw_posterior, spec.scale)
-    for name in ("item_difficulty", "item_slope"):  # thousands per draw: single precision
+    for name in SINGLE_PRECISION:  # thousands per draw
         if name in posterior:
             posterior[name] = posterior[name].astype(np.float32)
     if spec.domains:

@@ -269,23 +269,38 @@ def score_distribution(y, n_items, p, q, noise: dict, bench_idx, weight=None):
     branch = likelihood_branch(y, n_items)
     cuts = [name for name in ("zero_cutpoint", "one_cutpoint") if noise[name] is not None]
 
-    def logp(value, p, q, precision, gammaln_precision, *cutpoints):
+    def logp(value, p, q, precision, gammaln_precision, gammaln_n_precision, *cutpoints):
         given = dict(zip(cuts, cutpoints, strict=True))
         return beta_family_logp(
-            value, n_items, p, q, precision, gammaln_precision, **given, ops=PYTENSOR, branch=branch
+            value,
+            n_items,
+            p,
+            q,
+            precision,
+            gammaln_precision,
+            **given,
+            ops=PYTENSOR,
+            branch=branch,
+            gammaln_n_precision=gammaln_n_precision,
         )
 
-    def random(p, q, precision, gammaln_precision, *cutpoints, rng=None, size=None):
+    def random(p, q, precision, gammaln_precision, _, *cutpoints, rng=None, size=None):
         given = dict(zip(cuts, cutpoints, strict=True))
         mean = np.broadcast_to(p, size or p.shape)
         return draw_scores(mean, precision=precision, n_items=n_items, rng=rng, **given)
 
     precision = noise["precision"]
+    # gammaln(n + precision) depends on the benchmark and the item count only: computed once per
+    # pair of them (a few hundred), not per score, with its digamma in the gradient.
+    counts = np.where(np.isfinite(n_items), n_items, 0.0)
+    pairs, pair_of = np.unique(np.column_stack([bench_idx, counts]), axis=0, return_inverse=True)
+    per_pair = pt.gammaln(pairs[:, 1] + precision[pairs[:, 0].astype(int)])
     return observe(
         p,
         q,
         precision[bench_idx],
         pt.gammaln(precision)[bench_idx],
+        per_pair[pair_of.ravel()],
         *(noise[name] for name in cuts),
         logp=logp,
         random=random,

@@ -11,16 +11,17 @@ import itertools
 import logging
 import os
 import sys
+import time
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 
-from rosetta.constants import SAMPLERS
+from rosetta.constants import ESS_CHECK_EVERY, SAMPLERS
 from rosetta.errors import SamplingError
 
 log = logging.getLogger("rosetta")
@@ -94,8 +95,15 @@ def run_nuts(
     sampler: str,
     target_accept: float,
     progress: bool,
+    enough: Callable[[RawPosterior], bool] | None = None,
 ) -> RawPosterior:
-    """Sample with NUTS through the chosen backend."""
+    """Sample with NUTS through the chosen backend.
+
+    With nutpie and ``enough``, sampling stops at the first checkpoint (every
+    `ESS_CHECK_EVERY` draws per chain) where ``enough`` holds for the draws so far, which are
+    then the posterior. Checkpoints are taken in order on completed draws only, so the same
+    seed gives the same posterior however fast the machine is.
+    """
     backend = choose_sampler(sampler)
     cores = min(chains, os.cpu_count() or 1)
     if backend == "nutpie":
@@ -108,6 +116,7 @@ def run_nuts(
             random_seed=random_seed,
             target_accept=target_accept,
             progress=progress,
+            enough=enough,
         )
     kwargs: dict = {}
     if backend == "numpyro":
@@ -204,10 +213,10 @@ def _compile_nutpie(model: pm.Model):
     return nutpie.compile_pymc_model(model)
 
 
-def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept, progress):
+def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept, progress, enough):
     import nutpie
 
-    trace = nutpie.sample(
+    background = nutpie.sample(
         _compile_nutpie(model),
         draws=draws,
         tune=tune,
@@ -217,8 +226,62 @@ def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept
         target_accept=target_accept,
         progress_bar=progress,
         low_rank_modified_mass_matrix=True,
+        blocking=False,
     )
-    return RawPosterior(trace.posterior[_kept(model)], trace.sample_stats, "nuts", "nutpie")
+    names = _kept(model)
+
+    def raw(trace, kept=None) -> RawPosterior:
+        window = {"draw": slice(0, kept)}
+        return RawPosterior(
+            trace.posterior[names].isel(window), trace.sample_stats.isel(window), "nuts", "nutpie"
+        )
+
+    if enough is None:
+        return raw(background.wait())
+    final = None
+    try:
+        for checkpoint in range(ESS_CHECK_EVERY, draws, ESS_CHECK_EVERY):
+            trace, final = _trace_with(background, checkpoint, final)
+            if enough(raw(trace, checkpoint)):
+                log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
+                if final is None:
+                    background.cancel()
+                return raw(trace, checkpoint)
+        return raw(final if final is not None else background.wait())
+    except BaseException:
+        if final is None:
+            background.cancel()
+        raise
+
+
+def _trace_with(background, draws: int, final):
+    """``(trace, final)``: the trace once every chain has ``draws`` draws, and the finished one.
+
+    ``final`` is the trace of a finished sampler (``None`` while it runs), which is taken once.
+    """
+    while final is None:
+        try:
+            finished = background.is_finished
+        except TimeoutError:  # nutpie's way of saying "still running"
+            finished = False
+        if finished:
+            final = background.wait()
+            break
+        with warnings.catch_warnings():  # ArviZ warns of a trace still in its warm-up
+            warnings.simplefilter("ignore")
+            trace = background.inspect()
+        if "posterior" in trace.groups() and trace.posterior.sizes.get("draw", 0):
+            first = next(iter(trace.posterior.data_vars.values()))
+            inner = [d for d in first.dims if d not in ("chain", "draw")]
+            missing = first.isnull().any(inner) if inner else first.isnull()
+            if first.sizes["draw"] - int(missing.sum("draw").max()) >= draws:
+                return trace, None
+        time.sleep(_POLL_SECONDS)
+    return final, final
+
+
+#: How often a running sampler is looked at (seconds).
+_POLL_SECONDS = 1.0
 
 
 def _kept(model: pm.Model) -> list[str]:

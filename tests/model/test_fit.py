@@ -1,6 +1,7 @@
 import json
 import warnings
 
+import h5py
 import numpy as np
 import pytest
 from helpers import check_result_interface
@@ -67,7 +68,13 @@ def test_save_load_round_trip(tiny_fit, tmp_path):
     loaded = load_fit(path)
     assert set(loaded.groups()) == set(idata.groups())
     assert loaded.posterior.attrs == idata.posterior.attrs
-    np.testing.assert_array_equal(loaded.posterior["capability"], idata.posterior["capability"])
+    # written in single precision, read back in double
+    assert loaded.posterior["capability"].dtype == np.float64
+    np.testing.assert_allclose(
+        loaded.posterior["capability"], idata.posterior["capability"], rtol=1e-6, atol=1e-7
+    )
+    with h5py.File(path) as raw:
+        assert raw["posterior"]["capability"].dtype == np.float32
     assert list(loaded.posterior["model"].values) == list(idata.posterior["model"].values)
     save_fit(loaded, tmp_path / "again.nc")  # re-saving a loaded fit works (file was closed)
 
@@ -110,6 +117,23 @@ def test_same_seed_same_posterior(tiny_sim):
     a = fit(table, spec, **kwargs).posterior["capability"]
     b = fit(table, spec, **kwargs).posterior["capability"]
     np.testing.assert_array_equal(a, b)
+
+
+def test_sampling_stops_at_the_first_checkpoint_with_enough_effective_draws(tiny_sim):
+    from rosetta.constants import ESS_CHECK_EVERY
+
+    table, _ = tiny_sim
+    spec = MeasurementSpec(scale=Scale(benchmark="b01"))
+    kwargs = {"draws": 3000, "tune": 200, "random_seed": 4, "progress": False, "warn": False}
+    a = fit(table, spec, min_ess=150, **kwargs)
+    kept = a.posterior.sizes["draw"]
+    assert kept < 3000 and kept % ESS_CHECK_EVERY == 0 and a.info.draws == kept
+    assert a.diagnostics["min_ess_bulk"] >= 150 and a.diagnostics["divergences"] == 0
+    # the same seed stops at the same checkpoint with the same draws, however fast it ran
+    b = fit(table, spec, min_ess=150, **kwargs)
+    np.testing.assert_array_equal(a.posterior["capability"], b.posterior["capability"])
+    everything = fit(table, spec, min_ess=None, **{**kwargs, "draws": 400})
+    assert everything.posterior.sizes["draw"] == 400
 
 
 @pytest.mark.parametrize("method", ["map", "advi"])
