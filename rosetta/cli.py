@@ -194,9 +194,27 @@ class _Top:
     default=None,
     help="Write every held-out prediction to this CSV file.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Folds sampled at once, each on --chains cores [default: cores // chains].",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (tcp://host:8786): each fold fits as a task of the cluster.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def validate_command(
-    folds, compare_reference, compare_one_number, predictions, as_json, **kwargs
+    folds,
+    compare_reference,
+    compare_one_number,
+    predictions,
+    workers,
+    scheduler,
+    as_json,
+    **kwargs,
 ) -> None:
     """K-fold cross-validation: RMSE, MAE and interval coverage of held-out scores."""
     from rosetta.io import write_csv
@@ -217,6 +235,8 @@ def validate_command(
         folds=folds,
         random_seed=fit_kwargs.pop("random_seed"),
         baselines=baselines,
+        workers=workers,
+        scheduler=scheduler,
         progress=False,
         **fit_kwargs,
     )

@@ -20,6 +20,7 @@ from rosetta.constants import (
     DEFAULT_TUNE,
 )
 from rosetta.data import ScoreTable, find_components
+from rosetta.executors import executor
 from rosetta.intervals import bounds, label
 from rosetta.prediction import expected_score, predictive_scores
 from rosetta.results import Result
@@ -230,6 +231,7 @@ def cross_validate(
     ci_prob: float = CI_PROB,
     baselines: Iterable[str] = (),
     workers: int | None = None,
+    scheduler: str | None = None,
     **fit_options,
 ) -> ValidationResult:
     """Fit on K-1 folds, predict the held-out scores, and score the predictions.
@@ -249,6 +251,9 @@ def cross_validate(
     workers
         NUTS folds sampled at once (each on ``chains`` cores); by default as many as the cores
         allow. The answer does not depend on it.
+    scheduler
+        Address of a Dask scheduler: each fold is then fitted on its training scores alone, as
+        one task of the cluster.
     **fit_options
         Passed to `rosetta.fit` (draws, tune, chains, method, sampler, ...).
 
@@ -261,7 +266,7 @@ def cross_validate(
     spec = spec or MeasurementSpec()
     others = {name: baseline_spec(spec, name) for name in baselines}
     fold = assign_folds(table, folds, random_seed)
-    options = {**fit_options, "workers": workers}
+    options = {**fit_options, "workers": workers, "scheduler": scheduler}
     result = _validate(table, spec, fold, folds, random_seed, ci_prob, options)
     for name, other in others.items():
         log.info("baseline %s", name)
@@ -314,10 +319,11 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     (`rosetta.model.build_model` with ``weighted=True``), which is the posterior of the training
     scores alone, and folds run side by side on the cores (`run_nuts_each`). The model's
     parameters are those of the whole table: every held-out model and benchmark keeps training
-    scores (`assign_folds`). Approximate methods fit each training table in turn.
+    scores (`assign_folds`). Approximate methods fit each training table in turn; with a Dask
+    ``scheduler`` every fold fits its training table as a task of the cluster.
     """
     from rosetta.diagnostics import summarize_diagnostics
-    from rosetta.model import anchor_posterior, build_model, fit
+    from rosetta.model import anchor_posterior, build_model
     from rosetta.model.measurement import likelihood_order
     from rosetta.model.sampling import run_nuts_each
 
@@ -325,11 +331,22 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     options = dict(fit_options)
     options.pop("progress", None)
     workers = options.pop("workers", None)
+    scheduler = options.pop("scheduler", None)
+    if scheduler is not None:
+        with executor(scheduler) as cluster:
+            tasks = [
+                cluster.submit(_fit_fold, table.subset(fold != k), spec, random_seed + k, options)
+                for k in held
+            ]
+            for k, task in zip(held, tasks, strict=True):
+                posterior, diagnostics = task.result()
+                _log_fold(k, folds, fold, diagnostics)
+                yield k, posterior, diagnostics
+        return
     if options.get("method", "nuts") != "nuts":
         for k in held:
             _log_fold(k, folds, fold)
-            fitted = fit(table.subset(fold != k), spec, random_seed=random_seed + k, **options)
-            yield k, fitted.posterior, fitted.diagnostics
+            yield k, *_fit_fold(table.subset(fold != k), spec, random_seed + k, options)
         return
     options.pop("method", None)
     model = build_model(table, spec, weighted=True)
@@ -356,6 +373,14 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         )
         _log_fold(k, folds, fold, diagnostics)
         yield k, posterior, diagnostics
+
+
+def _fit_fold(train, spec, seed: int, options: dict):
+    """``(posterior, diagnostics)`` of a fit of the training scores alone (a task of its own)."""
+    from rosetta.model import fit
+
+    fitted = fit(train, spec, random_seed=seed, warn=False, progress=False, **options)
+    return fitted.posterior, fitted.diagnostics
 
 
 def _log_fold(k: int, folds: int, fold: np.ndarray, diagnostics: dict | None = None) -> None:

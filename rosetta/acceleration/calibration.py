@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from rosetta.acceleration import (
 )
 from rosetta.constants import CI_PROB
 from rosetta.errors import RosettaError
+from rosetta.executors import executor
 from rosetta.intervals import label
 from rosetta.results import Result
 
@@ -186,7 +186,7 @@ def sweep(
     )  # seed by seed, so an interrupted sweep has every factor about equally far
     log.info("%d world(s) to run, %d already in %s", len(tasks), len(done), path)
     if tasks:
-        with _executor(scheduler, workers) as pool:
+        with executor(scheduler, workers) as pool:
             futures = {pool.submit(run_world, f, s, settings): (f, s) for f, s in tasks}
             started = time.perf_counter()
             for i, future in enumerate(as_completed(futures), 1):
@@ -355,41 +355,6 @@ def _check_settings(out: Path, settings: SweepSettings) -> None:
             raise ValueError(f"{out} holds a sweep with other settings: {saved}")
     else:
         path.write_text(json.dumps(current, indent=1))
-
-
-def _executor(scheduler: str | None, workers: int | None):
-    if scheduler is None:
-        import multiprocessing
-
-        return ProcessPoolExecutor(
-            workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")
-        )
-    try:
-        from distributed import Client
-    except ImportError:
-        raise RosettaError(
-            "--scheduler runs the sweep on a Dask cluster, and Dask is not installed: "
-            "pip install 'rosetta[dask]'"
-        ) from None
-    return _DaskExecutor(Client(scheduler))
-
-
-class _DaskExecutor:
-    """A `concurrent.futures`-style executor on a Dask cluster (closes its client on exit)."""
-
-    def __init__(self, client):
-        self.client = client
-        self.executor = client.get_executor(pure=False)
-
-    def submit(self, fn, *args):
-        return self.executor.submit(fn, *args)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.executor.shutdown(wait=False)
-        self.client.close()
 
 
 @dataclass(frozen=True)
