@@ -43,7 +43,7 @@ from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
 from rosetta.errors import DataValidationError, RosettaError
 from rosetta.intervals import interval, label
-from rosetta.likelihoods import expected_score, likelihood_branch
+from rosetta.likelihoods import capped_precision, expected_score, likelihood_branch
 from rosetta.placement import (
     _as_posterior,
     _Draws,
@@ -318,7 +318,9 @@ def _natural(phi: np.ndarray, names: tuple[str, ...]) -> dict:
     out = {}
     for k, name in enumerate(names):
         value = phi[..., k]
-        if name.startswith("log_"):
+        if name == "log_precision":  # as the fit keeps it (`capped_precision`)
+            out["precision"] = capped_precision(value)
+        elif name.startswith("log_"):
             out[name.removeprefix("log_")] = np.exp(value)
         elif name.startswith("logit_"):
             out[name.removeprefix("logit_")] = expit(value)

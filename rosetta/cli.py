@@ -248,7 +248,11 @@ def validate_command(
 @cli.command("simulate")
 @click.option("--models", type=click.IntRange(min=2), default=40, show_default=True, help="Models.")
 @click.option(
-    "--benchmarks", type=click.IntRange(min=2), default=10, show_default=True, help="Benchmarks."
+    "--benchmarks",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Benchmarks (at least 2 for benchmark-level scores).",
 )
 @click.option(
     "--items-per-benchmark",
@@ -291,6 +295,21 @@ def validate_command(
     default=None,
     help="Also write the true capabilities (columns model, capability) to this CSV.",
 )
+@click.option(
+    "--difficulty",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Item-level: mean benchmark difficulty (capabilities are standard normal).",
+)
+@click.option(
+    "--item-difficulty-sd",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Item-level: spread of item difficulties within a benchmark (1.5 with --difficulty 1 "
+    "leaves a fifth of the items unsolved, as on a hard real benchmark).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def simulate_command(
     models,
@@ -303,6 +322,8 @@ def simulate_command(
     seed,
     out,
     truth,
+    difficulty,
+    item_difficulty_sd,
     as_json,
 ) -> None:
     """Write synthetic data drawn from the measurement model, and its truth."""
@@ -317,9 +338,13 @@ def simulate_command(
             observed_fraction=observed_fraction,
             floors=floor,
             attempts=attempts,
+            difficulty_mean=difficulty,
+            item_difficulty_sd=item_difficulty_sd,
             random_seed=seed,
         )
     else:
+        if benchmarks < 2:
+            raise click.UsageError("benchmark-level scores need --benchmarks 2 or more")
         frame, known = simulate_scores(
             models,
             benchmarks,

@@ -56,6 +56,21 @@ NUMPY = Ops(
 )
 
 
+#: Precisions are kept smoothly below this: a beta-binomial this precise is binomial for any
+#: benchmark of fewer than 10^5 items, and far beyond it gammaln(k + alpha) - gammaln(alpha)
+#: cancels to noise in double precision (a chain whose precisions drifted to 1e17 on scores no
+#: noisier than binomial diverged at every step).
+MAX_PRECISION = 1e6
+
+
+def capped_precision(log_precision, exp=np.exp):
+    """``exp(log_precision)`` kept smoothly below `MAX_PRECISION`.
+
+    ``1 / (exp(-log_precision) + 1 / MAX_PRECISION)``: the same below about 1e4.
+    """
+    return 1.0 / (exp(-log_precision) + 1.0 / MAX_PRECISION)
+
+
 def expected_score(x, floor, ops: Ops = NUMPY):
     """Return ``(p, q)`` with ``p = c + (1 - c) sigmoid(x)`` and ``q = 1 - p``."""
     return floor + (1 - floor) * ops.sigmoid(x), (1 - floor) * ops.sigmoid(-x)

@@ -246,6 +246,7 @@ def simulate_items(
     attempts: int = 1,
     item_difficulty_sd: float = 1.0,
     item_log_slope_sd: float = 0.3,
+    difficulty_mean: float = 0.0,
     difficulty_sd: float = 1.0,
     slope_median: float = 1.5,
     slope_log_sd: float = 0.3,
@@ -253,7 +254,8 @@ def simulate_items(
 ) -> tuple[pd.DataFrame, Truth]:
     """Draw item-level responses from the item model, items nested in benchmarks.
 
-    ``capability_m ~ Normal(0, 1)``; per benchmark ``difficulty_b ~ Normal(0, difficulty_sd)``,
+    ``capability_m ~ Normal(0, 1)``; per benchmark ``difficulty_b ~ Normal(difficulty_mean,
+    difficulty_sd)``,
     ``log slope_b ~ Normal(log slope_median, slope_log_sd)``; per item ``difficulty_i ~
     Normal(difficulty_b, item_difficulty_sd)``, ``log slope_i ~ Normal(log slope_b,
     item_log_slope_sd)``; a model evaluated on a benchmark answers all its items, ``correct ~
@@ -286,15 +288,15 @@ def simulate_items(
     >>> len(responses), sorted(truth.items.columns)
     (30, ['benchmark', 'difficulty', 'item', 'slope'])
     """
-    if n_models < 2 or n_benchmarks < 2 or items_per_benchmark < 1:
-        raise ValueError("simulate at least 2 models, 2 benchmarks and 1 item per benchmark")
+    if n_models < 2 or n_benchmarks < 1 or items_per_benchmark < 1:
+        raise ValueError("simulate at least 2 models, 1 benchmark and 1 item per benchmark")
     if not 0 < observed_fraction <= 1:
         raise ValueError(f"observed_fraction must be in (0, 1], got {observed_fraction}")
     if attempts < 1:
         raise ValueError(f"attempts must be >= 1, got {attempts}")
     rng = np.random.default_rng(random_seed)
     capability = rng.normal(0.0, 1.0, n_models)
-    difficulty = rng.normal(0.0, difficulty_sd, n_benchmarks)
+    difficulty = rng.normal(difficulty_mean, difficulty_sd, n_benchmarks)
     log_slope = rng.normal(np.log(slope_median), slope_log_sd, n_benchmarks)
     floor = np.broadcast_to(np.asarray(floors, dtype=float), (n_benchmarks,)).copy()
     shape = (n_benchmarks, items_per_benchmark)

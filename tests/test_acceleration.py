@@ -264,9 +264,9 @@ def test_accelerate_refuses_a_bad_date(capsys, tiny_fit):
 def test_a_sweep_on_dask_without_dask_says_how_to_install_it(tmp_path, monkeypatch):
     import sys
 
-    from rosetta.acceleration.calibration import _executor
     from rosetta.errors import RosettaError
+    from rosetta.executors import executor
 
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(RosettaError, match=r"rosetta\[dask\]"):
-        _executor("tcp://localhost:8786", None)
+        executor("tcp://localhost:8786", None)

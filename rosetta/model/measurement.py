@@ -71,6 +71,7 @@ from rosetta.families import family_cells
 from rosetta.likelihoods import (
     Ops,
     beta_family_logp,
+    capped_precision,
     expected_score,
     likelihood_branch,
     normal_logp,
@@ -93,6 +94,12 @@ PYTENSOR = Ops(
 
 #: The sd of the length of the raw capability vector (see `_capability`).
 RADIAL_SD = 0.1
+
+#: Where the spread of log precisions starts: near zero, every benchmark's precision starts at
+#: their common mean, and the first steps move that mean alone. From the prior's median, scores
+#: no noisier than binomial once threw a chain's spread to 27 in its first steps, where every
+#: step diverged and its step size fell to zero (a 300 x 200 simulated table, seed 2).
+_INITIAL_PRECISION_SPREAD = 0.05
 
 #: Floors are kept this far inside [0, 1) in logit space when learned.
 _FLOOR_EPS = 1e-3
@@ -329,8 +336,8 @@ def _capability(scores, model_idx: np.ndarray, n_models: int):
     """``capability = z / rms(z)``, ``z ~ ZeroSumNormal(1)``: the direction of ``z``.
 
     The likelihood sees only the direction of ``z``, so its length ``r`` is free to be given any
-    distribution without changing the posterior of ``capability``. A potential makes it
-    ``Normal(sqrt(n), RADIAL_SD)``: the mode of ``z`` lies on the unit-RMS sphere (MAP and
+    distribution without changing the posterior of ``capability``. A potential makes it about
+    ``Normal(sqrt(n), RADIAL_SD)``: the mode of ``z`` lies near the unit-RMS sphere (MAP and
     Laplace are well posed, ``z`` is about ``capability``), and the radial direction is about as
     narrow as a capability's posterior. Left at the ``ZeroSumNormal``'s own spread (sd 0.7),
     it was the widest direction of the posterior on tables with many scores per model, which
@@ -343,13 +350,12 @@ def _capability(scores, model_idx: np.ndarray, n_models: int):
         initval=_initial_capability(scores, model_idx, n_models),
     )
     radius = pt.sqrt(pt.sum(raw**2))
-    # ZeroSumNormal(1) has log density -r^2/2 and r has n - 2 dimensions of volume: take both
-    # out and put the wanted radial density in.
+    # ZeroSumNormal(1) has log density -r^2/2: take it out, put a narrow normal in r in. (With
+    # the volume of the n - 1 dimensional shell, r has mode sqrt(n) + RADIAL_SD^2 (n - 2) /
+    # sqrt(n) and sd about RADIAL_SD; taking the volume out too would make a pole at r = 0.)
     pm.Potential(
         "capability_radius",
-        radius**2 / 2
-        - (n_models - 2) * pt.log(radius)
-        - 0.5 * ((radius - np.sqrt(n_models)) / RADIAL_SD) ** 2,
+        radius**2 / 2 - 0.5 * ((radius - np.sqrt(n_models)) / RADIAL_SD) ** 2,
     )
     return pm.Deterministic("capability", raw * (np.sqrt(n_models) / radius), dims=MODEL)
 
@@ -421,8 +427,11 @@ def _noise(spec: MeasurementSpec, y, n_items, flat: bool = False) -> dict:
         prior["log_precision_mu_sd"],
         prior["log_precision_sigma_sd"],
         centred=False,
+        initial_sigma=_INITIAL_PRECISION_SPREAD,
     )
-    precision = pm.Deterministic("precision", pt.exp(log_precision), dims=BENCHMARK)
+    precision = pm.Deterministic(
+        "precision", capped_precision(log_precision, pt.exp), dims=BENCHMARK
+    )
     zero, one = _cutpoints(zeros, ones, prior)
     return {"precision": precision, "zero_cutpoint": zero, "one_cutpoint": one}
 
@@ -564,10 +573,20 @@ def _difficulty_by_gap(mu_sd: float, sigma_sd: float, log_slope, slope, centre: 
     return difficulty
 
 
-def _pooled(name: str, mu_mean: float, mu_sd: float, sigma_sd: float, centred: bool = False):
-    """Partial pooling over benchmarks: ``name ~ Normal(mu, sigma)``, centred or not."""
+def _pooled(
+    name: str,
+    mu_mean: float,
+    mu_sd: float,
+    sigma_sd: float,
+    centred: bool = False,
+    initial_sigma: float | None = None,
+):
+    """Partial pooling over benchmarks: ``name ~ Normal(mu, sigma)``, centred or not.
+
+    ``initial_sigma``: where the spread starts (the prior's median by default).
+    """
     mu = pm.Normal(f"{name}_mu", mu_mean, mu_sd)
-    sigma = pm.HalfNormal(f"{name}_sigma", sigma_sd)
+    sigma = pm.HalfNormal(f"{name}_sigma", sigma_sd, initval=initial_sigma)
     if centred:
         return pm.Normal(name, mu, sigma, dims=BENCHMARK)
     offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=BENCHMARK)
