@@ -92,6 +92,9 @@ PYTENSOR = Ops(
     concat=lambda parts: pt.concatenate(parts, axis=-1),
 )
 
+#: Fewer benchmarks than this get a fixed population prior (see `_population`).
+POOLING_MIN_BENCHMARKS = 3
+
 #: The sd of the length of the raw capability vector (see `_capability`).
 RADIAL_SD = 0.1
 
@@ -564,8 +567,7 @@ def _difficulty_by_gap(mu_sd: float, sigma_sd: float, log_slope, slope, centre: 
     form a curved ridge that NUTS crosses slowly. Same prior on ``difficulty``: its density
     plus the log-Jacobian ``-log slope`` of ``difficulty = centre + gap / slope``.
     """
-    mu = pm.Normal("difficulty_mu", 0.0, mu_sd)
-    sigma = pm.HalfNormal("difficulty_sigma", sigma_sd)
+    mu, sigma = _population("difficulty", 0.0, mu_sd, sigma_sd)
     gap = pm.Flat("difficulty_gap", dims=BENCHMARK)
     difficulty = pm.Deterministic("difficulty", centre + gap / slope, dims=BENCHMARK)
     prior = pm.logp(pm.Normal.dist(mu, sigma), difficulty).sum() - log_slope.sum()
@@ -585,12 +587,28 @@ def _pooled(
 
     ``initial_sigma``: where the spread starts (the prior's median by default).
     """
-    mu = pm.Normal(f"{name}_mu", mu_mean, mu_sd)
-    sigma = pm.HalfNormal(f"{name}_sigma", sigma_sd, initval=initial_sigma)
+    mu, sigma = _population(name, mu_mean, mu_sd, sigma_sd, initial_sigma)
     if centred:
         return pm.Normal(name, mu, sigma, dims=BENCHMARK)
     offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=BENCHMARK)
     return pm.Deterministic(name, mu + sigma * offset, dims=BENCHMARK)
+
+
+def _population(name: str, mu_mean, mu_sd, sigma_sd, initial_sigma=None):
+    """``(name_mu, name_sigma)``: the benchmark population, learned from enough benchmarks.
+
+    With fewer than `POOLING_MIN_BENCHMARKS` benchmarks (one benchmark's items, say) the data
+    cannot tell a population's mean and spread from the benchmarks themselves: learned, they
+    form a funnel (the mean pinned to the one benchmark as the spread shrinks) that NUTS
+    crosses with divergences. They are then constants, the prior's mean and the sd of a
+    benchmark under the hierarchical prior, ``sqrt(mu_sd^2 + sigma_sd^2)``: the same prior for
+    each benchmark, without the funnel.
+    """
+    if len(pm.modelcontext(None).coords[BENCHMARK]) >= POOLING_MIN_BENCHMARKS:
+        mu = pm.Normal(f"{name}_mu", mu_mean, mu_sd)
+        return mu, pm.HalfNormal(f"{name}_sigma", sigma_sd, initval=initial_sigma)
+    mu = pm.Deterministic(f"{name}_mu", pt.as_tensor(float(mu_mean)))
+    return mu, pm.Deterministic(f"{name}_sigma", pt.as_tensor(float(np.hypot(mu_sd, sigma_sd))))
 
 
 def _floor(mode: str, nominal: np.ndarray, logit_sd: float):

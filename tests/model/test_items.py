@@ -189,3 +189,17 @@ def test_approximate_item_fits_default_to_item_approx_draws_in_python_too(mixed,
         with pytest.raises(Stop):
             rosetta.model.fit(items, method=method, chains=2, progress=False)
     assert asked == {"advi": ITEM_APPROX_DRAWS, "nuts": 2 * DEFAULT_DRAWS}
+
+
+def test_one_benchmark_of_items_has_a_fixed_benchmark_population():
+    from rosetta.data.items import load_items
+    from rosetta.model import build_model
+    from rosetta.model.measurement import POOLING_MIN_BENCHMARKS
+
+    frame, _ = simulate_items(10, 1, 30, difficulty_mean=1.5, difficulty_sd=0.0, random_seed=2)
+    model = build_model(load_items(frame))
+    free = {rv.name for rv in model.free_RVs}
+    assert POOLING_MIN_BENCHMARKS > 1
+    assert not {"difficulty_mu", "difficulty_sigma", "log_slope_mu", "log_slope_sigma"} & free
+    assert float(model["difficulty_sigma"].eval()) == pytest.approx(np.hypot(1.5, 1.5))
+    assert np.isfinite(model.compile_logp()(model.initial_point(0)))
