@@ -280,8 +280,10 @@ def _trace_with(background, draws: int, final):
     return final, final
 
 
-#: How often a running sampler is looked at (seconds).
-_POLL_SECONDS = 1.0
+#: How often a running sampler is looked at (seconds): each look copies the whole trace into
+#: xarray, work taken from the sampling cores, so looks are few (checkpoints reached between two
+#: looks are still checked in order).
+_POLL_SECONDS = 5.0
 
 
 def _kept(model: pm.Model) -> list[str]:
