@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pandas as pd
 
@@ -322,8 +321,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     scores (`assign_folds`). Approximate methods fit each training table in turn; with a Dask
     ``scheduler`` every fold fits its training table as a task of the cluster.
     """
-    from rosetta.diagnostics import summarize_diagnostics
-    from rosetta.model import anchor_posterior, build_model
+    from rosetta.model import anchored_diagnostics, build_model
     from rosetta.model.measurement import likelihood_order
     from rosetta.model.sampling import run_nuts_each
 
@@ -365,12 +363,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     )
     for k, raw in zip(held, posteriors, strict=True):
         train = table.subset(fold != k)
-        counts = train.benchmark_info()["n_models"].to_dict()
-        anchored = spec.with_scale(spec.scale.resolve(train.models, train.benchmarks, counts))
-        posterior = anchor_posterior(raw.posterior, anchored, train)
-        diagnostics = summarize_diagnostics(
-            az.InferenceData(posterior=posterior, sample_stats=raw.sample_stats), warn=False
-        )
+        posterior, diagnostics = anchored_diagnostics(raw, spec.resolved_for(train), train)
         _log_fold(k, folds, fold, diagnostics)
         yield k, posterior, diagnostics
 

@@ -56,7 +56,7 @@ from rosetta.model.spec import MeasurementSpec
 from rosetta.prediction import predictive_scores
 from rosetta.scale import apply_scale
 
-__all__ = ["MeasurementSpec", "anchor_posterior", "build_model", "fit"]
+__all__ = ["MeasurementSpec", "anchor_posterior", "anchored_diagnostics", "build_model", "fit"]
 
 log = logging.getLogger("rosetta")
 
@@ -140,8 +140,7 @@ def fit(
     else:
         table = data if isinstance(data, ScoreTable) else load_scores(data)
     spec = spec or MeasurementSpec()
-    counts = table.benchmark_info()["n_models"].to_dict()
-    spec = spec.with_scale(spec.scale.resolve(table.models, table.benchmarks, counts))
+    spec = spec.resolved_for(table)
     batched = items is not None and method == "advi"
     if draws is None:
         approximate_items = items is not None and method != "nuts"
@@ -208,10 +207,7 @@ def _enough(spec: MeasurementSpec, table, min_ess: int):
     """Whether raw draws so far meet the convergence bars with ``min_ess`` effective draws."""
 
     def check(raw) -> bool:
-        posterior = anchor_posterior(raw.posterior, spec, table)
-        summary = summarize_diagnostics(
-            az.InferenceData(posterior=posterior, sample_stats=raw.sample_stats), warn=False
-        )
+        _, summary = anchored_diagnostics(raw, spec, table)
         return (
             summary["max_rhat"] is not None
             and summary["max_rhat"] <= RHAT_MAX
@@ -220,6 +216,13 @@ def _enough(spec: MeasurementSpec, table, min_ess: int):
         )
 
     return check
+
+
+def anchored_diagnostics(raw, spec: MeasurementSpec, table) -> tuple[xr.Dataset, dict]:
+    """The anchored posterior of raw NUTS draws and its convergence summary (no warning)."""
+    posterior = anchor_posterior(raw.posterior, spec, table)
+    stats = az.InferenceData(posterior=posterior, sample_stats=raw.sample_stats)
+    return posterior, summarize_diagnostics(stats, warn=False)
 
 
 def anchor_posterior(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dataset:

@@ -99,9 +99,9 @@ POOLING_MIN_BENCHMARKS = 3
 RADIAL_SD = 0.1
 
 #: Where the spread of log precisions starts: near zero, every benchmark's precision starts at
-#: their common mean, and the first steps move that mean alone. From the prior's median, scores
-#: no noisier than binomial once threw a chain's spread to 27 in its first steps, where every
-#: step diverged and its step size fell to zero (a 300 x 200 simulated table, seed 2).
+#: their common mean, and the first steps move that mean alone. (A chain that hung on a 300 x 200
+#: simulated table with its spread at 27 still hung from this start; `capped_precision` was the
+#: cure. The small start is kept as the gentler beginning, not as that fix.)
 _INITIAL_PRECISION_SPREAD = 0.05
 
 #: Floors are kept this far inside [0, 1) in logit space when learned.

@@ -85,6 +85,11 @@ class MeasurementSpec:
         """The same specification on another scale."""
         return replace(self, scale=scale, priors=dict(self.priors))
 
+    def resolved_for(self, table) -> MeasurementSpec:
+        """The same specification with its scale resolved on ``table`` (`Scale.resolve`)."""
+        counts = table.benchmark_info()["n_models"].to_dict()
+        return self.with_scale(self.scale.resolve(table.models, table.benchmarks, counts))
+
     def to_json(self) -> str:
         """Serialise for the attrs of a saved posterior."""
         return json.dumps(
