@@ -68,6 +68,13 @@ from rosetta.constants import DEFAULT_SEED
     default=None,
     help="CSV (benchmark, cost): --suggest ranks by variance reduction per unit cost.",
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Save the queried model's predicted scores: FILE.html is interactive (hover names "
+    "the benchmark; self-contained), other suffixes an image.",
+)
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def query_command(
@@ -81,6 +88,7 @@ def query_command(
     capability_at,
     suggest,
     costs,
+    plot,
     seed,
     as_json,
 ) -> None:
@@ -116,11 +124,19 @@ def query_command(
         raise click.UsageError("--costs ranks the suggestions: give --suggest N too")
     if suggest and not results:
         raise click.UsageError("--suggest needs a model's scores (--score or --scores)")
+    if plot and len(results) != 1:
+        raise click.UsageError("--plot draws one model's predicted scores: query one model")
     ranked = {
         r.name: rank_next(r, n=suggest, costs=costs, random_seed=seed)
         for r in (results if suggest else [])
     }
-    show(QueryAnswers(results, lookups, ranked), as_json)
+    if plot and Path(plot).suffix.lower() in (".html", ".htm"):
+        from rosetta.interactive import query_figure, write_html
+
+        write_html(query_figure(results[0]), plot, f"rosetta query: {results[0].name}")
+    elif plot:
+        results[0].plot(path=plot)
+    show(QueryAnswers(results, lookups, ranked), as_json, plot=plot)
 
 
 @click.command("place")
@@ -468,8 +484,13 @@ def compare_command(posteriors, as_json) -> None:
     help="Add the trend back-test from this date (refits the measurement model).",
 )
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option(
+    "--static",
+    is_flag=True,
+    help="PNG images instead of the interactive figures (a smaller file, for memos).",
+)
 def report_command(
-    posterior, out, title, icc_benchmarks, validation, since, backtest_cutoff, seed
+    posterior, out, title, icc_benchmarks, validation, since, backtest_cutoff, seed, static
 ) -> None:
     """Write one self-contained HTML report of a saved posterior."""
     from rosetta.report import build_report
@@ -483,5 +504,6 @@ def report_command(
         backtest_cutoff=backtest_cutoff,
         since=since,
         random_seed=seed,
+        static=static,
     )
     click.echo(f"wrote {path}")

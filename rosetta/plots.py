@@ -47,12 +47,7 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
     )
     fig.colorbar(points, ax=ax, label="P(on the frontier)")
 
-    rng = np.random.default_rng(0)
-    span = np.array([frame["release_date"].min(), result.forecast.index.max()], dtype="M8[ns]")
-    grid = np.linspace(span[0].astype("int64"), span[1].astype("int64"), 60).astype("M8[ns]")
-    line = result.frontier_line.predict(grid, rng, noise=False)
-    line = line[np.isfinite(line).all(axis=1)]
-    lo, median, hi = np.quantile(line, _with_median(result.ci_prob), axis=0)
+    grid, lo, median, hi = frontier_band(result)
     ax.plot(grid, median, color="C3", lw=2, label="frontier trend (median)")
     ax.fill_between(
         grid, lo, hi, color="C3", alpha=0.15, label=f"{label(result.ci_prob)} interval of the trend"
@@ -86,6 +81,22 @@ def plot_trend(result, *, title: str | None = None, path: str | Path | None = No
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     return _finish(fig, path)
+
+
+def frontier_band(result):
+    """The frontier trend's lower bound, median and upper bound over time.
+
+    Returns the dates (from the first model to the forecast's end) and the three curves there,
+    for a `rosetta.trends.TrendResult`.
+    """
+    rng = np.random.default_rng(0)
+    first = result.capability["release_date"].min()
+    span = np.array([first, result.forecast.index.max()], dtype="M8[ns]")
+    grid = np.linspace(span[0].astype("int64"), span[1].astype("int64"), 60).astype("M8[ns]")
+    line = result.frontier_line.predict(grid, rng, noise=False)
+    line = line[np.isfinite(line).all(axis=1)]
+    lo, median, hi = np.quantile(line, _with_median(result.ci_prob), axis=0)
+    return grid, lo, median, hi
 
 
 def plot_progress(result, *, path: str | Path | None = None):

@@ -2,7 +2,10 @@
 
 The report reads the fit and calls the analyses that its data allow (trend when models have
 release dates, algorithmic progress when they also have training compute); it never refits the
-measurement model, except for a back-test when one is asked for.
+measurement model, except for a back-test when one is asked for. The figures where a reader
+needs to identify points (capabilities over time, the benchmark ladder, capability against
+compute) are interactive Plotly figures with the library inlined; ``static=True`` draws them
+as PNG images instead. Every table sorts on a click on its header and has a filter box.
 """
 
 from __future__ import annotations
@@ -16,6 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from rosetta.constants import CI_PROB
+from rosetta.interactive import (
+    html_div,
+    ladder_figure,
+    plotly_script,
+    progress_figure,
+    trend_figure,
+)
 from rosetta.intervals import describe, label, quantile_names
 from rosetta.io import write_atomic
 
@@ -33,6 +43,44 @@ table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 .ok { color: #1a7f37; } .bad { color: #b42318; } nav a { margin-right: 1em; }
+table.sortable th { cursor: pointer; } th[aria-sort="ascending"]::after { content: " \\25B2"; }
+th[aria-sort="descending"]::after { content: " \\25BC"; }
+input.filter { display: block; margin: 0.8em 0 0 0; font-size: 0.85em; padding: 0.2em 0.4em; }
+"""
+
+#: Sorting (a click on a header; numbers as numbers) and a filter box for every sortable table.
+_TABLE_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var body = table.tBodies[0], head = table.tHead.rows[0];
+  var filter = document.createElement("input");
+  filter.type = "search"; filter.className = "filter"; filter.placeholder = "filter rows";
+  table.parentNode.insertBefore(filter, table);
+  filter.addEventListener("input", function () {
+    var text = filter.value.toLowerCase();
+    Array.from(body.rows).forEach(function (row) {
+      row.style.display = row.textContent.toLowerCase().includes(text) ? "" : "none";
+    });
+  });
+  function key(cell) {
+    var text = cell ? cell.textContent.trim() : "";
+    var number = Number(text);
+    return text !== "" && !isNaN(number) ? [0, number] : [1, text];
+  }
+  Array.from(head.cells).forEach(function (th, column) {
+    th.addEventListener("click", function () {
+      var ascending = th.getAttribute("aria-sort") !== "ascending";
+      Array.from(head.cells).forEach(function (c) { c.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      var rows = Array.from(body.rows);
+      rows.sort(function (a, b) {
+        var x = key(a.cells[column]), y = key(b.cells[column]);
+        var order = x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0);
+        return ascending ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
 """
 
 
@@ -46,6 +94,7 @@ def build_report(
     backtest_cutoff=None,
     since=None,
     random_seed: int | None = None,
+    static: bool = False,
 ) -> Path:
     """Write the HTML report of a fit.
 
@@ -67,6 +116,8 @@ def build_report(
         Trend and progress use models released from this date.
     random_seed
         Seed of the trend and progress draws.
+    static
+        PNG images instead of the interactive figures (a smaller file, for memos).
 
     Returns
     -------
@@ -79,21 +130,24 @@ def build_report(
     seed = DEFAULT_SEED if random_seed is None else random_seed
     sections = [
         _data_section(fit),
-        _capability_section(fit, since, backtest_cutoff, seed),
-        _benchmark_section(fit, icc_benchmarks),
+        _capability_section(fit, since, backtest_cutoff, seed, static),
+        _benchmark_section(fit, icc_benchmarks, static),
         _checks_section(fit, validation),
         _domain_section(fit, since, seed),
         _saturation_section(fit, since, seed),
-        _progress_section(fit, since, seed),
+        _progress_section(fit, since, seed, static),
         _acceleration_section(fit, seed),
     ]
     sections = [s for s in sections if s]
     nav = " ".join(f'<a href="#{anchor}">{html.escape(name)}</a>' for anchor, name, _ in sections)
+    interactive = any('class="plotly-graph-div"' in body for _, _, body in sections)
+    scripts = plotly_script() if interactive else ""
     info = fit.info
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{_STYLE}</style></head>
+<title>{html.escape(title)}</title><style>{_STYLE}</style>{scripts}
+</head>
 <body>
 <h1>{html.escape(title)}</h1>
 <p class="meta">{info.n_models} models, {info.n_benchmarks} benchmarks,
@@ -104,6 +158,7 @@ rosetta {html.escape(info.rosetta_version)};
 report made {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.</p>
 <nav>{nav}</nav>
 {"".join(f'<section id="{a}"><h2>{html.escape(n)}</h2>{body}</section>' for a, n, body in sections)}
+<script>{_TABLE_SCRIPT}</script>
 </body></html>
 """
     return write_atomic(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
@@ -131,6 +186,7 @@ def write_acceleration_report(result, out_dir: str | Path, *, calibration: dict 
 <h1>Has progress sped up?</h1>
 <p class="meta">Report made {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}.</p>
 {"".join(body)}
+<script>{_TABLE_SCRIPT}</script>
 </body></html>
 """
     return write_atomic(out / "acceleration.html", lambda tmp: Path(tmp).write_text(page, "utf-8"))
@@ -201,8 +257,18 @@ def _figure(fig, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
+def _chart(static: bool, png, interactive, alt: str) -> str:
+    """The interactive figure ``interactive()``, or with ``static`` the PNG of ``png()``."""
+    if static:
+        return _figure(png(), alt)
+    return html_div(interactive(), div_id="-".join(alt.split()))
+
+
 def _table(frame: pd.DataFrame, digits: int = 3) -> str:
-    return frame.round(digits).to_html(border=0, na_rep="", escape=True)
+    """A sortable table; the index becomes its first column (under the index's name)."""
+    frame = frame.round(digits)
+    frame = frame.rename_axis([n or "" for n in frame.index.names]).reset_index()
+    return frame.to_html(border=0, na_rep="", escape=True, index=False, classes="sortable")
 
 
 def _data_section(fit):
@@ -216,7 +282,7 @@ def _data_section(fit):
     return "data", "Data", body
 
 
-def _capability_section(fit, since, backtest_cutoff, seed):
+def _capability_section(fit, since, backtest_cutoff, seed, static):
     from rosetta.trends import trend
 
     table = fit.capabilities().head(TOP_MODELS)
@@ -226,7 +292,13 @@ def _capability_section(fit, since, backtest_cutoff, seed):
     except ValueError as err:
         body += f'<p class="note">No trend: {html.escape(str(err))}.</p>'
     else:
-        body += _figure(result.plot(), "capability against release date")
+        n_scores = fit.capabilities()["n_scores"]
+        body += _chart(
+            static,
+            result.plot,
+            lambda: trend_figure(result, n_scores),
+            "capability against release date",
+        )
         body += _growth_lines(result)
         if result.backtest is not None:
             body += (
@@ -254,13 +326,18 @@ def _growth_lines(result) -> str:
     )
 
 
-def _benchmark_section(fit, icc_benchmarks):
+def _benchmark_section(fit, icc_benchmarks, static):
     from rosetta.data.epoch import read_benchmark_metadata
     from rosetta.plots import plot_benchmark_ladder, plot_iccs
     from rosetta.summary import benchmark_table
 
     dates = read_benchmark_metadata()["release_date"]
-    body = _figure(plot_benchmark_ladder(fit, dates), "benchmark ladder")
+    body = _chart(
+        static,
+        lambda: plot_benchmark_ladder(fit, dates),
+        lambda: ladder_figure(fit, dates),
+        "benchmark ladder",
+    )
     body += "<h3>Item characteristic curves</h3>"
     body += (
         f"<p>Expected score against capability (median and {label(CI_PROB)} band), observed "
@@ -372,7 +449,7 @@ def _saturation_section(fit, since, seed):
     return "saturation", title, body
 
 
-def _progress_section(fit, since, seed):
+def _progress_section(fit, since, seed, static):
     from rosetta.algorithmic_progress import progress
     from rosetta.errors import RosettaError
 
@@ -391,7 +468,12 @@ def _progress_section(fit, since, seed):
 
     sources = ", ".join(f"{n} {s}" for s, n in out["models_by_compute_source"].items())
     direct = out["direct"]
-    body = _figure(result.plot(), "capability against training compute")
+    body = _chart(
+        static,
+        result.plot,
+        lambda: progress_figure(result),
+        "capability against training compute",
+    )
     body += (
         f"<p>Method: {out['method']} regression, <code>capability = a_family + k_family "
         f"log10(compute) + g years</code>. {out['n_models']} models with compute ({sources}; "

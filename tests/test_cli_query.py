@@ -81,3 +81,23 @@ def test_query_command_does_not_import_pymc_or_arviz(tiny_fit):
     )
     run_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run_.returncode == 0, run_.stderr
+
+
+def test_query_plot_is_interactive_as_html_and_an_image_otherwise(capsys, tiny_fit, tmp_path):
+    _, path = tiny_fit
+    page, image = tmp_path / "q.html", tmp_path / "q.png"
+    code, out, _ = run(capsys, path, "--score", "b00=0.8", "--plot", page, "--json")
+    assert code == 0 and json.loads(out)["plot"] == str(page)
+    text = page.read_text()
+    # Self-contained: Plotly inlined, every benchmark on the figure, the observed score marked.
+    assert "plotly-graph-div" in text and "<script src" not in text
+    assert all(f"b0{j}" in text for j in range(6)) and '"observed"' in text
+    assert run(capsys, path, "--score", "b00=0.8", "--plot", image)[0] == 0
+    assert image.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_query_plot_needs_one_model(capsys, tiny_fit, write_csv, tmp_path):
+    _, path = tiny_fit
+    scores = write_csv("model,b00,b02\nx,0.8,0.6\ny,0.3,\n")
+    code, _, err = run(capsys, path, "--scores", scores, "--plot", tmp_path / "q.html")
+    assert code == 2 and "query one model" in err

@@ -9,16 +9,26 @@ import pytest
 from rosetta.cli import main
 
 
-def test_report_is_self_contained(tiny_fit, tmp_path, capsys):
+@pytest.mark.parametrize("static", [False, True])
+def test_report_is_self_contained(tiny_fit, tmp_path, capsys, static):
     out = tmp_path / "report.html"
-    assert main(["report", str(tiny_fit[1]), "--out", str(out), "--icc", "b01"]) == 0
+    flags = ["--static"] if static else []
+    assert main(["report", str(tiny_fit[1]), "--out", str(out), "--icc", "b01", *flags]) == 0
     page = out.read_text()
     for section in ("Data", "Capabilities and the frontier", "Benchmarks", "Fit checks"):
         assert f"<h2>{section}</h2>" in page
-    assert page.count("data:image/png;base64,") >= 5
-    # Nothing is fetched from elsewhere when the page opens.
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
-    assert "<script" not in page and "@import" not in page and "url(" not in page
+    # The ladder is interactive (Plotly, inlined) unless --static asks for images only.
+    assert page.count("data:image/png;base64,") >= (5 if static else 4)
+    assert ("js-plotly-plot" in page or "Plotly.newPlot" in page) is not static
+    # Nothing is fetched from elsewhere when the page opens: scripts and styles are inline (the
+    # markup outside the inline scripts is checked here; the browser test watches the requests).
+    assert not re.search(r"<script[^>]*\ssrc\s*=", page, re.IGNORECASE)
+    markup = re.sub(r"<script>.*?</script>", "", page, flags=re.DOTALL)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", markup, re.IGNORECASE)
+    styles = "".join(re.findall(r"<style>(.*?)</style>", page, re.DOTALL))
+    assert "@import" not in styles and "url(" not in styles
+    # Every table sorts and filters (the page's own script).
+    assert 'class="dataframe sortable"' in page and "aria-sort" in page
     # The tiny table has no dates or compute: those analyses say why they are absent.
     assert "No trend" in page and "Not estimated" in page and "Not forecast" in page
     assert "wrote" in capsys.readouterr().out
