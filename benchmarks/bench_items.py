@@ -18,7 +18,8 @@ standard deviations, and the 90% interval coverage of the true capabilities for 
 ``--single-benchmark N`` fits one benchmark's items (25 models x 500 items, difficulties spread
 like a hard real benchmark's, many items solved by no model) with NUTS defaults for seeds 1..N and
 reports per seed the wall time, divergences, max R-hat, min bulk ESS, the share of items no model
-solved, and the 90% interval coverage of the true capabilities (pooled over seeds too).
+solved, and the 90% interval coverage of the true capabilities (pooled over seeds too), also with
+each draw centred on its mean over models (the anchor's shift, common to all models, taken out).
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def single_benchmark(seeds: int) -> dict:
     from rosetta.simulate import simulate_items
 
     tail = (1 - CI_PROB) / 2
-    runs, hits = [], []
+    runs, hits, relative = [], [], []
     for seed in range(1, seeds + 1):
         responses, truth = simulate_items(**SINGLE, **SINGLE_SPREAD, random_seed=seed)
         unsolved = responses.groupby("item")["correct"].max().eq(0).mean()
@@ -198,6 +199,12 @@ def single_benchmark(seeds: int) -> dict:
         true = truth.on_benchmark_scale(anchor).capability.reindex(low.index)
         inside = (true >= low) & (true <= high)
         hits.append(inside.to_numpy())
+        # The same with every draw (and the truth) centred on its mean over models: what is
+        # left when the anchor's shift, which moves all 25 models together, is taken out.
+        centred = draws - draws.mean("model")
+        c_low, c_high = (centred.quantile(q, "sample").to_series() for q in (tail, 1 - tail))
+        c_true = true - true.mean()
+        relative.append(((c_true >= c_low) & (c_true <= c_high)).to_numpy())
         diagnostics = json.loads(idata.posterior.attrs["diagnostics"])
         row = {
             "seed": seed,
@@ -208,14 +215,16 @@ def single_benchmark(seeds: int) -> dict:
             "min_ess_bulk": round(diagnostics["min_ess_bulk"]),
             "unsolved_items": round(float(unsolved), 3),
             "coverage_90": round(float(inside.mean()), 3),
+            "coverage_90_centred": round(float(relative[-1].mean()), 3),
         }
         print(json.dumps(row), flush=True)
         runs.append(row)
-    pooled = np.concatenate(hits)
+    pooled, pooled_centred = np.concatenate(hits), np.concatenate(relative)
     return {
         "runs": runs,
         "coverage_90": round(float(pooled.mean()), 3),
         "covered": f"{int(pooled.sum())} of {len(pooled)}",
+        "coverage_90_centred": round(float(pooled_centred.mean()), 3),
         "divergences": sum(r["divergences"] for r in runs),
         "median_wall_s": float(np.median([r["wall_s"] for r in runs])),
     }

@@ -406,10 +406,34 @@ def accelerate_command(
 @click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Local processes (all cores)."
 )
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=1),
+    default=1800,
+    show_default=True,
+    help="Seconds a world may take before it is stopped and run again with another seed.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Runs more of a world that hit the time limit before it counts as failed.",
+)
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def calibrate_command(
-    worlds, null_worlds, factors, first_seed, out, scheduler, workers, quiet, as_json
+    worlds,
+    null_worlds,
+    factors,
+    first_seed,
+    out,
+    scheduler,
+    workers,
+    time_limit,
+    retries,
+    quiet,
+    as_json,
 ) -> None:
     """Simulate worlds, fit and watch each, and calibrate the acceleration rule."""
     from rosetta.acceleration.calibration import summarise_folder, sweep
@@ -431,6 +455,8 @@ def calibrate_command(
         scheduler=scheduler,
         workers=workers,
         progress=not quiet,
+        time_limit=time_limit,
+        retries=retries,
     )
     show(summarise_folder(out), as_json)
 

@@ -46,3 +46,11 @@ def check_result_interface(result, tmp_path) -> None:
     figure = result.plot(path=path)
     assert figure.axes and path.stat().st_size > 0
     plt.close(figure)
+
+
+def nap(seconds: float) -> dict:
+    """A task for the watchdog's tests: sleeps, then says how long."""
+    import time
+
+    time.sleep(seconds)
+    return {"slept": seconds}

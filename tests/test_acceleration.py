@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -270,3 +272,21 @@ def test_a_sweep_on_dask_without_dask_says_how_to_install_it(tmp_path, monkeypat
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(RosettaError, match=r"rosetta\[dask\]"):
         executor("tcp://localhost:8786", None)
+
+
+def test_the_watchdog_stops_a_hung_task_and_runs_it_again(monkeypatch, caplog):
+    """A task past its limit is killed, logged and rerun with new arguments; failures surface."""
+    from rosetta.executors import TimedOut, run_limited
+
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))  # the child imports helpers
+    start = time.perf_counter()
+    done = run_limited(
+        "helpers:nap", {"seconds": 600}, limit=8, retries=1, retry=lambda kwargs, a: {"seconds": 0}
+    )
+    assert done == {"slept": 0, "attempts": 2}
+    assert time.perf_counter() - start < 120
+    assert "no result after 8 s, stopped (attempt 1 of 2)" in caplog.text
+    with pytest.raises(TimedOut, match=r"within 3 s \(1 attempt\)"):
+        run_limited("helpers:nap", {"seconds": 600}, limit=3, retries=0)
+    with pytest.raises(RuntimeError, match="TypeError"):
+        run_limited("helpers:nap", {"seconds": "a while"}, limit=60)

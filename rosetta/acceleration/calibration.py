@@ -16,7 +16,10 @@ that came later. A detector running in real time would refit as it goes.
 Worlds run in parallel on local processes, or on a Dask cluster given its scheduler address;
 each finished world is appended to a JSON-lines file at once, and a rerun skips the worlds the
 file already holds. A world whose pipeline raises is logged to ``failed.jsonl`` and retried on
-the next run; the summary counts the ones still failing.
+the next run; the summary counts the ones still failing. Each world runs in its own process under
+a watchdog (`rosetta.executors.run_limited`): a world with no result after ``time_limit`` seconds
+(a sampler that hangs) is killed, logged and run again with another sampler seed, so a long sweep
+never stalls; the record says how many attempts it took.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from rosetta.acceleration import (
 )
 from rosetta.constants import CI_PROB
 from rosetta.errors import RosettaError
-from rosetta.executors import executor
+from rosetta.executors import executor, run_limited
 from rosetta.intervals import label
 from rosetta.results import Result
 
@@ -53,6 +56,12 @@ log = logging.getLogger("rosetta")
 WORLDS_FILE = "worlds.jsonl"
 #: Worlds whose pipeline raised (retried on a rerun), with the error.
 FAILED_FILE = "failed.jsonl"
+#: A world with no result after this many seconds is stopped and run again, this many times
+#: more, with another sampler seed (a world takes 1-3 minutes on one core).
+WORLD_TIME_LIMIT = 1800.0
+WORLD_RETRIES = 1
+#: Sampler seed of a world's retry ``a``: its seed plus ``a`` times this.
+RETRY_SEED_STEP = 100_003
 
 
 @dataclass(frozen=True)
@@ -113,11 +122,20 @@ def fit_world(table: pd.DataFrame, settings: SweepSettings, seed: int):
     return thinned_draws(capability, settings.hinge_draws), models, idata.diagnostics
 
 
-def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings()) -> dict:
-    """Simulate one world, fit it, watch it month by month; return its record."""
+def run_world(
+    factor: float,
+    seed: int,
+    settings: SweepSettings = SweepSettings(),
+    sampler_seed: int | None = None,
+) -> dict:
+    """Simulate one world, fit it, watch it month by month; return its record.
+
+    ``seed`` draws the world; the fit's sampler uses ``sampler_seed`` (default: ``seed``).
+    """
     start = time.perf_counter()
     table, truth = simulate(factor, seed, settings)
-    draws, models, diagnostics = fit_world(table, settings, seed)
+    sampler_seed = seed if sampler_seed is None else sampler_seed
+    draws, models, diagnostics = fit_world(table, settings, sampler_seed)
     dates = pd.DatetimeIndex(truth.models.loc[models, "date"])
     checkpoints = pd.date_range(
         settings.watch_start, settings.watch_end, freq="MS", inclusive="left"
@@ -129,6 +147,7 @@ def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings(
     return {
         "factor": float(factor),
         "seed": int(seed),
+        "sampler_seed": int(sampler_seed),
         "onset": settings.onset,
         "dates": [d.date().isoformat() for d in watches["all"]["date"]],
         "p_above": {
@@ -144,6 +163,24 @@ def run_world(factor: float, seed: int, settings: SweepSettings = SweepSettings(
     }
 
 
+def world_task(factor: float, seed: int, settings: dict, sampler_seed: int) -> dict:
+    """`run_world` with plain arguments, for the watchdog's process."""
+    return run_world(factor, seed, SweepSettings(**settings), sampler_seed)
+
+
+def run_world_watched(
+    factor: float, seed: int, settings: SweepSettings, limit: float | None, retries: int
+) -> dict:
+    """`run_world` under the watchdog: stopped at ``limit`` s, retried with other seeds."""
+    kwargs = {"factor": factor, "seed": seed, "settings": asdict(settings), "sampler_seed": seed}
+
+    def retry(kwargs: dict, attempt: int) -> dict:
+        return {**kwargs, "sampler_seed": seed + RETRY_SEED_STEP * attempt}
+
+    target = f"{__name__}:world_task"
+    return run_limited(target, kwargs, limit=limit, retries=retries, retry=retry)
+
+
 def sweep(
     out_dir: str | Path,
     factors: Iterable[float] = (1.0, 2.0, 4.0, 8.0),
@@ -155,6 +192,8 @@ def sweep(
     scheduler: str | None = None,
     workers: int | None = None,
     progress: bool = True,
+    time_limit: float | None = WORLD_TIME_LIMIT,
+    retries: int = WORLD_RETRIES,
 ) -> list[dict]:
     """Run the worlds not yet in ``out_dir/worlds.jsonl`` and return every record there.
 
@@ -167,6 +206,10 @@ def sweep(
         Address of a Dask scheduler (``tcp://host:8786``); local processes when ``None``.
     workers
         Local processes (all cores by default).
+    time_limit, retries
+        A world with no result after ``time_limit`` seconds (``None``: no limit) is stopped,
+        logged and run ``retries`` more times with other sampler seeds before it counts as
+        failed.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -187,7 +230,10 @@ def sweep(
     log.info("%d world(s) to run, %d already in %s", len(tasks), len(done), path)
     if tasks:
         with executor(scheduler, workers) as pool:
-            futures = {pool.submit(run_world, f, s, settings): (f, s) for f, s in tasks}
+            futures = {
+                pool.submit(run_world_watched, f, s, settings, time_limit, retries): (f, s)
+                for f, s in tasks
+            }
             started = time.perf_counter()
             for i, future in enumerate(as_completed(futures), 1):
                 factor, seed = futures[future]
