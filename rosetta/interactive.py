@@ -223,6 +223,7 @@ def progress_figure(result):
         f"{gain['median']:.2f}x per year ({band} {gain['lo']:.2f} to {gain['hi']:.2f})",
         xaxis={"type": "log", "title": "training compute (FLOP)"},
         yaxis_title=f"capability ({result.scale})" if result.scale else "capability",
+        legend={"orientation": "h", "y": -0.2, "title": "family (slope k)"},
     )
     return fig
 
