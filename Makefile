@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.rosetta-installed
 PYTEST_ARGS ?=
 
-.PHONY: setup fit test test-fast lint bench browser
+.PHONY: setup fit test test-fast lint bench browser docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,jax,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[test,jax,dask,docs]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -29,6 +29,13 @@ test: lint
 # Without the slow tests, on every core (pytest-xdist).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# The documentation site into site/, any warning an error. It runs the notebooks and each
+# command's examples; ROSETTA_DOCS_EXECUTE=false builds without running them (seconds).
+# docs/jupyter_nbconvert_config.json encrypts the notebook kernel's connection (ipykernel warns
+# otherwise); NO_MKDOCS_2_WARNING silences the theme's end-of-life banner.
+docs: $(STAMP)
+	JUPYTER_CONFIG_PATH=docs NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_fit.py
