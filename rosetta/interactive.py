@@ -147,10 +147,10 @@ def ladder_figure(fit, release_dates=None, *, ci_prob: float = CI_PROB):
         )
     )
     missing = len(frame) - len(dated)
+    undated = f" ({missing} benchmark{'s' * (missing > 1)} without a date not shown)"
     fig.update_layout(
         **_LAYOUT,
-        title="Benchmark ladder: difficulty against release date"
-        + (f" ({missing} benchmarks without a date not shown)" if by_date and missing else "")
+        title="Benchmark ladder: difficulty against release date" + (undated if missing else "")
         if by_date
         else f"Benchmark ladder: difficulty with {label(ci_prob)} intervals",
         xaxis_title="benchmark release date" if by_date else "difficulty",

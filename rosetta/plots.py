@@ -224,7 +224,10 @@ def plot_benchmark_ladder(
         missing = len(frame) - len(dated)
         ax.set_title(
             "Benchmark ladder: difficulty against release date"
-            + (f" ({missing} benchmarks without a date not shown)" if missing else "")
+            + (
+                f" ({missing} benchmark{'s' * (missing > 1)} without a date not shown)"
+                * bool(missing)
+            )
         )
     else:
         ordered = frame.sort_values("mean")
