@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rosetta.constants import CI_PROB
-from rosetta.intervals import bounds, label
+from rosetta.intervals import label
 
 #: Plotly's mode bar without its logo (Plotly.js 2+ shows no link to its cloud by default).
 _CONFIG = {"displaylogo": False, "responsive": True}
@@ -112,17 +112,13 @@ def ladder_figure(fit, release_dates=None, *, ci_prob: float = CI_PROB):
     """
     import plotly.graph_objects as go
 
-    difficulty = fit.posterior["difficulty"]
-    lo, hi = difficulty.quantile(list(bounds(ci_prob)), ("chain", "draw")).to_numpy()
-    frame = pd.DataFrame(
-        {"mean": difficulty.mean(("chain", "draw")).to_series(), "lo": lo, "hi": hi}
-    )
+    from rosetta.plots import ladder_frame
+
+    frame = ladder_frame(fit, release_dates, ci_prob)
     const = fit.constant_data
     names = const["benchmark"].to_numpy().astype(str)
     counts = np.bincount(const["benchmark_idx"].to_numpy(), minlength=len(names))
     frame["n_models"] = pd.Series(counts, index=names).reindex(frame.index).fillna(0).astype(int)
-    dates = pd.Series(release_dates if release_dates is not None else {}, dtype=object)
-    frame["date"] = pd.to_datetime(dates.reindex(frame.index))
     dated = frame.dropna(subset=["date"])
     by_date = len(dated) >= 3
     rows = dated if by_date else frame.sort_values("mean")
@@ -170,6 +166,8 @@ def progress_figure(result):
     """
     import plotly.graph_objects as go
 
+    from rosetta.plots import family_lines
+
     models = result.plot_data()
     years = (models["date"] - models["date"].min()).dt.days / 365.25
     band = label(result.ci_prob)
@@ -202,15 +200,11 @@ def progress_figure(result):
             ),
         )
     )
-    for family, members in models[models["informs_k"]].groupby("family"):
-        x = np.log10(members["compute"].to_numpy())
-        slope = float(np.median(result.k_by_family.get(family, result.k)))
-        centre = members["mean"].mean() - slope * x.mean()
-        span = np.array([x.min(), x.max()])
+    for family, slope, compute, line in family_lines(result):
         fig.add_trace(
             go.Scatter(
-                x=10**span,
-                y=centre + slope * span,
+                x=compute,
+                y=line,
                 mode="lines",
                 name=f"{family} (k {slope:.2f})",
                 hovertemplate=f"{html.escape(str(family))}: k {slope:.2f}<extra></extra>",
@@ -243,12 +237,7 @@ def query_figure(result):
             y=rows["benchmark"],
             mode="markers",
             name="expected score",
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": rows["hi"] - rows["mean"],
-                "arrayminus": rows["mean"] - rows["lo"],
-            },
+            error_x=_error(rows, "mean"),
             customdata=np.column_stack(
                 [rows["lo"], rows["hi"], rows["score_lo"], rows["score_hi"]]
             ),

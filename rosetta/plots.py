@@ -99,6 +99,34 @@ def frontier_band(result):
     return grid, lo, median, hi
 
 
+def family_lines(result):
+    """Per family informing ``k``: its name, median slope, and its line's two ends.
+
+    The line runs over the family's compute at its own slope through its members' mean
+    (`rosetta.algorithmic_progress.ProgressResult`); yields ``(family, slope, compute, line)``.
+    """
+    models = result.plot_data()
+    for family, members in models[models["informs_k"]].groupby("family"):
+        x = np.log10(members["compute"].to_numpy())
+        slope = float(np.median(result.k_by_family.get(family, result.k)))
+        centre = members["mean"].mean() - slope * x.mean()
+        span = np.array([x.min(), x.max()])
+        yield family, slope, 10**span, centre + slope * span
+
+
+def ladder_frame(fit, release_dates=None, ci_prob: float = CI_PROB):
+    """Per benchmark: difficulty ``mean``, ``lo``, ``hi`` and release ``date`` (NaT if unknown)."""
+    import pandas as pd
+
+    difficulty = fit.posterior["difficulty"]
+    mean = difficulty.mean(("chain", "draw")).to_series()
+    lo, hi = difficulty.quantile(list(bounds(ci_prob)), ("chain", "draw")).to_numpy()
+    frame = pd.DataFrame({"mean": mean, "lo": lo, "hi": hi})
+    dates = pd.Series(release_dates if release_dates is not None else {}, dtype=object)
+    frame["date"] = pd.to_datetime(dates.reindex(frame.index))
+    return frame
+
+
 def plot_progress(result, *, path: str | Path | None = None):
     """Capability against training compute, one line (its own slope) per family informing ``k``.
 
@@ -123,15 +151,8 @@ def plot_progress(result, *, path: str | Path | None = None):
     ax.vlines(models["compute"], lo, hi, colors="0.6", lw=0.8)
     fig.colorbar(points, ax=ax, label=f"years after {models['date'].min().date()}")
     k = float(np.median(result.k))
-    for i, (family, members) in enumerate(models[models["informs_k"]].groupby("family")):
-        position = models.index.get_indexer(members.index)
-        x = np.log10(members["compute"].to_numpy())
-        slope = float(np.median(result.k_by_family.get(family, result.k)))
-        centre = mean[position].mean() - slope * x.mean()
-        span = np.array([x.min(), x.max()])
-        ax.plot(
-            10**span, centre + slope * span, color=f"C{i}", lw=2, label=f"{family} ({slope:.2f})"
-        )
+    for i, (family, slope, compute, line) in enumerate(family_lines(result)):
+        ax.plot(compute, line, color=f"C{i}", lw=2, label=f"{family} ({slope:.2f})")
     gain = result.to_dict()["efficiency_gain_per_year"]
     ax.set_xscale("log")
     ax.set_xlabel("training compute (FLOP)")
@@ -192,14 +213,8 @@ def plot_benchmark_ladder(
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
-    import pandas as pd
 
-    difficulty = fit.posterior["difficulty"]
-    mean = difficulty.mean(("chain", "draw")).to_series()
-    lo, hi = difficulty.quantile(list(bounds(ci_prob)), ("chain", "draw")).to_numpy()
-    frame = pd.DataFrame({"mean": mean, "lo": lo, "hi": hi})
-    dates = pd.Series(release_dates if release_dates is not None else {}, dtype=object)
-    frame["date"] = pd.to_datetime(dates.reindex(frame.index))
+    frame = ladder_frame(fit, release_dates, ci_prob)
     fig, ax = plt.subplots(figsize=(10, 7), layout="constrained")
     dated = frame.dropna(subset=["date"])
     if len(dated) >= 3:

@@ -285,18 +285,17 @@ def _data_section(fit):
 def _capability_section(fit, since, backtest_cutoff, seed, static):
     from rosetta.trends import trend
 
-    table = fit.capabilities().head(TOP_MODELS)
+    capabilities = fit.capabilities()
     body = ""
     try:
         result = trend(fit, since=since, random_seed=seed, backtest_cutoff=backtest_cutoff)
     except ValueError as err:
         body += f'<p class="note">No trend: {html.escape(str(err))}.</p>'
     else:
-        n_scores = fit.capabilities()["n_scores"]
         body += _chart(
             static,
             result.plot,
-            lambda: trend_figure(result, n_scores),
+            lambda: trend_figure(result, capabilities["n_scores"]),
             "capability against release date",
         )
         body += _growth_lines(result)
@@ -308,7 +307,7 @@ def _capability_section(fit, since, backtest_cutoff, seed, static):
         forecast = result.forecast.copy()
         forecast.index = forecast.index.date
         body += "<h3>Forecast of a new frontier model</h3>" + _table(forecast)
-    body += f"<h3>Top {TOP_MODELS} models</h3>" + _table(table)
+    body += f"<h3>Top {TOP_MODELS} models</h3>" + _table(capabilities.head(TOP_MODELS))
     return "capabilities", "Capabilities and the frontier", body
 
 
