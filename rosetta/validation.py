@@ -106,7 +106,8 @@ class ValidationResult(Result):
     ``score``, ``predicted`` (posterior mean), ``lo``, ``hi`` (predictive interval).
     ``baselines`` holds the same validation of other specifications on the same folds, and
     ``diagnostics`` the convergence of each fold's fit (``fold``, ``max_rhat``,
-    ``min_ess_bulk``, ``divergences``, ``ok``).
+    ``min_ess_bulk``, ``divergences``, ``ok``). ``method`` is the fits' (``nuts``, or an
+    approximation, whose folds claim no convergence).
     """
 
     predictions: pd.DataFrame
@@ -115,6 +116,7 @@ class ValidationResult(Result):
     ci_prob: float = CI_PROB
     baselines: dict[str, ValidationResult] = field(default_factory=dict)
     diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    method: str = "nuts"
 
     @property
     def rmse(self) -> float:
@@ -165,6 +167,7 @@ class ValidationResult(Result):
             "ci_prob": self.ci_prob,
             "n_heldout": len(self.predictions),
             "folds": self.folds,
+            "method": self.method,
             "per_fold": self.per_fold().round(4).to_dict(orient="records"),
             "likelihood": spec.likelihood,
             "floors": spec.floors,
@@ -194,7 +197,12 @@ class ValidationResult(Result):
             f"  RMSE {self.rmse:.4f}   MAE {self.mae:.4f}   "
             f"{label(self.ci_prob)} interval coverage {self.coverage:.3f}",
         ]
-        if not self.diagnostics.empty:
+        if self.method != "nuts":
+            lines.append(
+                f"  fold fits: {len(self.diagnostics)} {self.method} approximations (not a "
+                "posterior sample: no convergence to check)"
+            )
+        elif not self.diagnostics.empty:
             fits = self.diagnostics
             lines.append(
                 f"  fold fits converged: {int(fits['ok'].sum())}/{len(fits)} (worst R-hat "
@@ -304,7 +312,14 @@ def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> Va
         )
         checks.append({"fold": k, **{key: diagnostics.get(key) for key in _FOLD_CHECKS}})
     predictions = pd.concat(rows, ignore_index=True)
-    return ValidationResult(predictions, folds, spec, ci_prob, diagnostics=pd.DataFrame(checks))
+    return ValidationResult(
+        predictions,
+        folds,
+        spec,
+        ci_prob,
+        diagnostics=pd.DataFrame(checks),
+        method=fit_options.get("method") or "nuts",
+    )
 
 
 #: Convergence figures reported per fold.

@@ -30,6 +30,8 @@ def test_cross_validate_reports_errors_and_coverage(tiny_sim, tmp_path):
     assert 0 <= out["coverage"] <= 1 and out["ci_prob"] == 0.9
     assert len(out["per_fold"]) == 3
     assert "90% interval coverage" in result.summary()
+    assert out["method"] == "map" and "map approximations" in result.summary()
+    assert "converged" not in result.summary()  # an approximation claims no convergence
     check_result_interface(result, tmp_path)
 
 
@@ -43,7 +45,7 @@ def test_nuts_folds_share_one_model_and_report_their_convergence(tiny_sim):
     assert list(per_fold["fold"]) == [0, 1, 2]
     assert {"max_rhat", "min_ess_bulk", "divergences", "ok"} <= set(per_fold.columns)
     assert (per_fold["min_ess_bulk"] > 0).all()
-    assert "fold fits converged" in one.summary()
+    assert "fold fits converged" in one.summary() and one.method == "nuts"
     assert 0 < one.rmse < 0.2
 
 
