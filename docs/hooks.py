@@ -67,7 +67,8 @@ EXAMPLES = (
 NOTES = {
     "fit": "The default, `--method nuts`, samples the full posterior: about 40 s on 2 cores.",
     "calibrate": "Three worlds only, so the rule it prints is not one to use: the shipped rule "
-    "comes from `--worlds 24 --null-worlds 150`, about an hour on 2 cores.",
+    "comes from 150 null worlds, 90 at 2x and 30 at 4x (the README has the commands), about 90 "
+    "minutes on 2 cores.",
 }
 
 #: The scratch folder of the build in progress.

@@ -326,6 +326,14 @@ def progress_command(
     help="Fit the hinge to the frontier of each draw, or to every dated model (default: the "
     "population the rule was calibrated on).",
 )
+@click.option(
+    "--noise",
+    type=click.Choice(["pooled", "separate"]),
+    default=None,
+    help="Fit the hinge draw by draw (pooled: measurement error and scatter as one noise), or to "
+    "the posterior means with each model's measurement error known (separate; all models only). "
+    "Default: the rule's.",
+)
 @click.option("--until", type=DATE, default=None, help="Use models released by then.")
 @click.option(
     "--watch-from",
@@ -337,7 +345,8 @@ def progress_command(
     "--calibration",
     type=click.Path(file_okay=False, exists=True),
     default=None,
-    help="A `rosetta calibrate --out` folder: its rule, table and power curve go in the report.",
+    help="A `rosetta calibrate --out` folder: its rule, table and power curve go in the report "
+    "(default: the shipped rule's sweep).",
 )
 @click.option(
     "--report",
@@ -349,17 +358,23 @@ def progress_command(
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def accelerate_command(
-    posterior, population, until, watch_from, calibration, report_dir, seed, as_json
+    posterior, population, noise, until, watch_from, calibration, report_dir, seed, as_json
 ) -> None:
     """Has the frontier sped up? Hinge posterior, slope ratio and the calibrated verdict."""
-    from rosetta.acceleration import DEFAULT_RULE, Rule, acceleration
+    from rosetta.acceleration import DEFAULT_RULE, Rule, acceleration, default_calibration
     from rosetta.acceleration.calibration import summarise_folder
 
     summary = summarise_folder(calibration) if calibration else None
     rule = DEFAULT_RULE if summary is None else Rule(**summary.rule)
+    if (population or rule.population) == "frontier" and (noise or rule.noise) == "separate":
+        raise click.BadParameter(
+            "the frontier differs per draw: use --noise pooled or --population all",
+            param_hint="--noise",
+        )
     result = acceleration(
         posterior,
         population=population,
+        noise=noise,
         until=until,
         rule=rule,
         random_seed=seed,
@@ -369,7 +384,7 @@ def accelerate_command(
     if report_dir:
         from rosetta.report import write_acceleration_report
 
-        calibrated = summary.to_dict() if summary else None
+        calibrated = summary.to_dict() if summary else default_calibration()
         report = write_acceleration_report(result, report_dir, calibration=calibrated)
     show(result, as_json, report=report)
 
@@ -390,6 +405,14 @@ def accelerate_command(
 )
 @click.option("--factors", default="1,2,4,8", show_default=True, help="Speed-up factors.")
 @click.option("--first-seed", type=int, default=0, show_default=True, help="Seed of world 0.")
+@click.option(
+    "--design",
+    type=click.Choice(["tracking", "reference"]),
+    default="tracking",
+    show_default=True,
+    help="Benchmarks released at the frontier of their day and progress at the real pace "
+    "(tracking), or the reference study's slower worlds with benchmarks above the trend.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -427,6 +450,7 @@ def calibrate_command(
     null_worlds,
     factors,
     first_seed,
+    design,
     out,
     scheduler,
     workers,
@@ -436,7 +460,7 @@ def calibrate_command(
     as_json,
 ) -> None:
     """Simulate worlds, fit and watch each, and calibrate the acceleration rule."""
-    from rosetta.acceleration.calibration import summarise_folder, sweep
+    from rosetta.acceleration.calibration import SweepSettings, summarise_folder, sweep
 
     try:
         factor_list = [float(f) for f in factors.split(",") if f.strip()]
@@ -452,6 +476,7 @@ def calibrate_command(
         worlds,
         null_worlds=null_worlds,
         first_seed=first_seed,
+        settings=SweepSettings(design=design),
         scheduler=scheduler,
         workers=workers,
         progress=not quiet,

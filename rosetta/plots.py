@@ -477,7 +477,7 @@ def plot_acceleration(result, calibration: dict | None = None, *, path: str | Pa
 
 
 def plot_power(calibration: dict, *, path: str | Path | None = None):
-    """Power within 12 months against the speed-up factor (a `rosetta calibrate` summary)."""
+    """Detection probability against months after the onset (a `rosetta calibrate` summary)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
@@ -486,26 +486,29 @@ def plot_power(calibration: dict, *, path: str | Path | None = None):
 
 
 def _power_panel(ax, calibration: dict) -> None:
-    power = calibration["power_12_months_interval"]
-    factors = sorted(power, key=float)
-    x = [float(f) for f in factors]
-    rate = [power[f]["rate"] for f in factors]
-    err = [
-        [r - power[f]["lo"] for r, f in zip(rate, factors, strict=True)],
-        [power[f]["hi"] - r for r, f in zip(rate, factors, strict=True)],
-    ]
-    ax.errorbar(x, rate, yerr=err, marker="o", capsize=3)
+    """Share of worlds detected by each month after the onset, per speed-up factor.
+
+    Solid: the detector; dashed: the same detector fed the true capabilities (the oracle).
+    """
+    curve = calibration["power_curve"]
+    oracle = calibration.get("oracle", {}).get("power_curve", {})
+    months = curve["months"]
+    factors = sorted((f for f in curve if f != "months"), key=float)
+    for i, factor in enumerate(factors):
+        ax.plot(months, curve[factor], marker="o", ms=3, color=f"C{i}", label=f"{factor}x")
+        if factor in oracle:
+            ax.plot(months, oracle[factor], ls="--", color=f"C{i}", alpha=0.7)
+    if oracle:
+        ax.plot([], [], ls="--", color="grey", label="oracle (true capabilities)")
     far = calibration["false_alarm_rate"]
     ax.axhline(far, color="C3", ls=":", label=f"false-alarm rate {far:.2f}")
+    ax.axvline(12, color="grey", lw=0.8)
     ax.set(
-        xscale="log",
-        xticks=x,
-        xticklabels=factors,
         ylim=(0, 1.02),
-        title="power within 12 months",
-        xlabel="speed-up factor",
+        title="detection by months after the onset",
+        xlabel="months after the speed-up began",
+        ylabel="share of simulated worlds",
     )
-    ax.minorticks_off()
     ax.legend(fontsize=8)
 
 

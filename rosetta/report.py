@@ -194,6 +194,8 @@ def write_acceleration_report(result, out_dir: str | Path, *, calibration: dict 
 
 def _acceleration_text(result, calibration: dict | None) -> str:
     """Posterior table, P(ratio > r), the rule's verdict and the calibration table."""
+    from rosetta.acceleration import describe_rule
+
     summary = result.to_dict()
     rows = {
         "breakpoint": [summary["breakpoint"][k] for k in ("median", "lo", "hi")],
@@ -203,16 +205,14 @@ def _acceleration_text(result, calibration: dict | None) -> str:
         },
     }
     posterior = pd.DataFrame(rows, index=["median", *quantile_names(result.ci_prob)]).T
-    rule = summary["rule"]
     verdict = "DETECTED" if summary["detected"] else "not detected"
     body = [
         _table(posterior),
         "<p>"
         + ", ".join(f"P(ratio &gt; {r}) = {p:.3f}" for r, p in summary["p_ratio_above"].items())
         + f"; P(hinge) against one line = {summary['p_hinge']:.3f}.</p>",
-        f"<p>Rule: P(ratio &gt; {rule['ratio']:g}) &ge; {rule['threshold']:.4g} on the "
-        f"{rule['population']} population "
-        f"({html.escape(rule['source'])}). Verdict: <b>acceleration {verdict}</b>.</p>",
+        f"<p>Rule: {html.escape(describe_rule(result.rule)).replace('&gt;=', '&ge;')}. "
+        f"Verdict: <b>acceleration {verdict}</b>.</p>",
     ]
     if calibration:
         body.append(_calibration_table(calibration))
@@ -221,28 +221,38 @@ def _acceleration_text(result, calibration: dict | None) -> str:
 
 def _calibration_table(calibration: dict) -> str:
     far = calibration["false_alarm"]
+    oracle = calibration.get("oracle", {}).get("power_12_months_interval", {})
     rows = []
     for factor, delay in calibration["detection_delay_months"].items():
         power = calibration["power_12_months_interval"][factor]
-        rows.append(
-            {
-                "factor": factor,
-                "worlds": delay["n"],
-                "median delay (months)": delay["median"],
-                "delay lo": delay["lo"],
-                "delay hi": delay["hi"],
-                "never detected": delay["never_detected"],
-                "power within 12 months": power["rate"],
-                "power lo": power["lo"],
-                "power hi": power["hi"],
-            }
-        )
+        row = {
+            "factor": factor,
+            "worlds": delay["n"],
+            "median delay (months)": delay["median"],
+            "delay lo": delay["lo"],
+            "delay hi": delay["hi"],
+            "never detected": delay["never_detected"],
+            "power within 12 months": power["rate"],
+            "power lo": power["lo"],
+            "power hi": power["hi"],
+        }
+        if factor in oracle:
+            row["oracle power"] = oracle[factor]["rate"]
+        rows.append(row)
     held = "held-out worlds" if calibration.get("held_out") else "the worlds the rule was set on"
+    design = calibration.get("design", "reference")
+    oracle_note = (
+        " The oracle is the same detector, calibrated the same way, fed the worlds' true "
+        "capabilities: the ceiling a perfect measurement would reach."
+        if oracle
+        else ""
+    )
     return (
-        f"<h2>Calibration</h2><p>False-alarm rate {far['rate']:.3f} ({far['k']}/{far['n']} "
-        f"worlds with no acceleration; {label(calibration.get('ci_prob', CI_PROB))} interval "
-        f"{far['lo']:.3f} to {far['hi']:.3f}), on "
-        f"{held}.</p>" + _table(pd.DataFrame(rows).set_index("factor"))
+        f"<h2>Calibration</h2><p>Simulated worlds of the {design} design. False-alarm rate "
+        f"{far['rate']:.3f} ({far['k']}/{far['n']} worlds with no acceleration; "
+        f"{label(calibration.get('ci_prob', CI_PROB))} interval {far['lo']:.3f} to "
+        f"{far['hi']:.3f}), on {held}.{oracle_note}</p>"
+        + _table(pd.DataFrame(rows).set_index("factor"))
     )
 
 
@@ -494,7 +504,7 @@ def _progress_section(fit, since, seed, static):
 
 
 def _acceleration_section(fit, seed):
-    from rosetta.acceleration import acceleration
+    from rosetta.acceleration import acceleration, default_calibration
     from rosetta.errors import RosettaError
     from rosetta.plots import plot_acceleration
 
@@ -503,5 +513,8 @@ def _acceleration_section(fit, seed):
     except RosettaError as err:
         body = f'<p class="note">Not estimated: {html.escape(str(err))}.</p>'
         return "acceleration", "Acceleration", body
-    body = _figure(plot_acceleration(result), "hinge fit, breakpoint and slope ratio")
-    return "acceleration", "Acceleration", body + _acceleration_text(result, None)
+    calibration = default_calibration()
+    body = _figure(
+        plot_acceleration(result, calibration), "hinge fit, breakpoint, slope ratio and power"
+    )
+    return "acceleration", "Acceleration", body + _acceleration_text(result, calibration)

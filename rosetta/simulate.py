@@ -490,19 +490,49 @@ class WorldTruth:
         return self.growth * np.where(years < 0, years, self.factor * years)
 
 
+#: Benchmark release rules of `simulate_world` and the parameters each brings.
+#:
+#: ``reference``: the synthetic worlds of Ho et al. (2025) as used so far: a benchmark is
+#: released ``difficulty_lead`` above the *trend* of its day, at a slow growth (0.25 a year)
+#: that keeps those benchmarks informative after a speed-up.
+#: ``tracking``: benchmarks are released at the *frontier* of their day (the most capable model
+#: released so far, accelerated or not) plus a lead, as benchmark makers do, so progress can run
+#: at the real pace. Matched to the bundled Epoch table (`benchmarks/world_realism.py`): growth
+#: over the spread of models around the trend 2.5 a year (bundled: 2.25); a benchmark's 50%
+#: point a median 0.6 years of progress above the frontier at its release, spread (sd) 0.9
+#: years (bundled: 0.61, IQR -0.24 to 1.02 years, 23 benchmarks released within the models'
+#: span); slopes 1.25 logits a year of progress at the median, 0.65-1.85 from the 10th to the
+#: 90th percentile (bundled: 1.08, 0.56-2.5).
+WORLD_DESIGNS = {
+    "reference": {
+        "growth": 0.25,
+        "difficulty_lead": 0.5,
+        "difficulty_sd": 0.2,
+        "slope_range": (3.0, 10.0),
+    },
+    "tracking": {
+        "growth": 0.5,
+        "difficulty_lead": 0.3,
+        "difficulty_sd": 0.45,
+        "slope_range": (1.0, 4.0),
+    },
+}
+
+
 def simulate_world(
     *,
+    benchmarks: str = "tracking",
     start: str = "2024-01-01",
     end: str = "2031-01-01",
     models_per_year: float = 30.0,
     benchmarks_per_year: float = 10.0,
-    growth: float = 0.25,
+    growth: float | None = None,
     factor: float = 1.0,
     onset: str = "2027-01-01",
     capability_sd: float = 0.2,
-    difficulty_sd: float = 0.2,
-    difficulty_lead: float = 0.5,
-    slope_range: tuple[float, float] = (3.0, 10.0),
+    difficulty_sd: float | None = None,
+    difficulty_lead: float | None = None,
+    slope_range: tuple[float, float] | None = None,
     observed_fraction: float = 0.25,
     noise_sd: float = 0.025,
     observable: tuple[float, float] = (0.05, 0.95),
@@ -510,16 +540,19 @@ def simulate_world(
 ) -> tuple[pd.DataFrame, WorldTruth]:
     """Models and benchmarks released over time, with an optional speed-up of progress.
 
-    The defaults follow the synthetic worlds of Ho et al. (2025): 2024-2030, about 30 models and
-    10 benchmarks a year, a quarter of the model-benchmark pairs evaluated, only scores inside
-    (0.05, 0.95) kept, score noise 0.025, capability and difficulty noise 0.2, slopes uniform on
-    3-10, and the trend growing ``factor`` times faster from 2027 on. The trend is
-    ``growth * years`` before the onset (0 at the onset). A benchmark is released
-    ``difficulty_lead`` above the trend of its day (two years of progress at the default
-    growth), so it is hard when it appears and saturates a few years later; benchmarks start
-    a year before the models, so the first models have some in their range. A score is dated
-    when both the model and the benchmark exist (the later release). The growth rate, the lead
-    and the early benchmarks are our choices, not the study's.
+    Both designs follow the synthetic worlds of Ho et al. (2025) in their sparsity and noise:
+    2024-2030, about 30 models and 10 benchmarks a year, a quarter of the model-benchmark pairs
+    evaluated, only scores inside (0.05, 0.95) kept, score noise 0.025, models scattered around
+    the trend with sd 0.2, and the trend growing ``factor`` times faster from 2027 on. The
+    trend is ``growth * years`` before the onset (0 at the onset). Benchmarks start a year
+    before the models, so the first models have some in their range; a score is dated when
+    both the model and the benchmark exist (the later release).
+
+    ``benchmarks`` picks the release rule and its defaults for ``growth``, ``difficulty_lead``,
+    ``difficulty_sd`` and ``slope_range`` (`WORLD_DESIGNS`; an argument given overrides it):
+    ``"tracking"`` releases a benchmark ``difficulty_lead`` above the frontier of its day (the
+    best model released so far; the trend before the first model), ``"reference"`` above the
+    trend. The growth rates, leads and early benchmarks are our choices, not the study's.
 
     Returns
     -------
@@ -527,6 +560,13 @@ def simulate_world(
         Long frame (``model``, ``benchmark``, ``score``, ``floor``, ``date`` of the model,
         ``reported``: the day the score could first be reported) and the `WorldTruth`.
     """
+    if benchmarks not in WORLD_DESIGNS:
+        raise ValueError(f"benchmarks must be one of {sorted(WORLD_DESIGNS)}, got {benchmarks!r}")
+    design = WORLD_DESIGNS[benchmarks]
+    growth = design["growth"] if growth is None else growth
+    difficulty_lead = design["difficulty_lead"] if difficulty_lead is None else difficulty_lead
+    difficulty_sd = design["difficulty_sd"] if difficulty_sd is None else difficulty_sd
+    slope_range = design["slope_range"] if slope_range is None else slope_range
     rng = np.random.default_rng(random_seed)
     first, last = pd.Timestamp(start), pd.Timestamp(end)
     span = (last - first).days
@@ -538,11 +578,11 @@ def simulate_world(
     bench_dates = first + pd.to_timedelta(bench_days, "D")
     truth_world = WorldTruth(None, None, None, growth, factor, pd.Timestamp(onset))
     capability = truth_world.trend(model_dates) + rng.normal(0, capability_sd, n_models)
-    difficulty = (
-        truth_world.trend(bench_dates)
-        + difficulty_lead
-        + rng.normal(0, difficulty_sd, n_benchmarks)
-    )
+    if benchmarks == "tracking":
+        level = _frontier_at(bench_dates, model_dates, capability, truth_world.trend(bench_dates))
+    else:
+        level = truth_world.trend(bench_dates)
+    difficulty = level + difficulty_lead + rng.normal(0, difficulty_sd, n_benchmarks)
     slope = rng.uniform(*slope_range, n_benchmarks)
 
     rows, cols = np.nonzero(rng.random((n_models, n_benchmarks)) < observed_fraction)
@@ -552,11 +592,11 @@ def simulate_world(
     rows, cols, score = rows[keep], cols[keep], score[keep]
 
     models = pd.Index([f"m{i:03d}" for i in range(n_models)], name="model")
-    benchmarks = pd.Index([f"b{j:02d}" for j in range(n_benchmarks)], name="benchmark")
+    names = pd.Index([f"b{j:02d}" for j in range(n_benchmarks)], name="benchmark")
     table = pd.DataFrame(
         {
             "model": models[rows],
-            "benchmark": benchmarks[cols],
+            "benchmark": names[cols],
             "score": score,
             "floor": 0.0,
             "date": model_dates[rows],
@@ -567,14 +607,21 @@ def simulate_world(
         capability=pd.Series(capability, index=models, name="capability"),
         benchmarks=pd.DataFrame(
             {"difficulty": difficulty, "slope": slope, "floor": 0.0, "precision": np.nan},
-            index=benchmarks,
+            index=names,
         ),
     )
     return table, WorldTruth(
         scores=truth,
         models=pd.DataFrame({"date": model_dates}, index=models),
-        benchmarks=pd.DataFrame({"date": bench_dates}, index=benchmarks),
+        benchmarks=pd.DataFrame({"date": bench_dates}, index=names),
         growth=growth,
         factor=factor,
         onset=pd.Timestamp(onset),
     )
+
+
+def _frontier_at(dates, model_dates, capability, trend) -> np.ndarray:
+    """The best capability among models released before each date (``trend`` before any)."""
+    best = np.maximum.accumulate(capability)  # model_dates are sorted
+    released = np.searchsorted(model_dates.to_numpy(), dates.to_numpy(), side="left")
+    return np.where(released > 0, best[np.maximum(released - 1, 0)], trend)

@@ -18,6 +18,7 @@ from rosetta.acceleration import hinge as hinge_module
 from rosetta.acceleration.calibration import choose_rule, summarise, summarise_folder
 from rosetta.acceleration.hinge import fit_hinge
 from rosetta.cli import main
+from rosetta.errors import RosettaError
 
 
 def _broken_line(factor: float, n: int = 80, seed: int = 0):
@@ -27,20 +28,23 @@ def _broken_line(factor: float, n: int = 80, seed: int = 0):
     return x, y
 
 
-def test_closed_form_evidence_matches_the_gaussian_marginal(monkeypatch):
-    """Per (tau, sigma), the evidence is N(y | X m0, sigma^2 I + X S0 X')."""
+@pytest.mark.parametrize("measured", [False, True])
+def test_closed_form_evidence_matches_the_gaussian_marginal(measured):
+    """Per (tau, sigma), the evidence is N(y | X m0, diag(sigma^2 + v) + X S0 X')."""
     x, y = _broken_line(2.0, n=25)
     weight = np.ones((1, x.size))
+    known = (
+        np.random.default_rng(3).uniform(0.01, 0.1, (1, x.size)) if measured else np.zeros((1, 1))
+    )
     taus, log_sigmas = np.array([2.5, 3.1]), np.log([0.15, 0.3])
     prior = (np.array([0.2, 0.0, 0.0]), np.array([2.0, 0.7, 0.9]))
-    got = hinge_module._evidence(x, y[None], weight, taus, log_sigmas, prior, hinge=True)
+    got = hinge_module._evidence(x, y[None], weight, known, taus, log_sigmas, prior, hinge=True)
     for t, tau in enumerate(taus):
         gap = x - tau
         design = np.column_stack([np.ones_like(x), gap, np.maximum(gap, 0)])
         for s, log_sigma in enumerate(log_sigmas):
-            cov = (
-                np.exp(2 * log_sigma) * np.eye(x.size) + design @ np.diag(prior[1] ** 2) @ design.T
-            )
+            noise = np.exp(2 * log_sigma) + np.broadcast_to(known[0], x.shape)
+            cov = np.diag(noise) + design @ np.diag(prior[1] ** 2) @ design.T
             exact = stats.multivariate_normal(design @ prior[0], cov).logpdf(y) - np.log(4)
             assert got.log_evidence[0, t, s] == pytest.approx(exact, abs=1e-8)
 
@@ -94,17 +98,45 @@ def test_analyse_and_sequential_watch():
     assert table.loc[table["date"] >= first, "detected"].iloc[:2].all()
 
 
-def _record(factor, seed, p, dates):
-    return {
+def _record(factor, seed, p, dates, oracle=None):
+    def by_detector(p):
+        return {
+            key: {f"{r:g}": list(p) for r in (1.0, 1.5, 2.0, 3.0)}
+            for key in ("frontier", "all", "all:separate")
+        }
+
+    record = {
         "factor": factor,
         "seed": seed,
         "onset": "2027-01-01",
         "dates": dates,
-        "p_above": {
-            population: {f"{r:g}": list(p) for r in (1.0, 1.5, 2.0, 3.0)}
-            for population in ("frontier", "all")
-        },
+        "p_above": by_detector(p),
     }
+    if oracle is not None:
+        record["oracle"] = by_detector(oracle)
+    return record
+
+
+def test_separate_noise_tells_the_scatter_from_the_measurement_error():
+    """Scatter 0.2, measurement sd 0.3: separate, sigma is the scatter; pooled, it is both.
+
+    Pooled counts the measurement error twice: the posterior mean is off by it, and each draw
+    is as far again from the mean, so sigma is sqrt(0.2^2 + 2 * 0.3^2) = 0.47.
+    """
+    rng = np.random.default_rng(4)
+    dates = pd.date_range("2024-01-01", periods=200, freq="7D")
+    years = (dates - dates[0]).days.to_numpy() / 365.25
+    truth = 0.5 * years + rng.normal(0, 0.2, years.size)
+    error = rng.normal(0, 0.3, years.size)  # the posterior mean's error, fixed across draws
+    draws = truth + error + rng.normal(0, 0.3, (400, years.size))
+    pooled = analyse(draws, dates, population="all", noise="pooled")
+    separate = analyse(draws, dates, population="all", noise="separate")
+    assert np.median(pooled.hinge.sigma) == pytest.approx(np.sqrt(0.2**2 + 2 * 0.3**2), rel=0.1)
+    assert np.median(separate.hinge.sigma) == pytest.approx(0.2, rel=0.3)
+    assert separate.noise == "separate" and separate.to_dict()["noise"] == "separate"
+    assert separate.p_above[1.0] < 0.9  # no speed-up
+    with pytest.raises(ValueError, match="frontier"):
+        analyse(draws, dates, population="frontier", noise="separate")
 
 
 def test_rule_keeps_the_false_alarm_rate_and_delays_are_counted():
@@ -123,6 +155,28 @@ def test_rule_keeps_the_false_alarm_rate_and_delays_are_counted():
     delay = out["detection_delay_months"]["2"]
     assert delay["median"] == 5 and delay["never_detected"] == 0
     assert out["power_12_months"]["2"] == pytest.approx(2 / 3)
+    curve = out["power_curve"]
+    assert curve["2"][curve["months"].index(3)] == pytest.approx(1 / 3)
+    assert curve["2"][curve["months"].index(36)] == pytest.approx(1)
+
+
+def test_the_oracle_is_calibrated_on_its_own_null_worlds(tmp_path):
+    """The oracle gets the chosen detector with a threshold set on the true capabilities."""
+    dates = [d.date().isoformat() for d in pd.date_range("2026-01-01", "2028-12-01", freq="MS")]
+    rng = np.random.default_rng(0)
+    lines = [
+        _record(1.0, s, rng.uniform(0, 0.9, len(dates)), dates, rng.uniform(0, 0.5, len(dates)))
+        for s in range(30)
+    ]
+    for seed in range(9):
+        late, early = (np.arange(len(dates)) >= k for k in (12 + 14, 12 + 2))
+        lines.append(_record(2.0, seed, np.where(late, 0.999, 0.1), dates, np.where(early, 0.8, 0)))
+    (tmp_path / "worlds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    summary = summarise_folder(tmp_path).to_dict()
+    assert summary["power_12_months"]["2"] == 0 and summary["oracle_power_12_months"]["2"] == 1
+    assert summary["oracle"]["rule"]["threshold"] < 0.8 < summary["rule"]["threshold"]
+    assert [row["detector"] for row in summary["detectors"]] == ["frontier", "all", "all:separate"]
+    assert "oracle" in summarise_folder(tmp_path).summary()
 
 
 @pytest.fixture
@@ -205,10 +259,12 @@ def test_sweep_on_a_dask_cluster_resumes_and_refuses_other_settings(tmp_path):
     assert (tmp_path / "worlds.jsonl").read_text().startswith(stamp)  # nothing rerun
     assert len(second) == 3 and len(load_records(tmp_path / "worlds.jsonl")) == 3
     record = second[0]
-    assert len(record["dates"]) == 6 and set(record["p_above"]) == {"frontier", "all"}
+    assert len(record["dates"]) == 6
+    assert set(record["p_above"]) == set(record["oracle"]) == {"frontier", "all", "all:separate"}
+    assert len(record["capability_sd"]) == record["n_models"] and record["design"] == "tracking"
     summary = summarise_folder(tmp_path).to_dict()
     assert summary["false_alarm"]["n"] == 2 and not summary["held_out"]
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(RosettaError, match="other settings"):
         run_sweep(tmp_path, (1.0,), 1, settings=SweepSettings(**{**TINY, "tune": 61}))
 
 
@@ -242,6 +298,8 @@ def test_accelerate_uses_a_calibration_folder(capsys, tmp_path, dated_posterior)
     done = ["--worlds", "6", "--null-worlds", "15", "--factors", "1,2,4"]  # nothing left to run
     assert main(["calibrate", *done, "--json", "--out", str(folder)]) == 0
     summary = json.loads(capsys.readouterr().out)
+    assert main(["calibrate", *done, "--design", "reference", "--out", str(folder)]) == 2
+    assert "other settings" in capsys.readouterr().err
     assert summary["power_12_months"] == {"2": 1.0, "4": 1.0} and summary["held_out"]
     assert summary["false_alarm_rate"] <= 0.25
     calibration = summarise_folder(folder)
@@ -290,3 +348,18 @@ def test_the_watchdog_stops_a_hung_task_and_runs_it_again(monkeypatch, caplog):
         run_limited("helpers:nap", {"seconds": 600}, limit=3, retries=0)
     with pytest.raises(RuntimeError, match="TypeError"):
         run_limited("helpers:nap", {"seconds": "a while"}, limit=60)
+
+
+def test_the_shipped_rule_is_its_calibration_s_and_keeps_the_false_alarm_rate():
+    """DEFAULT_RULE comes from the shipped sweep summary, scored on >= 100 held-out null worlds."""
+    from rosetta.acceleration import DEFAULT_RULE, default_calibration
+
+    summary = default_calibration()
+    rule = summary["rule"]
+    assert (DEFAULT_RULE.population, DEFAULT_RULE.noise) == (rule["population"], rule["noise"])
+    assert (DEFAULT_RULE.ratio, DEFAULT_RULE.threshold) == (rule["ratio"], rule["threshold"])
+    assert summary["design"] == "tracking" and summary["held_out"]
+    far = summary["false_alarm"]
+    assert far["n"] >= 100 and far["rate"] <= 0.05
+    assert set(summary["oracle_power_12_months"]) == set(summary["power_12_months"])
+    assert "held-out false alarms" in DEFAULT_RULE.source

@@ -41,8 +41,8 @@ def test_bad_arguments():
 def test_world_speeds_up_at_the_onset_and_keeps_only_observable_scores():
     from rosetta.simulate import simulate_world
 
-    table, truth = simulate_world(factor=4.0, random_seed=3)
-    again, _ = simulate_world(factor=4.0, random_seed=3)
+    table, truth = simulate_world(benchmarks="reference", factor=4.0, random_seed=3)
+    again, _ = simulate_world(benchmarks="reference", factor=4.0, random_seed=3)
     pd.testing.assert_frame_equal(table, again)
     assert table["score"].between(0.05, 0.95, inclusive="neither").all()
     assert (table["reported"] >= table["date"]).all()
@@ -57,3 +57,27 @@ def test_world_speeds_up_at_the_onset_and_keeps_only_observable_scores():
     np.testing.assert_allclose(
         truth.trend(pd.DatetimeIndex(["2028-01-01"])), [4 * 0.25 * 1.0], rtol=0.01
     )
+
+
+def test_tracking_world_releases_benchmarks_at_the_frontier_of_their_day():
+    """Benchmarks sit a lead above the best model so far, accelerated or not, so they measure."""
+    from rosetta.simulate import WORLD_DESIGNS, simulate_world
+
+    design = WORLD_DESIGNS["tracking"]
+    for factor in (1.0, 4.0):
+        table, truth = simulate_world(factor=factor, random_seed=5)
+        models, benchmarks = truth.models["date"], truth.benchmarks["date"]
+        capability = truth.scores.capability[models.index].to_numpy()
+        later = benchmarks[benchmarks > models.iloc[0]]
+        best = [capability[(models < day).to_numpy()].max() for day in later]
+        lead = truth.scores.benchmarks.loc[later.index, "difficulty"].to_numpy() - best
+        assert np.mean(lead) == pytest.approx(design["difficulty_lead"], abs=0.15)
+        assert np.std(lead) == pytest.approx(design["difficulty_sd"], rel=0.3)
+        # every year of the watch still has scores from benchmarks released that year or later
+        fresh = table["reported"].dt.year == table["benchmark"].map(benchmarks).dt.year
+        assert table.loc[fresh, "reported"].dt.year.nunique() >= 6
+    years = (models - truth.onset).dt.days.to_numpy() / 365.25
+    before = np.polyfit(years[years < 0], capability[years < 0], 1)[0]
+    assert before == pytest.approx(design["growth"], rel=0.2)
+    with pytest.raises(ValueError, match="benchmarks must be one of"):
+        simulate_world(benchmarks="fixed")

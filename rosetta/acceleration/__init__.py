@@ -1,7 +1,10 @@
 """Has progress sped up? A hinge model of the frontier, its posterior, and a calibrated rule.
 
-`acceleration` fits a continuous two-slope line with an unknown breakpoint to the frontier of a
-saved posterior, draw by draw (`rosetta.acceleration.hinge`), and applies the decision rule
+`acceleration` fits a continuous two-slope line with an unknown breakpoint to the frontier (or all
+models) of a saved posterior (`rosetta.acceleration.hinge`), either draw by draw ("pooled"
+noise: scatter and measurement error as one) or to the posterior means with each model's
+measurement variance known and the scatter its own parameter ("separate"), and applies the
+decision rule
 "P(slope after > r * slope before) >= threshold", whose ``r`` and threshold come from
 simulated worlds with no acceleration (`rosetta.acceleration.calibration`), so that the rule
 fires in at most 5% of them over a four-year watch. `sequential` replays the data in release
@@ -10,6 +13,7 @@ order and reports when the rule first fires.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,46 +34,78 @@ __all__ = [
     "Rule",
     "WatchResult",
     "acceleration",
+    "default_calibration",
     "sequential",
     "watch",
 ]
 
 #: Ratios at which P(slope after > r * slope before) is reported.
 RATIOS = (1.0, 1.5, 2.0, 3.0)
+#: Joint hinge draws per analysis (spread over the capability draws, at least 20 each).
+HINGE_DRAWS = 4000
 #: Years are counted from this date on the hinge's axis.
 ORIGIN = pd.Timestamp("2020-01-01")
 
 
 #: What the hinge can be fitted to.
 POPULATIONS = ("frontier", "all")
+#: How the measurement error enters: draw by draw with the scatter, or known and separate.
+NOISES = ("pooled", "separate")
+#: The (population, noise) pairs a calibration sweep scores (a frontier differs per draw, so it
+#: has no separate form).
+DETECTORS = (("frontier", "pooled"), ("all", "pooled"), ("all", "separate"))
+
+
+def detector_key(population: str, noise: str = "pooled") -> str:
+    """``"all"``, ``"frontier"`` or ``"all:separate"``: a detector's name in sweep records."""
+    return population if noise == "pooled" else f"{population}:{noise}"
 
 
 @dataclass(frozen=True)
 class Rule:
     """Detect acceleration when P(slope after > ratio * slope before) >= threshold.
 
-    ``population`` says what the hinge is fitted to: the frontier of each draw, or all models.
+    ``population`` says what the hinge is fitted to: the frontier of each draw, or all models;
+    ``noise`` how the measurement error enters (`NOISES`).
     """
 
     population: str
     ratio: float
     threshold: float
     source: str = ""
+    noise: str = "pooled"
 
     def fires(self, p_above: dict[float, float]) -> bool:
         """Whether the rule fires given P(ratio > r) by r."""
         return p_above[self.ratio] >= self.threshold
 
 
-#: Chosen by `rosetta calibrate --worlds 24 --null-worlds 150 --factors 1,2,4,8` on 2026-11-24:
-#: the most powerful rule on the 50 null worlds with seeds divisible by 3 (conformal bound 5%).
-#: On the 100 held-out null worlds it fired in 1 (1.0%; 90% interval 0.1% to 4.7%).
-DEFAULT_RULE = Rule(
-    "all",
-    ratio=1.0,
-    threshold=0.9851,
-    source="calibrated on 50 simulated null worlds; 1/100 held-out false alarms",
-)
+#: The summary of the sweep the shipped rule comes from (``rosetta calibrate --json``; see the
+#: README for the command): the rule, its held-out false alarms, power and power curve, and the
+#: oracle's.
+DEFAULT_CALIBRATION_FILE = Path(__file__).with_name("default_calibration.json")
+
+
+def default_calibration() -> dict:
+    """The summary of the calibration sweep behind `DEFAULT_RULE`."""
+    return json.loads(DEFAULT_CALIBRATION_FILE.read_text())
+
+
+def _default_rule() -> Rule:
+    summary = default_calibration()
+    far = summary["false_alarm"]
+    rule = Rule(**summary["rule"])
+    where = "held-out" if summary.get("held_out") else "in-sample"
+    return replace(
+        rule,
+        source=f"{rule.source} of the {summary.get('design', 'reference')} design; "
+        f"{far['k']}/{far['n']} {where} false alarms",
+    )
+
+
+#: The shipped rule: the most powerful rule for a 2x speed-up on a third of the null worlds of
+#: `DEFAULT_CALIBRATION_FILE`'s sweep at a 5% conformal false-alarm bound.
+DEFAULT_RULE = _default_rule()
 
 
 @dataclass(frozen=True)
@@ -133,6 +169,7 @@ class AccelerationResult(Result):
     rule: Rule
     n_points: float
     population: str
+    noise: str = "pooled"
     ci_prob: float = CI_PROB
     points: pd.DataFrame = field(default_factory=pd.DataFrame)
     watch: WatchResult | None = None
@@ -149,11 +186,12 @@ class AccelerationResult(Result):
 
     def notes(self) -> list[str]:
         """Caveats of this verdict."""
-        if self.population == self.rule.population:
+        used, calibrated = (self.population, self.noise), (self.rule.population, self.rule.noise)
+        if used == calibrated:
             return []
         return [
-            f"the rule was calibrated on the {self.rule.population} population; its verdict on "
-            f"the {self.population} one has no calibrated false-alarm rate"
+            f"the rule was calibrated on {_detector(*calibrated)}; its verdict on "
+            f"{_detector(*used)} has no calibrated false-alarm rate"
         ]
 
     def breakpoint_dates(self) -> pd.DatetimeIndex:
@@ -180,8 +218,10 @@ class AccelerationResult(Result):
                 "ratio": self.rule.ratio,
                 "threshold": self.rule.threshold,
                 "source": self.rule.source,
+                "noise": self.rule.noise,
             },
             "population": self.population,
+            "noise": self.noise,
             "n_points": self.n_points,
             "notes": self.notes(),
             "ci_prob": self.ci_prob,
@@ -195,7 +235,7 @@ class AccelerationResult(Result):
         d, rule = self.to_dict(), self.rule
         bp = d["breakpoint"]
         lines = [
-            f"hinge fitted to {_population(self.population)} ({self.n_points:.0f} "
+            f"hinge fitted to {_detector(self.population, self.noise)} ({self.n_points:.0f} "
             "models per draw on average)",
             f"breakpoint       {bp['median']} ({label(self.ci_prob)} interval {bp['lo']} to "
             f"{bp['hi']})",
@@ -227,13 +267,16 @@ class AccelerationResult(Result):
 def describe_rule(rule: Rule) -> str:
     """``P(ratio > 2) >= 0.97 on the frontier (source)``."""
     return (
-        f"P(ratio > {rule.ratio:g}) >= {rule.threshold:.4g} on {_population(rule.population)} "
-        f"({rule.source})"
+        f"P(ratio > {rule.ratio:g}) >= {rule.threshold:.4g} on "
+        f"{_detector(rule.population, rule.noise)} ({rule.source})"
     )
 
 
-def _population(name: str) -> str:
-    return "the frontier" if name == "frontier" else "all models"
+def _detector(population: str, noise: str) -> str:
+    who = "the frontier" if population == "frontier" else "all models"
+    if noise == "separate":
+        return f"{who}, measurement error separate from the scatter"
+    return who
 
 
 def acceleration(
@@ -241,6 +284,7 @@ def acceleration(
     *,
     dates=None,
     population: str | None = None,
+    noise: str | None = None,
     until=None,
     rule: Rule = DEFAULT_RULE,
     draws: int = 200,
@@ -258,6 +302,11 @@ def acceleration(
     population
         ``"frontier"``: per draw, the models that beat every earlier model; ``"all"``: every
         dated model. By default the rule's (the one its calibration chose).
+    noise
+        ``"pooled"``: the hinge is fitted draw by draw, measurement error and scatter as one
+        noise; ``"separate"`` (all models only): to the posterior means, each model's
+        posterior variance as known measurement error and the scatter as its own parameter.
+        By default the rule's.
     until
         Use only models released by this date.
     rule
@@ -275,6 +324,7 @@ def acceleration(
         capability,
         known,
         population=population or rule.population,
+        noise=noise or rule.noise,
         until=until,
         rule=rule,
         seed=random_seed,
@@ -286,6 +336,7 @@ def acceleration(
         watch_from,
         dates=dates,
         population=population,
+        noise=noise,
         rule=rule,
         draws=draws,
         seed=random_seed,
@@ -298,13 +349,22 @@ def analyse(
     dates: pd.DatetimeIndex,
     *,
     population: str = "frontier",
+    noise: str = "pooled",
     until=None,
     rule: Rule = DEFAULT_RULE,
     seed: int = DEFAULT_SEED,
 ) -> AccelerationResult:
-    """`acceleration` on capability draws ``(draw, model)`` and release ``dates`` (model)."""
+    """`acceleration` on capability draws ``(draw, model)`` and release ``dates`` (model).
+
+    With one draw (e.g. the true capabilities of a simulated world) ``noise="separate"`` is a
+    hinge with no measurement error.
+    """
     if population not in POPULATIONS:
         raise ValueError(f"population must be 'frontier' or 'all', got {population!r}")
+    if noise not in NOISES:
+        raise ValueError(f"noise must be 'pooled' or 'separate', got {noise!r}")
+    if (population, noise) not in DETECTORS:
+        raise ValueError("the frontier differs per draw: it has no 'separate' noise")
     dates = pd.DatetimeIndex(dates)
     if until is not None:
         keep = np.asarray(dates <= pd.Timestamp(until))
@@ -314,8 +374,20 @@ def analyse(
     else:
         mask = np.ones(capability.shape, dtype=bool)
     x = years_since_origin(dates)
+    values, variance = capability, None
+    if noise == "separate":
+        values = capability.mean(axis=0, keepdims=True)
+        ddof = 1 if len(capability) > 1 else 0
+        variance = capability.var(axis=0, ddof=ddof, keepdims=True)
     try:
-        hinge = fit_hinge(x, capability, mask, rng=np.random.default_rng(seed))
+        hinge = fit_hinge(
+            x,
+            values,
+            mask[:1] if noise == "separate" else mask,
+            variance=variance,
+            draws_per_set=max(20, HINGE_DRAWS // len(values)),
+            rng=np.random.default_rng(seed),
+        )
     except ValueError as error:
         raise RosettaError(f"too few dated models for a hinge: {error}") from None
     points = pd.DataFrame(
@@ -330,6 +402,7 @@ def analyse(
         rule=rule,
         n_points=float(mask.sum(axis=1).mean()),
         population=population,
+        noise=noise,
         points=points,
     )
 
@@ -340,6 +413,7 @@ def sequential(
     checkpoints,
     *,
     population: str = "frontier",
+    noise: str = "pooled",
     rule: Rule = DEFAULT_RULE,
     seed: int = DEFAULT_SEED,
     min_points: int = 12,
@@ -363,7 +437,13 @@ def sequential(
         row = {"date": date, "n_models": n_models}
         try:
             result = analyse(
-                capability, dates, population=population, until=date, rule=rule, seed=seed
+                capability,
+                dates,
+                population=population,
+                noise=noise,
+                until=date,
+                rule=rule,
+                seed=seed,
             )
         except RosettaError:  # too few frontier models yet: no verdict at this date
             row.update({f"p_above_{r:g}": np.nan for r in sorted({*RATIOS, rule.ratio})})
@@ -388,6 +468,7 @@ def watch(
     *,
     dates=None,
     population: str | None = None,
+    noise: str | None = None,
     rule: Rule = DEFAULT_RULE,
     draws: int = 200,
     seed: int = DEFAULT_SEED,
@@ -399,8 +480,15 @@ def watch(
     """
     capability, known = _dated_draws(as_fit(fit), dates, draws)
     checkpoints = pd.date_range(pd.Timestamp(start), known.max(), freq="MS")
-    population = population or rule.population
-    table = sequential(capability, known, checkpoints, population=population, rule=rule, seed=seed)
+    table = sequential(
+        capability,
+        known,
+        checkpoints,
+        population=population or rule.population,
+        noise=noise or rule.noise,
+        rule=rule,
+        seed=seed,
+    )
     return WatchResult(table, rule)
 
 

@@ -1,13 +1,19 @@
 """Calibrate the acceleration rule on simulated worlds: false alarms, delay and power.
 
-Each world (`rosetta.simulate.simulate_world`) goes through the whole pipeline: its score table
-is fitted by the measurement model (NUTS, short chains), put on its anchor scale, and the hinge
-is refitted every month of the watch (2026-2029 by default) on the models released by then,
-once on the frontier and once on all models. Nothing of the truth enters the detector. Per world
-and checkpoint the sweep stores P(ratio > r) for every r of `RATIOS` (-1 where the frontier has
-too few models for a hinge yet), so any rule "P(ratio > r) >= threshold" can be scored
-afterwards: a false alarm is a firing in a world with no acceleration, the delay is the
-time from the onset to the first firing at or after it.
+Each world (`rosetta.simulate.simulate_world`, the ``tracking`` design by default) goes through
+the whole pipeline: its score table is fitted by the measurement model (NUTS, short chains), put
+on its anchor scale, and the hinge is refitted every month of the watch (2026-2029 by default)
+on the models released by then, by each detector of `DETECTORS` (the frontier draw by draw, all
+models draw by draw, all models with the measurement error separate from the scatter). Nothing
+of the truth enters the detector. The same detectors are also fed the world's true capabilities:
+the oracle, which tells how much of what is missed is the measurement's and how much the
+detector's. Per world, detector and checkpoint the sweep stores P(ratio > r) for every r of
+`RATIOS` (-1 where the population has too few models for a hinge yet), so any rule "P(ratio > r)
+>= threshold" can be scored afterwards: a false alarm is a firing in a world with no
+acceleration, the delay is the time from the onset to the first firing at or after it. Each
+record also keeps the posterior mean and sd of every model's capability (``models`` names them; a
+record without it: the models of `fit_world`'s table, in its order), so new detectors can be
+tried without refitting.
 
 Known limit: the measurement model of a world is fitted once on all its scores (to the end of
 the watch), so at a checkpoint the capabilities of earlier models are measured with benchmarks
@@ -29,7 +35,7 @@ import logging
 import time
 from collections.abc import Iterable
 from concurrent.futures import as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +43,12 @@ import pandas as pd
 from scipy import stats
 
 from rosetta.acceleration import (
-    POPULATIONS,
+    DETECTORS,
+    ORIGIN,
     RATIOS,
     Rule,
     describe_rule,
+    detector_key,
     sequential,
     thinned_draws,
 )
@@ -49,6 +57,7 @@ from rosetta.errors import RosettaError
 from rosetta.executors import executor, run_limited
 from rosetta.intervals import label
 from rosetta.results import Result
+from rosetta.trends import years_since
 
 log = logging.getLogger("rosetta")
 
@@ -85,6 +94,7 @@ class SweepSettings:
     centred: bool = False
     models_per_year: float = 30.0
     benchmarks_per_year: float = 10.0
+    design: str = "tracking"
 
 
 def simulate(factor: float, seed: int, settings: SweepSettings):
@@ -92,6 +102,7 @@ def simulate(factor: float, seed: int, settings: SweepSettings):
     from rosetta.simulate import simulate_world
 
     return simulate_world(
+        benchmarks=settings.design,
         factor=factor,
         onset=settings.onset,
         end=settings.watch_end,
@@ -102,7 +113,7 @@ def simulate(factor: float, seed: int, settings: SweepSettings):
 
 
 def fit_world(table: pd.DataFrame, settings: SweepSettings, seed: int):
-    """Fit a world; return capability draws ``(hinge_draws, model)``, models, diagnostics."""
+    """Fit a world; return capability draws ``(draw, model)``, models, diagnostics."""
     from rosetta.data import load_scores
     from rosetta.model import MeasurementSpec, fit
 
@@ -119,7 +130,7 @@ def fit_world(table: pd.DataFrame, settings: SweepSettings, seed: int):
     )
     capability = idata.posterior["capability"]
     models = capability["model"].to_numpy().astype(str)
-    return thinned_draws(capability, settings.hinge_draws), models, idata.diagnostics
+    return thinned_draws(capability, settings.draws * settings.chains), models, idata.diagnostics
 
 
 def run_world(
@@ -137,25 +148,48 @@ def run_world(
     sampler_seed = seed if sampler_seed is None else sampler_seed
     draws, models, diagnostics = fit_world(table, settings, sampler_seed)
     dates = pd.DatetimeIndex(truth.models.loc[models, "date"])
+    true_capability = truth.scores.capability[models].to_numpy()[None, :]
     checkpoints = pd.date_range(
         settings.watch_start, settings.watch_end, freq="MS", inclusive="left"
     )
-    watches = {
-        population: sequential(draws, dates, checkpoints, population=population, seed=seed)
-        for population in POPULATIONS
-    }
+    thinned = draws[np.unique(np.linspace(0, len(draws) - 1, settings.hinge_draws).astype(int))]
+
+    def watch_all(capability: np.ndarray, thin: np.ndarray) -> tuple[list[str], dict]:
+        watches = {
+            detector_key(population, noise): sequential(
+                capability if noise == "separate" else thin,
+                dates,
+                checkpoints,
+                population=population,
+                noise=noise,
+                seed=seed,
+            )
+            for population, noise in DETECTORS
+        }
+        checked = [d.date().isoformat() for d in watches["all"]["date"]]
+        return checked, {
+            key: {f"{r:g}": w[f"p_above_{r:g}"].round(4).fillna(-1.0).tolist() for r in RATIOS}
+            for key, w in watches.items()
+        }
+
+    checked, measured = watch_all(draws, thinned)
+    before = np.asarray(dates < pd.Timestamp(settings.onset))
+    pace = np.polyfit(years_since(dates[before], ORIGIN), draws.mean(axis=0)[before], 1)[0]
+
     return {
         "factor": float(factor),
         "seed": int(seed),
         "sampler_seed": int(sampler_seed),
+        "design": settings.design,
         "onset": settings.onset,
-        "dates": [d.date().isoformat() for d in watches["all"]["date"]],
-        "p_above": {
-            population: {
-                f"{r:g}": watch[f"p_above_{r:g}"].round(4).fillna(-1.0).tolist() for r in RATIOS
-            }
-            for population, watch in watches.items()
-        },
+        "dates": checked,
+        "p_above": measured,
+        "oracle": watch_all(true_capability, true_capability)[1],
+        "growth": truth.growth,
+        "models": models.tolist(),
+        "capability_mean": draws.mean(axis=0).round(4).tolist(),
+        "capability_sd": draws.std(axis=0, ddof=1).round(4).tolist(),
+        "measurement_sd_years": float(np.median(draws.std(axis=0, ddof=1)) / pace),
         "n_scores": len(table),
         "n_models": len(models),
         "diagnostics": diagnostics,
@@ -277,63 +311,86 @@ def load_records(path: str | Path) -> list[dict]:
 def choose_rule(records: list[dict], false_alarm: float = 0.05) -> Rule:
     """The rule with the most power for a 2x speed-up within 12 months at the false-alarm rate.
 
-    Ties (e.g. no power at 2x) go to the power at 4x. For each population and ratio the
-    threshold sits just above the (k + 1)-th highest peak (over the watch) of P(ratio > r) in
-    the n null worlds, with k the largest such that (k + 1) / (n + 1) <= ``false_alarm``: the
-    conformal bound, so a new null world fires with probability at most ``false_alarm``
-    (exchangeable worlds), not just the ones the rule was set on.
+    Every detector of `DETECTORS` the records hold and every ratio of `RATIOS` is tried, each
+    with its `threshold`; ties (e.g. no power at 2x) go to the power at 4x.
+    """
+    best = None
+    for population, noise in _detectors(records):
+        for ratio in RATIOS:
+            rule = Rule(population, ratio, 1.0, noise=noise)
+            rule = replace(rule, threshold=threshold(records, rule, false_alarm))
+            power = (_power(records, rule, 2.0, 12), _power(records, rule, 4.0, 12))
+            if best is None or power > best[0]:
+                best = (power, rule)
+    n_null = sum(r["factor"] == 1 for r in records)
+    return replace(best[1], source=f"calibrated on {n_null} null worlds")
+
+
+def threshold(
+    records: list[dict], rule: Rule, false_alarm: float = 0.05, source: str = "p_above"
+) -> float:
+    """The conformal threshold of ``rule``'s statistic on the null worlds of ``records``.
+
+    It sits just above the (k + 1)-th highest peak (over the watch) of P(ratio > r) in the n
+    null worlds, with k the largest such that (k + 1) / (n + 1) <= ``false_alarm``, so a new
+    null world fires with probability at most ``false_alarm`` (exchangeable worlds), not just
+    the ones the rule was set on. ``source="oracle"`` sets it on the true capabilities.
     """
     null = [r for r in records if r["factor"] == 1]
     if not null:
         raise ValueError("choosing a rule needs worlds with no acceleration (factor 1)")
-    best = None
-    for population in POPULATIONS:
-        for ratio in RATIOS:
-            peaks = np.sort([max(_p(r, population, ratio), default=0.0) for r in null])
-            # Conformal: a fresh null world's peak exceeds the (allowed+1)-th highest of n
-            # with probability at most (allowed + 1) / (n + 1) <= false_alarm.
-            allowed = max(int(np.floor(false_alarm * (len(peaks) + 1))) - 1, 0)
-            threshold = float(peaks[max(len(peaks) - allowed - 1, 0)]) + 1e-9
-            rule = Rule(
-                population,
-                ratio,
-                min(threshold, 1.0),
-                source=f"calibrated on {len(null)} null worlds",
-            )
-            power = (_power(records, rule, 2.0, 12), _power(records, rule, 4.0, 12))
-            if best is None or power > best[0]:
-                best = (power, rule)
-    return best[1]
+    peaks = np.sort([max(_p(r, rule, source), default=0.0) for r in null])
+    allowed = max(int(np.floor(false_alarm * (len(peaks) + 1))) - 1, 0)
+    return min(float(peaks[max(len(peaks) - allowed - 1, 0)]) + 1e-9, 1.0)
 
 
-def _p(record: dict, population: str, ratio: float) -> list[float]:
-    return record["p_above"][population][f"{ratio:g}"]
+def _detectors(records: list[dict]) -> list[tuple[str, str]]:
+    """The detectors every record holds (sweeps from before the separate one lack it)."""
+    return [
+        (population, noise)
+        for population, noise in DETECTORS
+        if all(detector_key(population, noise) in r["p_above"] for r in records)
+    ]
 
 
-def summarise(records: list[dict], rule: Rule, ci_prob: float = CI_PROB) -> dict:
-    """False-alarm rate, detection delay (months) and power within 12 months per factor.
+def _p(record: dict, rule: Rule, source: str = "p_above") -> list[float]:
+    return record[source][detector_key(rule.population, rule.noise)][f"{rule.ratio:g}"]
+
+
+#: Months after the onset at which the power curve is read.
+CURVE_MONTHS = tuple(range(0, 37, 3))
+
+
+def summarise(records: list[dict], rule: Rule, ci_prob: float = CI_PROB, source="p_above") -> dict:
+    """False-alarm rate, detection delay (months) and power per factor.
 
     ``false_alarm_rate`` and ``power_12_months`` (factor -> fraction) are plain numbers;
     ``false_alarm`` and ``power_12_months_interval`` add the counts and Clopper-Pearson
-    intervals.
+    intervals; ``power_curve`` gives per factor the share of worlds detected by each of
+    `CURVE_MONTHS` months after the onset. ``source="oracle"`` scores the detector fed the true
+    capabilities.
     """
     out: dict = {"rule": asdict(rule), "ci_prob": ci_prob, "n_worlds": {}}
     out["detection_delay_months"] = {}
     out["power_12_months"], out["power_12_months_interval"] = {}, {}
+    out["power_curve"] = {"months": list(CURVE_MONTHS)}
     for factor in sorted({r["factor"] for r in records}):
         group = [r for r in records if r["factor"] == factor]
         out["n_worlds"][f"{factor:g}"] = len(group)
         if factor == 1:
-            alarms = sum(_first_firing(r, rule, after_onset=False) is not None for r in group)
+            alarms = sum(
+                _first_firing(r, rule, after_onset=False, source=source) is not None for r in group
+            )
             out["false_alarm"] = _rate(alarms, len(group), ci_prob)
             out["false_alarm_rate"] = out["false_alarm"]["rate"]
             continue
-        delays = np.array([_delay_months(r, rule) for r in group], dtype=float)
+        delays = np.array([_delay_months(r, rule, source) for r in group], dtype=float)
         out["detection_delay_months"][f"{factor:g}"] = _median_interval(delays, ci_prob)
         within = int(np.sum(delays <= 12))
         interval = _rate(within, len(group), ci_prob)
         out["power_12_months_interval"][f"{factor:g}"] = interval
         out["power_12_months"][f"{factor:g}"] = interval["rate"]
+        out["power_curve"][f"{factor:g}"] = [float(np.mean(delays <= m)) for m in CURVE_MONTHS]
     return out
 
 
@@ -344,9 +401,11 @@ def _power(records, rule, factor, months) -> float:
     return float(np.mean([_delay_months(r, rule) <= months for r in group]))
 
 
-def _first_firing(record: dict, rule: Rule, *, after_onset: bool) -> pd.Timestamp | None:
+def _first_firing(
+    record: dict, rule: Rule, *, after_onset: bool, source: str = "p_above"
+) -> pd.Timestamp | None:
     dates = pd.DatetimeIndex(record["dates"])
-    p = np.asarray(_p(record, rule.population, rule.ratio))
+    p = np.asarray(_p(record, rule, source))
     fires = p >= rule.threshold
     if after_onset:
         fires &= np.asarray(dates >= pd.Timestamp(record["onset"]))
@@ -354,9 +413,9 @@ def _first_firing(record: dict, rule: Rule, *, after_onset: bool) -> pd.Timestam
     return dates[hits[0]] if hits.size else None
 
 
-def _delay_months(record: dict, rule: Rule) -> float:
+def _delay_months(record: dict, rule: Rule, source: str = "p_above") -> float:
     """Months from the onset to the first firing at or after it (inf when it never fires)."""
-    first = _first_firing(record, rule, after_onset=True)
+    first = _first_firing(record, rule, after_onset=True, source=source)
     if first is None:
         return float("inf")
     onset = pd.Timestamp(record["onset"])
@@ -398,7 +457,9 @@ def _check_settings(out: Path, settings: SweepSettings) -> None:
     if path.exists():
         saved = json.loads(path.read_text())
         if saved != current:
-            raise ValueError(f"{out} holds a sweep with other settings: {saved}")
+            raise RosettaError(
+                f"{out} holds a sweep with other settings ({saved}); use another --out folder"
+            )
     else:
         path.write_text(json.dumps(current, indent=1))
 
@@ -444,6 +505,23 @@ class Calibration(Result):
                 f"{fmt(delay['hi'])}]{'':>14}{delay['never_detected']:>5}  {power['rate']:.2f} "
                 f"[{power['lo']:.2f}, {power['hi']:.2f}]"
             )
+        if "oracle" in d:
+            oracle = d["oracle"]["power_12_months_interval"]
+            lines.append(
+                "oracle (the same detector fed the true capabilities), power within 12 months: "
+                + ", ".join(
+                    f"{f}x {v['rate']:.2f} [{v['lo']:.2f}, {v['hi']:.2f}]"
+                    for f, v in oracle.items()
+                )
+            )
+        for row in d.get("detectors", []):
+            power = ", ".join(f"{f}x {v:.2f}" for f, v in row["power_12_months"].items())
+            oracle = row.get("oracle_power_12_months")
+            lines.append(
+                f"detector {row['detector']:<13} best ratio {row['ratio']:g}: false alarms "
+                f"{row['false_alarm_rate']:.3f}, power within 12 months {power}"
+                + ("" if oracle is None else f" (oracle 2x {oracle.get('2', float('nan')):.2f})")
+            )
         return "\n".join(lines)
 
     def plot_data(self) -> pd.DataFrame:
@@ -479,15 +557,58 @@ def summarise_folder(folder: str | Path, false_alarm: float = 0.05) -> Calibrati
         choose = score = records
     rule = choose_rule(choose, false_alarm)
     out = summarise(score, rule)
+    if all("oracle" in r for r in records):
+        out["oracle"] = _oracle(choose, score, rule, false_alarm)
+        out["oracle_power_12_months"] = out["oracle"]["power_12_months"]
+    out["detectors"] = [
+        _detector_row(choose, score, population, noise, false_alarm)
+        for population, noise in _detectors(records)
+    ]
+    sd_years = [r["measurement_sd_years"] for r in records if "measurement_sd_years" in r]
+    if sd_years:
+        out["measurement_sd_years"] = float(np.median(sd_years))
     out["held_out"] = held_out
     out["rule_chosen_on"] = {
         f"{f:g}": sum(r["factor"] == f for r in choose) for f in _factors(choose)
     }
     out["in_sample"] = summarise(choose, rule)
     out["folder"] = str(folder)
+    settings = Path(folder) / "settings.json"
+    if settings.exists():
+        out["design"] = json.loads(settings.read_text()).get("design", "reference")
     failed = load_records(Path(folder) / FAILED_FILE)
     out["failed_worlds"] = len({(r["factor"], r["seed"]) for r in failed} - _keys(records))
     return Calibration(out)
+
+
+def _oracle(choose: list[dict], score: list[dict], rule: Rule, false_alarm: float) -> dict:
+    """The chosen detector fed the true capabilities, its threshold calibrated the same way."""
+    oracle = replace(
+        rule,
+        threshold=threshold(choose, rule, false_alarm, source="oracle"),
+        source="the same detector on the true capabilities",
+    )
+    return summarise(score, oracle, source="oracle")
+
+
+def _detector_row(choose, score, population, noise, false_alarm) -> dict:
+    """One detector's best rule (chosen on ``choose``) and how it does on ``score``."""
+    rule = choose_rule(
+        [{**r, "p_above": {k: r["p_above"][k] for k in [detector_key(population, noise)]}}
+         for r in choose],
+        false_alarm,
+    )  # fmt: skip
+    held = summarise(score, rule)
+    row = {
+        "detector": detector_key(population, noise),
+        "ratio": rule.ratio,
+        "threshold": rule.threshold,
+        "false_alarm_rate": held.get("false_alarm_rate"),
+        "power_12_months": held["power_12_months"],
+    }
+    if all("oracle" in r for r in choose + score):
+        row["oracle_power_12_months"] = _oracle(choose, score, rule, false_alarm)["power_12_months"]
+    return row
 
 
 def _keys(records: list[dict]) -> set:

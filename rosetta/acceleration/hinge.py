@@ -12,9 +12,13 @@ regression, so (level, before, change) are integrated in closed form; the grid t
 exact posterior of (tau, sigma) and the evidence against the one-slope line (the same model with
 ``change = 0``). No sampler, so no convergence to check and the same answer for the same seed.
 
-Capability uncertainty enters draw by draw: each posterior draw of the capabilities (and, for the
-frontier, its own set of frontier models) is one data set, and the posteriors are averaged over
-draws (the "cut" posterior: the capabilities inform the line, not the other way round).
+Capability uncertainty enters in one of two ways. Draw by draw: each posterior draw of the
+capabilities (and, for the frontier, its own set of frontier models) is one data set, and the
+posteriors are averaged over draws (the "cut" posterior: the capabilities inform the line, not
+the other way round); ``sigma`` is then the scatter and the measurement error as one noise. Or
+separately: one data set of posterior means with each point's measurement variance ``v_i``
+known, ``e_i ~ Normal(0, sigma^2 + v_i)``, so ``sigma`` is the model-to-model scatter alone and
+a poorly measured model weighs less.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ def fit_hinge(
     y: np.ndarray,
     mask: np.ndarray | None = None,
     *,
+    variance: np.ndarray | None = None,
     min_side: int = 4,
     draws_per_set: int = 20,
     rng: np.random.Generator | None = None,
@@ -99,6 +104,9 @@ def fit_hinge(
     mask
         Which points each set uses, same shape as ``y`` (e.g. the frontier of each draw);
         all points by default.
+    variance
+        Known measurement variance of each value, same shape as ``y``: the noise of a point is
+        then ``sigma^2 + variance`` and ``sigma`` the scatter alone. None: no known part.
     min_side
         The breakpoint grid spans the points from the ``min_side``-th to the
         ``min_side``-th last (of all points), so each side has data.
@@ -111,16 +119,17 @@ def fit_hinge(
     x = np.asarray(x, dtype=float)
     y = np.atleast_2d(np.asarray(y, dtype=float))
     mask = np.ones(y.shape, dtype=bool) if mask is None else np.atleast_2d(mask)
-    if y.shape[1] != x.size or mask.shape != y.shape:
-        raise ValueError("x, y and mask must agree in the number of points")
+    known = np.zeros((1, 1)) if variance is None else np.atleast_2d(variance)
+    if y.shape[1] != x.size or mask.shape != y.shape or known.shape not in {(1, 1), y.shape}:
+        raise ValueError("x, y, mask and variance must agree in the number of points")
     if x.size < 2 * min_side + 1:
         raise ValueError(f"a hinge needs at least {2 * min_side + 1} points, got {x.size}")
     weight = mask.astype(float)
     taus = _tau_grid(np.sort(x), min_side)
     log_sigmas, prior = _grid_and_prior(x, y, weight)
 
-    hinge = _evidence(x, y, weight, taus, log_sigmas, prior, hinge=True)
-    line = _evidence(x, y, weight, taus[:1], log_sigmas, prior, hinge=False)
+    hinge = _evidence(x, y, weight, known, taus, log_sigmas, prior, hinge=True)
+    line = _evidence(x, y, weight, known, taus[:1], log_sigmas, prior, hinge=False)
     log_bf = _log_sum_exp(hinge.log_evidence, (1, 2)) - _log_sum_exp(line.log_evidence, (1, 2))
 
     sets = y.shape[0]
@@ -170,8 +179,13 @@ def _grid_and_prior(x, y, weight):
     return log_sigmas, prior
 
 
-def _evidence(x, y, weight, taus, log_sigmas, prior, *, hinge: bool) -> _Evidence:
-    """Closed-form evidence and coefficient posterior on the (tau, sigma) grid, per set."""
+def _evidence(x, y, weight, known, taus, log_sigmas, prior, *, hinge: bool) -> _Evidence:
+    """Closed-form evidence and coefficient posterior on the (tau, sigma) grid, per set.
+
+    The noise variance of point ``n`` of set ``s`` at grid sigma ``g`` is ``sigma_g^2 +
+    known[s, n]``; with no known part (``known`` all zero, shape (1, 1)) the sums over points
+    are taken once and scaled per sigma.
+    """
     m0, s0 = prior
     k = 3 if hinge else 2
     m0, s0 = m0[:k], s0[:k]
@@ -179,28 +193,35 @@ def _evidence(x, y, weight, taus, log_sigmas, prior, *, hinge: bool) -> _Evidenc
     design = [np.ones_like(gap), gap] + ([np.maximum(gap, 0.0)] if hinge else [])
     design = np.stack(design, axis=-1)  # (tau, n, k)
     resid = y - m0[0]  # prior means of the slopes are 0
-    xtx = np.einsum("sn,tni,tnj->stij", weight, design, design)
-    xtr = np.einsum("sn,tni,sn->sti", weight, design, resid)
-    rtr = np.einsum("sn,sn->s", weight, resid**2)
-    n = weight.sum(axis=1)
-
-    var = np.exp(2 * log_sigmas)[None, None, :, None, None]
-    precision = xtx[:, :, None] / var + np.diag(1 / s0**2)
+    sigma2 = np.exp(2 * log_sigmas)
+    if known.shape == (1, 1) and known[0, 0] == 0:
+        xtx = (
+            np.einsum("sn,tni,tnj->stij", weight, design, design)[:, :, None]
+            / sigma2[:, None, None]
+        )
+        xtr = np.einsum("sn,tni,sn->sti", weight, design, resid)[:, :, None] / sigma2[:, None]
+        rtr = np.einsum("sn,sn->s", weight, resid**2)[:, None] / sigma2
+        log_var = weight.sum(axis=1)[:, None] * np.log(2 * np.pi * sigma2)
+    else:
+        var = sigma2[None, :, None] + known[:, None, :]  # (set, sigma, n)
+        w = weight[:, None, :] / var
+        xtx = np.einsum("sgn,tni,tnj->stgij", w, design, design)
+        xtr = np.einsum("sgn,tni,sn->stgi", w, design, resid)
+        rtr = np.einsum("sgn,sn->sg", w, resid**2)
+        log_var = np.einsum("sn,sgn->sg", weight, np.log(2 * np.pi * var))
+    precision = xtx + np.diag(1 / s0**2)  # (set, tau, sigma, k, k)
     chol = np.linalg.cholesky(precision)
     cov = np.linalg.inv(precision)
-    scaled = xtr[:, :, None, :] / var[..., 0]
-    quad = np.einsum("...i,...ij,...j->...", scaled, cov, scaled)
+    quad = np.einsum("...i,...ij,...j->...", xtr, cov, xtr)
     log_det_post = 2 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
-    var0 = var[..., 0, 0]
     log_evidence = (
-        -0.5 * n[:, None, None] * np.log(2 * np.pi * var0)
+        -0.5 * log_var[:, None, :]
         - np.log(s0).sum()
         - 0.5 * log_det_post
-        - 0.5 * (rtr[:, None, None] / var0 - quad)
+        - 0.5 * (rtr[:, None, :] - quad)
     )
     log_evidence = log_evidence - np.log(len(taus) * len(log_sigmas))
-    mean = np.einsum("...ij,...j->...i", cov, scaled)
-    mean = mean + m0
+    mean = np.einsum("...ij,...j->...i", cov, xtr) + m0
     return _Evidence(log_evidence, mean, cov)
 
 
