@@ -210,6 +210,7 @@ def test_accelerate_cli_json_and_report(capsys, tmp_path, dated_posterior):
     assert code == 0
     assert set(payload["breakpoint"]) == {"median", "lo", "hi"}
     assert set(payload["slope_ratio"]) == {"median", "lo", "hi"}
+    assert 0 <= payload["p_before_positive"] <= 1
     assert 0 <= payload["p_acceleration"] <= 1 and isinstance(payload["detected"], bool)
     assert payload["sequential"]["checkpoints"]
     assert (tmp_path / "rep" / "acceleration.png").stat().st_size > 10_000

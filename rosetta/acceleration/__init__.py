@@ -208,6 +208,7 @@ class AccelerationResult(Result):
             "slope_before": summarise(self.hinge.before, self.ci_prob),
             "slope_after": summarise(self.hinge.after, self.ci_prob),
             "slope_ratio": summarise(ratio, self.ci_prob),
+            "p_before_positive": float(np.mean(self.hinge.before > 0)),
             "p_ratio_above": {f"{r:g}": p for r, p in self.p_above.items()},
             "p_acceleration": self.p_above[self.rule.ratio],
             "p_hinge": self.hinge.p_hinge,
@@ -241,7 +242,8 @@ class AccelerationResult(Result):
             f"{bp['hi']})",
             f"slope before     {describe(d['slope_before'], self.ci_prob)} per year",
             f"slope after      {describe(d['slope_after'], self.ci_prob)} per year",
-            f"slope ratio      {describe(d['slope_ratio'], self.ci_prob)}",
+            f"slope ratio      {describe(d['slope_ratio'], self.ci_prob)} (over the "
+            f"{d['p_before_positive']:.0%} of draws with a positive slope before)",
             "P(ratio > r)     "
             + ", ".join(f"r={r}: {p:.3f}" for r, p in d["p_ratio_above"].items()),
             f"P(hinge) vs one line: {d['p_hinge']:.3f}",
