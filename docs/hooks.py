@@ -67,7 +67,7 @@ EXAMPLES = (
 NOTES = {
     "fit": "The default, `--method nuts`, samples the full posterior: about 40 s on 2 cores.",
     "calibrate": "Three worlds only, so the rule it prints is not one to use: the shipped rule "
-    "comes from 150 null worlds, 90 at 2x and 30 at 4x (the README has the commands), about 90 "
+    "comes from 150 null worlds, 90 at 2x and 30 at 4x (the README has the commands), about 70 "
     "minutes on 2 cores.",
 }
 
