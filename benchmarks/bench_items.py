@@ -173,7 +173,7 @@ def compare_nuts(method: str, seed: int = 0) -> dict:
 
 
 #: One hard benchmark: 25 models x 500 items, item difficulties sd 1.5 around 1.5 (capabilities
-#: are N(0, 1)), so 13-32% of the items are solved by no model, as on agentic coding benchmarks.
+#: are N(0, 1)), so 4-32% of the items are solved by no model, as on agentic coding benchmarks.
 SINGLE = {"n_models": 25, "n_benchmarks": 1, "items_per_benchmark": 500}
 SINGLE_SPREAD = {"difficulty_mean": 1.5, "difficulty_sd": 0.0, "item_difficulty_sd": 1.5}
 
