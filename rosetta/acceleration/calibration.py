@@ -81,6 +81,8 @@ class SweepSettings:
     (non-centred: their benchmarks are seen by few models each). With the Beta likelihood the
     fit of a 4x world stitches the scale badly (capability correlation with the truth 0.61
     against 0.99 on one test world), which would measure the likelihood's misfit, not the rule.
+    ``design`` is the benchmark release rule of `rosetta.simulate.simulate_world`;
+    ``hinge_draws`` the capability draws the pooled detectors use (the separate one uses all).
     """
 
     watch_start: str = "2026-01-01"
