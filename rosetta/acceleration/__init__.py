@@ -505,8 +505,12 @@ def _dated_draws(fit, dates, draws: int) -> tuple[np.ndarray, pd.DatetimeIndex]:
 
 def thinned_draws(capability, draws: int) -> np.ndarray:
     """``draws`` evenly spaced capability draws ``(draw, model)`` of a posterior DataArray."""
-    values = draw_matrix(capability)
-    take = np.unique(np.linspace(0, len(values) - 1, min(draws, len(values))).astype(int))
+    return evenly_spaced(draw_matrix(capability), draws)
+
+
+def evenly_spaced(values: np.ndarray, rows: int) -> np.ndarray:
+    """``rows`` evenly spaced rows of ``values`` (all of them when it has fewer)."""
+    take = np.unique(np.linspace(0, len(values) - 1, min(rows, len(values))).astype(int))
     return values[take]
 
 

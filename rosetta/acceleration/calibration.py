@@ -49,15 +49,15 @@ from rosetta.acceleration import (
     Rule,
     describe_rule,
     detector_key,
+    evenly_spaced,
     sequential,
-    thinned_draws,
 )
 from rosetta.constants import CI_PROB
 from rosetta.errors import RosettaError
 from rosetta.executors import executor, run_limited
 from rosetta.intervals import label
 from rosetta.results import Result
-from rosetta.trends import years_since
+from rosetta.trends import draw_matrix, years_since
 
 log = logging.getLogger("rosetta")
 
@@ -132,7 +132,7 @@ def fit_world(table: pd.DataFrame, settings: SweepSettings, seed: int):
     )
     capability = idata.posterior["capability"]
     models = capability["model"].to_numpy().astype(str)
-    return thinned_draws(capability, settings.draws * settings.chains), models, idata.diagnostics
+    return draw_matrix(capability), models, idata.diagnostics
 
 
 def run_world(
@@ -154,7 +154,7 @@ def run_world(
     checkpoints = pd.date_range(
         settings.watch_start, settings.watch_end, freq="MS", inclusive="left"
     )
-    thinned = draws[np.unique(np.linspace(0, len(draws) - 1, settings.hinge_draws).astype(int))]
+    thinned = evenly_spaced(draws, settings.hinge_draws)
 
     def watch_all(capability: np.ndarray, thin: np.ndarray) -> tuple[list[str], dict]:
         watches = {
@@ -310,14 +310,17 @@ def load_records(path: str | Path) -> list[dict]:
     return records
 
 
-def choose_rule(records: list[dict], false_alarm: float = 0.05) -> Rule:
+def choose_rule(
+    records: list[dict], false_alarm: float = 0.05, detectors: list[tuple[str, str]] | None = None
+) -> Rule:
     """The rule with the most power for a 2x speed-up within 12 months at the false-alarm rate.
 
-    Every detector of `DETECTORS` the records hold and every ratio of `RATIOS` is tried, each
-    with its `threshold`; ties (e.g. no power at 2x) go to the power at 4x.
+    Every ``(population, noise)`` of ``detectors`` (default: those of `DETECTORS` the records
+    hold) and every ratio of `RATIOS` is tried, each with its `threshold`; ties (e.g. no power
+    at 2x) go to the power at 4x.
     """
     best = None
-    for population, noise in _detectors(records):
+    for population, noise in detectors or _detectors(records):
         for ratio in RATIOS:
             rule = Rule(population, ratio, 1.0, noise=noise)
             rule = replace(rule, threshold=threshold(records, rule, false_alarm))
@@ -595,11 +598,7 @@ def _oracle(choose: list[dict], score: list[dict], rule: Rule, false_alarm: floa
 
 def _detector_row(choose, score, population, noise, false_alarm) -> dict:
     """One detector's best rule (chosen on ``choose``) and how it does on ``score``."""
-    rule = choose_rule(
-        [{**r, "p_above": {k: r["p_above"][k] for k in [detector_key(population, noise)]}}
-         for r in choose],
-        false_alarm,
-    )  # fmt: skip
+    rule = choose_rule(choose, false_alarm, [(population, noise)])
     held = summarise(score, rule)
     row = {
         "detector": detector_key(population, noise),
