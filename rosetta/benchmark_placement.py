@@ -226,11 +226,14 @@ def place(
     rng = np.random.default_rng(random_seed)
     rows, predicted, samples, notes = [], [], {}, {}
     for name, group in table.groupby("benchmark", sort=False):
-        notes[name] = (
-            ["bifactor fit: placed on the general capability (domain deviations taken as 0)"]
-            if draws.domains
-            else []
-        )
+        notes[name] = [
+            f"{what}: placed on the general capability ({taken} taken as 0)"
+            for what, taken, present in (
+                ("bifactor fit", "domain deviations", draws.domains),
+                ("learned dimensions", "the new benchmark's loadings", draws.dimensions),
+            )
+            if present
+        ]
         placed = _place_one(draws, priors, group, rng, notes[name])
         samples[name] = {k: np.broadcast_to(placed[k], placed["index"].shape) for k in _SHOWN}
         rows.append(_parameter_row(name, group, placed, priors, ci_prob, notes[name]))

@@ -79,7 +79,8 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
     "--tables",
     type=click.Path(file_okay=False),
     default=None,
-    help="Also write capabilities.csv and benchmarks.csv (and domains.csv) into this folder.",
+    help="Also write capabilities.csv and benchmarks.csv (and domains.csv, dimensions.csv) "
+    "into this folder.",
 )
 @click.option(
     "--top",
@@ -115,10 +116,42 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
     f"(checked every {ESS_CHECK_EVERY} draws, with R-hat <= {RHAT_MAX} and no divergence); "
     "0 takes all --draws.",
 )
+@click.option(
+    "--auto",
+    is_flag=True,
+    help="Choose the spec by cross-validation among --candidates (the simplest within one "
+    "standard error of the best held-out MSE), then fit it; the choice is stored in the fit.",
+)
+@click.option(
+    "--candidates",
+    multiple=True,
+    metavar="SPEC",
+    help="With --auto: a candidate variant of the spec (repeatable, simplest first) "
+    "[default: dimensions=0 to dimensions=3].",
+)
+@click.option(
+    "--auto-folds",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="With --auto: cross-validation folds.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def fit_command(
-    out, tables, top, item_level, aggregate, full_predictive, min_ess, quiet, as_json, **kwargs
+    out,
+    tables,
+    top,
+    item_level,
+    aggregate,
+    full_predictive,
+    min_ess,
+    auto,
+    candidates,
+    auto_folds,
+    quiet,
+    as_json,
+    **kwargs,
 ) -> None:
     """Fit the measurement model (the bundled Epoch data without SCORES)."""
     import time
@@ -129,10 +162,32 @@ def fit_command(
     data = load_item_table(kwargs, aggregate) if item_level else load_table(kwargs)
     table = data.table if item_level else data
     spec, fit_kwargs = spec_and_fit_kwargs(kwargs, table)
+    if candidates and not auto:
+        raise click.UsageError("--candidates goes with --auto")
+    if auto and item_level:
+        raise click.UsageError("--auto chooses among benchmark-level specs; not with --item-level")
+    from dataclasses import replace
+
     from rosetta.errors import ConvergenceWarning
+    from rosetta.fitted import Fit
     from rosetta.io import write_csv
     from rosetta.model import fit
-    from rosetta.summary import domain_table
+    from rosetta.summary import dimension_table, domain_table
+
+    choice = None
+    if auto:
+        from rosetta.validation import AUTO_CANDIDATES, choose_spec
+
+        texts = candidates or AUTO_CANDIDATES
+        for text in texts:
+            _variant(spec, text, table)
+        options = {k: v for k, v in fit_kwargs.items() if k != "random_seed"}
+        choice = choose_spec(
+            table, spec, texts, folds=auto_folds, random_seed=fit_kwargs["random_seed"], **options
+        )
+        spec = choice.spec
+        if not as_json:
+            click.echo(choice.reason(), err=True)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -141,12 +196,16 @@ def fit_command(
         result = fit(
             data, spec, progress=not (quiet or as_json), min_ess=min_ess or None, **fit_kwargs
         )
+    if choice is not None:
+        result = Fit.stamped(result.idata, replace(result.info, selection=choice.record()))
     result.save(out)
     if tables:
         write_csv(result.capabilities().reset_index(), Path(tables) / "capabilities.csv")
         write_csv(result.benchmarks().reset_index(), Path(tables) / "benchmarks.csv")
         if spec.domains:
             write_csv(domain_table(result).reset_index(), Path(tables) / "domains.csv")
+        if spec.dimensions:
+            write_csv(dimension_table(result).reset_index(), Path(tables) / "dimensions.csv")
     for warning in caught:
         if not as_json:
             click.echo(f"warning: {warning.message}", err=True)
@@ -189,6 +248,15 @@ class _Top:
     "the same folds.",
 )
 @click.option(
+    "--compare",
+    "compare",
+    multiple=True,
+    metavar="SPEC",
+    help="Also validate this variant of the spec on the same folds (repeatable), e.g. "
+    "dimensions=2 or floors=learned,family_effects=false (keys: dimensions, floors, "
+    "likelihood, family_effects, domains); the specs are ranked by held-out MSE.",
+)
+@click.option(
     "--predictions",
     type=click.Path(dir_okay=False),
     default=None,
@@ -210,6 +278,7 @@ def validate_command(
     folds,
     compare_reference,
     compare_one_number,
+    compare,
     predictions,
     workers,
     scheduler,
@@ -222,6 +291,7 @@ def validate_command(
 
     table = load_table(kwargs)
     spec, fit_kwargs = spec_and_fit_kwargs(kwargs, table)
+    variants = {text: _variant(spec, text, table) for text in compare}
     if compare_one_number and not spec.domains:
         raise click.UsageError("--compare-one-number needs --domains")
     baselines = [
@@ -235,6 +305,7 @@ def validate_command(
         folds=folds,
         random_seed=fit_kwargs.pop("random_seed"),
         baselines=baselines,
+        compare=variants,
         workers=workers,
         scheduler=scheduler,
         progress=False,
@@ -243,6 +314,15 @@ def validate_command(
     if predictions:
         write_csv(result.predictions, predictions)
     show(result, as_json, predictions=predictions)
+
+
+def _variant(spec, text: str, table):
+    from rosetta.validation import spec_variant
+
+    try:
+        return spec_variant(spec, text, table.benchmarks)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--compare/--candidates") from None
 
 
 @cli.command("simulate")
@@ -293,7 +373,30 @@ def validate_command(
     "--truth",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Also write the true capabilities (columns model, capability) to this CSV.",
+    help="Also write the true capabilities (columns model, capability and, with "
+    "--dimensions, the dimension scores) to this CSV.",
+)
+@click.option(
+    "--truth-benchmarks",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the true benchmark parameters (difficulty, slope, floor and, with "
+    "--dimensions, the loadings) to this CSV.",
+)
+@click.option(
+    "--dimensions",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Benchmark-level scores: learned-dimension truth, each benchmark measuring the "
+    "capability plus its loadings times the model's scores on this many dimensions.",
+)
+@click.option(
+    "--dimension-sd",
+    type=click.FloatRange(min=0),
+    default=0.5,
+    show_default=True,
+    help="With --dimensions: sd of the loadings (capabilities are standard normal).",
 )
 @click.option(
     "--difficulty",
@@ -322,6 +425,9 @@ def simulate_command(
     seed,
     out,
     truth,
+    truth_benchmarks,
+    dimensions,
+    dimension_sd,
     difficulty,
     item_difficulty_sd,
     as_json,
@@ -330,6 +436,8 @@ def simulate_command(
     from rosetta.io import write_csv
     from rosetta.simulate import simulate_items, simulate_scores
 
+    if item_level and dimensions:
+        raise click.UsageError("--dimensions simulates benchmark-level scores, not --item-level")
     if item_level:
         frame, known = simulate_items(
             models,
@@ -352,11 +460,21 @@ def simulate_command(
             floors=floor,
             noise="binomial",
             n_items=items_per_benchmark,
+            dimensions=dimensions,
+            dimension_sd=dimension_sd,
             random_seed=seed,
         )
     write_csv(frame, out)
     if truth:
-        write_csv(known.capability.reset_index(), truth)
+        models_truth = known.capability.to_frame()
+        if known.dimension_score is not None:
+            models_truth = models_truth.join(known.dimension_score.add_suffix("_score"))
+        write_csv(models_truth.reset_index(), truth)
+    if truth_benchmarks:
+        bench_truth = known.benchmarks
+        if known.loading is not None:
+            bench_truth = bench_truth.join(known.loading.add_suffix("_loading"))
+        write_csv(bench_truth.reset_index(), truth_benchmarks)
     payload = {
         "kind": "item responses" if item_level else "benchmark scores",
         "rows": len(frame),
@@ -364,8 +482,10 @@ def simulate_command(
         "benchmarks": benchmarks,
         "pairs": int(frame[["model", "benchmark"]].drop_duplicates().shape[0]),
         "seed": seed,
+        "dimensions": dimensions,
         "out": str(out),
         "truth": truth,
+        "truth_benchmarks": truth_benchmarks,
     }
     if as_json:
         click.echo(json.dumps(payload, indent=2))

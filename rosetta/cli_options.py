@@ -243,6 +243,14 @@ def _model_options() -> list[Callable]:
             "coding, other) or a CSV with columns benchmark, domain; none: one number.",
         ),
         click.option(
+            "--dimensions",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="Learned dimensions beyond the general capability (exploratory "
+            "multidimensional IRT); 0: the one-number model.",
+        ),
+        click.option(
             "--anchor-benchmark",
             default=None,
             metavar="NAME",
@@ -280,6 +288,7 @@ def spec_and_fit_kwargs(kwargs: dict, table):
         scale=scale,
         domains=domain_map(kwargs.pop("domains"), table.benchmarks),
         family_effects=kwargs.pop("family_effects"),
+        dimensions=kwargs.pop("dimensions"),
     )
     fit_kwargs = {
         name: kwargs.pop(name) for name in ("draws", "tune", "chains", "sampler", "method")

@@ -14,6 +14,8 @@ BENCHMARK: Final = "benchmark"
 OBS: Final = "obs"
 DOMAIN: Final = "domain"
 FAMILY_CELL: Final = "family_cell"
+#: Learned dimensions of the multidimensional model (`MeasurementSpec(dimensions=K)`).
+DIMENSION: Final = "dimension"
 ITEM: Final = "item"
 #: Benchmarks with item-level data (the dim of the item-spread hyperparameters).
 ITEM_BENCHMARK: Final = "item_benchmark"

@@ -23,6 +23,8 @@ CHECKED = (
     "domain_sd",
     "family_effect",
     "family_effect_sd",
+    "dimension_sd",
+    "dimension_strength",
 )
 
 

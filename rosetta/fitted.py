@@ -157,6 +157,8 @@ class Fit(Result):
             "floors": info.floors,
             "family_effects": info.family_effects,
             "domains": info.domains,
+            "dimensions": info.dimensions,
+            **({"selection": dict(info.selection)} if info.selection else {}),
             "top_models": self.capabilities().head(top)["mean"].round(3).to_dict(),
         }
         return out
@@ -175,6 +177,12 @@ class Fit(Result):
             f"({info.method}, {info.sampler})",
             f"scale: {info.scale_description}",
             *([f"bifactor domains: {', '.join(domains)} (profiles: --tables)"] if domains else []),
+            *(
+                [f"learned dimensions: {info.dimensions} beyond the general capability"]
+                if info.dimensions
+                else []
+            ),
+            *([info.selection["reason"]] if info.selection else []),
             "diagnostics: max R-hat "
             + (f"{rhat:.4f}" if rhat is not None else "n/a")
             + f", min bulk ESS {diagnostics.get('min_ess_bulk', np.nan):.0f}, min tail ESS "

@@ -75,7 +75,7 @@ FIT_FORMAT = 1
 
 
 #: FitInfo fields stored as JSON text (netCDF attrs hold only numbers and strings).
-_JSON_FIELDS = ("data_dropped", "diagnostics", "versions", "item_benchmarks")
+_JSON_FIELDS = ("data_dropped", "diagnostics", "versions", "item_benchmarks", "selection")
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,7 @@ class FitInfo:
     n_items: int | None = None
     item_benchmarks: tuple[str, ...] = ()
     batch_size: int | None = None
+    selection: Mapping = field(default_factory=dict)
     fit_format: int = FIT_FORMAT
 
     @property
@@ -133,6 +134,11 @@ class FitInfo:
     def family_effects(self) -> bool:
         """Whether the specification has family effects."""
         return bool(json.loads(self.spec_json).get("family_effects", False))
+
+    @property
+    def dimensions(self) -> int:
+        """Learned dimensions of the specification (0 for the one-number model)."""
+        return int(json.loads(self.spec_json).get("dimensions", 0))
 
     @property
     def item_level(self) -> bool:

@@ -37,7 +37,7 @@ import pandas as pd
 import xarray as xr
 from scipy.special import gammaln, logit
 
-from rosetta.constants import CI_PROB, DEFAULT_SEED
+from rosetta.constants import CI_PROB, DEFAULT_SEED, DIMENSION
 from rosetta.data.parse import parse_cell
 from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
@@ -447,6 +447,7 @@ class _Draws:
     sd: np.ndarray
     scale: str
     domains: tuple[str, ...] = ()
+    dimensions: int = 0
     item_benchmarks: tuple[str, ...] = ()
 
     @classmethod
@@ -483,6 +484,7 @@ class _Draws:
             sd=sd,
             scale=info.scale_description,
             domains=tuple(domain_names(posterior)),
+            dimensions=int(posterior.sizes.get(DIMENSION, 0)),
             item_benchmarks=info.item_benchmarks,
         )
 
@@ -515,6 +517,12 @@ def _query_one(
             f"bifactor fit ({', '.join(draws.domains)}): a new model's domain deviations are "
             "taken as 0, so this is its general capability and its predictions ignore domain "
             "strengths; refit with its scores for a domain profile"
+        )
+    if draws.dimensions:
+        notes.append(
+            f"{draws.dimensions} learned dimensions: a new model's dimension scores are taken as "
+            "0, so this is its general capability and its predictions follow the general "
+            "factor alone; refit with its scores for its profile on the dimensions"
         )
     loglik = _LogLik(draws, observed, notes)
     grid, log_density, cond_mean, cond_sd, log_evidence = _integrate(loglik, draws.n_draws)

@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 from scipy.special import expit
 
-from rosetta.constants import DEFAULT_SEED, FAMILY_CELL
+from rosetta.constants import DEFAULT_SEED, DIMENSION, FAMILY_CELL
 from rosetta.domains import benchmark_domains, domain_names
 from rosetta.families import model_family
 from rosetta.fitted import as_fit
@@ -60,7 +60,8 @@ def effective_capability(posterior: xr.Dataset, models, benchmarks) -> xr.DataAr
     """What benchmark ``benchmarks[i]`` measures of model ``models[i]``, per draw (dim ``pair``).
 
     The general capability; plus, in a bifactor fit, the model's deviation in the benchmark's
-    domain; plus, with family effects, the effect of the model's family on that benchmark (0
+    domain; plus, with learned dimensions, the model's dimension scores times the benchmark's
+    loadings; plus, with family effects, the effect of the model's family on that benchmark (0
     where the fit had no such cell).
     """
     models, benchmarks = list(models), list(benchmarks)
@@ -74,6 +75,11 @@ def effective_capability(posterior: xr.Dataset, models, benchmarks) -> xr.DataAr
             model=xr.DataArray(models, dims="pair"), domain=xr.DataArray(domains, dims="pair")
         )
         theta = theta + picked.drop_vars(["model", "domain"])
+    if "dimension_loading" in posterior:
+        score = posterior["dimension_score"].sel(model=xr.DataArray(models, dims="pair"))
+        pair_benchmarks = xr.DataArray(benchmarks, dims="pair")
+        loading = posterior["dimension_loading"].sel(benchmark=pair_benchmarks)
+        theta = theta + (score * loading).sum(DIMENSION).drop_vars(["model", "benchmark"])
     if "family_effect" in posterior:
         known = pd.Index(posterior[FAMILY_CELL].to_numpy().astype(str))
         labels = [f"{model_family(m)} | {b}" for m, b in zip(models, benchmarks, strict=True)]

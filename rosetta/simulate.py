@@ -7,7 +7,8 @@ The generative story, for model m and benchmark b::
     difficulty_b ~ Normal(difficulty_mu, difficulty_sd)
     slope_b      ~ LogNormal(log(slope_median), slope_log_sd)
     p_mb  = floor_b + (1 - floor_b) * sigmoid(slope_b * (capability_m - difficulty_b))
-          (with ``domains``: capability_m + deviation_m,d(b), deviation ~ Normal(0, domain_sd))
+          (with ``domains``: capability_m + deviation_m,d(b), deviation ~ Normal(0, domain_sd);
+           with ``dimensions``: capability_m + sum_k loading_bk * score_mk, see `simulate_scores`)
     score ~ Beta(p * precision_b, (1 - p) * precision_b)    (noise="beta")
           | Binomial(n_items, p) / n_items                  (noise="binomial")
           | Normal(p, noise_sd) clipped to [0, 1]           (noise="normal")
@@ -40,6 +41,9 @@ class Truth:
         with domains, ``domain``.
     deviation
         Domain deviations (models x domains) when the table was drawn with domains.
+    loading, dimension_score
+        Learned-dimension truth (benchmarks x dimensions, models x dimensions) when the table
+        was drawn with ``dimensions``.
     items
         Item parameters (``benchmark``, ``item``, ``difficulty``, ``slope``) of item-level data.
     """
@@ -48,6 +52,8 @@ class Truth:
     benchmarks: pd.DataFrame
     deviation: pd.DataFrame | None = None
     items: pd.DataFrame | None = None
+    loading: pd.DataFrame | None = None
+    dimension_score: pd.DataFrame | None = None
 
     def on_benchmark_scale(
         self, benchmark: str, difficulty: float = 0.0, slope: float = 1.0
@@ -70,6 +76,8 @@ class Truth:
             benchmarks=bench,
             deviation=deviation,
             items=items,
+            loading=None if self.loading is None else stretch * self.loading,
+            dimension_score=self.dimension_score,
         )
 
 
@@ -93,6 +101,8 @@ def simulate_scores(
     dates=None,
     domains: int = 0,
     domain_sd: float = 0.5,
+    dimensions: int = 0,
+    dimension_sd: float = 0.5,
     random_seed: int | np.random.Generator | None = DEFAULT_SEED,
 ) -> tuple[pd.DataFrame, Truth]:
     """Draw a sparse long score table from known parameters.
@@ -126,6 +136,11 @@ def simulate_scores(
     domains, domain_sd
         Bifactor truth: benchmark ``j`` belongs to domain ``d{j % domains}`` and measures the
         capability plus the model's deviation there, ``Normal(0, domain_sd)``. ``0``: none.
+    dimensions, dimension_sd
+        Multidimensional truth: each benchmark measures the capability plus ``sum_k
+        loading_bk * score_mk`` with loadings ``Normal(0, dimension_sd)`` centred over
+        benchmarks and standard-normal scores uncorrelated with the capability (the
+        identification of ``MeasurementSpec(dimensions=K)``). ``0``: none.
     random_seed
         Seed or generator; the same seed gives the same table.
 
@@ -156,16 +171,13 @@ def simulate_scores(
 
     rows, cols = _observed_pairs(rng, n_models, n_benchmarks, observed_fraction)
 
-    measured = capability[rows]
-    deviation = None
-    if domains:
-        names = [f"d{k}" for k in range(domains)]
-        deviation = pd.DataFrame(
-            rng.normal(0.0, domain_sd, (n_models, domains)),
-            index=pd.Index(models, name="model"),
-            columns=pd.Index(names, name="domain"),
-        )
-        measured = measured + deviation.to_numpy()[rows, cols % domains]
+    deviation = _deviations(rng, n_models, domains, domain_sd, models) if domains else None
+    loading, dimension_score = (
+        _dimensions(rng, capability, n_benchmarks, dimensions, dimension_sd, models, benchmarks)
+        if dimensions
+        else (None, None)
+    )
+    measured = _measured(capability, rows, cols, deviation, loading, dimension_score)
     p = floor[cols] + (1 - floor[cols]) * expit(slope[cols] * (measured - difficulty[cols]))
     score = _noisy(rng, p, noise, precision, n_items, noise_sd)
 
@@ -193,10 +205,47 @@ def simulate_scores(
             index=pd.Index(benchmarks, name="benchmark"),
         ),
         deviation=deviation,
+        loading=loading,
+        dimension_score=dimension_score,
     )
     if domains:
         truth.benchmarks["domain"] = [f"d{j % domains}" for j in range(n_benchmarks)]
     return table, truth
+
+
+def _measured(capability, rows, cols, deviation, loading, dimension_score) -> np.ndarray:
+    """What benchmark ``cols[i]`` measures of model ``rows[i]``: capability, deviation, dims."""
+    measured = capability[rows]
+    if deviation is not None:
+        measured = measured + deviation.to_numpy()[rows, cols % deviation.shape[1]]
+    if loading is not None:
+        pairs = dimension_score.to_numpy()[rows] * loading.to_numpy()[cols]
+        measured = measured + pairs.sum(axis=1)
+    return measured
+
+
+def _deviations(rng, n_models, domains, domain_sd, models) -> pd.DataFrame:
+    """Domain deviations ``Normal(0, domain_sd)`` (models x domains ``d0``, ``d1``, ...)."""
+    return pd.DataFrame(
+        rng.normal(0.0, domain_sd, (n_models, domains)),
+        index=pd.Index(models, name="model"),
+        columns=pd.Index([f"d{k}" for k in range(domains)], name="domain"),
+    )
+
+
+def _dimensions(rng, capability, n_benchmarks, k, sd, models, benchmarks):
+    """Loadings (centred over benchmarks) and scores (centred, uncorrelated with capability)."""
+    names = pd.Index([f"dim{j + 1}" for j in range(k)], name="dimension")
+    loading = rng.normal(0.0, sd, (n_benchmarks, k))
+    loading -= loading.mean(axis=0)
+    score = rng.normal(0.0, 1.0, (len(capability), k))
+    centred = capability - capability.mean()
+    score -= score.mean(axis=0)
+    score -= np.outer(centred, centred @ score) / max(centred @ centred, 1e-12)
+    return (
+        pd.DataFrame(loading, index=pd.Index(benchmarks, name="benchmark"), columns=names),
+        pd.DataFrame(score, index=pd.Index(models, name="model"), columns=names),
+    )
 
 
 def _model_dates(dates, n_models: int) -> pd.DatetimeIndex:

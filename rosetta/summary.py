@@ -98,3 +98,34 @@ def benchmark_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
     counts = pd.Series(idata.constant_data["benchmark_idx"].to_numpy()).value_counts()
     table["n_scores"] = [int(counts.get(i, 0)) for i in range(len(table))]
     return table.sort_values("difficulty_mean")
+
+
+def dimension_table(idata, *, ci_prob: float = CI_PROB) -> pd.DataFrame:
+    """Loadings per benchmark of a fit with learned dimensions (aligned draws), strongest first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by benchmark: ``strength`` (length of its loading vector: how much it measures
+        beyond the general capability, in capability units per unit score) with its interval
+        ``strength_lo`` / ``strength_hi``, then per dimension ``{dim}`` (mean loading) with
+        ``{dim}_lo`` / ``{dim}_hi``.
+    """
+    posterior = idata.posterior
+    if "dimension_loading" not in posterior:
+        raise ValueError("loadings need a fit with learned dimensions (rosetta fit --dimensions K)")
+    strength = _describe(posterior["dimension_strength"], "benchmark", ci_prob)
+    table = pd.DataFrame(
+        {
+            "strength": strength["mean"],
+            "strength_lo": strength.iloc[:, 2],
+            "strength_hi": strength.iloc[:, 3],
+        }
+    )
+    for dim in posterior["dimension"].to_numpy().astype(str):
+        loading = _describe(
+            posterior["dimension_loading"].sel(dimension=dim, drop=True), "benchmark", ci_prob
+        )
+        table[dim] = loading["mean"]
+        table[f"{dim}_lo"], table[f"{dim}_hi"] = loading.iloc[:, 2], loading.iloc[:, 3]
+    return table.sort_values("strength", ascending=False)

@@ -19,6 +19,7 @@ from rosetta.constants import (
     DEFAULT_TUNE,
 )
 from rosetta.data import ScoreTable, find_components
+from rosetta.errors import RosettaError
 from rosetta.executors import executor
 from rosetta.intervals import bounds, label
 from rosetta.prediction import expected_score, predictive_scores
@@ -79,6 +80,88 @@ def assign_folds(table: ScoreTable, folds: int, random_seed: int = DEFAULT_SEED)
 
 #: Other specifications `cross_validate` can validate on the same folds, by name.
 BASELINES = ("reference", "one_number")
+
+#: What a SPEC of `spec_variant` may set, and how its text is read.
+_VARIANT_OPTIONS = {
+    "dimensions": int,
+    "floors": str,
+    "likelihood": str,
+    "family_effects": lambda text: {"true": True, "false": False}[text.lower()],
+    "domains": str,
+}
+
+
+def spec_variant(spec, text: str, benchmarks):
+    """``spec`` with the options of ``text`` changed: ``"dimensions=2,floors=learned"``.
+
+    Options: ``dimensions`` (an integer), ``floors``, ``likelihood``, ``family_effects``
+    (``true``/``false``) and ``domains`` (``none``, ``metadata`` or a CSV file, resolved on
+    ``benchmarks``). ``"base"`` is ``spec`` itself.
+
+    Raises
+    ------
+    ValueError
+        An unknown option, a missing ``=`` or a value the option does not take.
+    """
+    from rosetta.domains import domain_map
+
+    changes = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if part == "base":
+            continue
+        key, sep, value = (t.strip() for t in part.partition("="))
+        if not sep or key not in _VARIANT_OPTIONS:
+            raise ValueError(
+                f"cannot read spec {text!r} at {part!r}: expected KEY=VALUE with KEY one of "
+                f"{', '.join(_VARIANT_OPTIONS)}"
+            )
+        try:
+            changes[key] = _VARIANT_OPTIONS[key](value)
+        except (ValueError, KeyError):
+            raise ValueError(f"spec {text!r}: {key} cannot be {value!r}") from None
+    try:
+        if "domains" in changes:
+            changes["domains"] = tuple(domain_map(changes["domains"], benchmarks).items())
+        return replace(spec, priors=dict(spec.priors), **changes)
+    except (ValueError, RosettaError) as err:
+        raise ValueError(f"spec {text!r}: {err}") from None
+
+
+def compare_specs(results: dict[str, ValidationResult]) -> pd.DataFrame:
+    """Specs validated on the same folds, side by side, and the one the one-SE rule picks.
+
+    Per spec (in the order given, simplest first): ``rmse``, ``coverage``, ``mse_gap`` (its
+    held-out mean squared error minus the best spec's) and ``gap_se`` (the standard error of
+    that gap, from the paired squared errors of the same held-out scores), and ``chosen``: the
+    first spec whose gap is within one standard error of the best. A richer spec must beat the
+    simpler ones by more than the noise of the comparison to be chosen.
+    """
+    labels = list(results)
+    squared = {
+        name: ((r.predictions["predicted"] - r.predictions["score"]) ** 2).to_numpy()
+        for name, r in results.items()
+    }
+    sizes = {len(v) for v in squared.values()}
+    if len(sizes) != 1:
+        raise ValueError("specs must be validated on the same folds to be compared")
+    best = min(labels, key=lambda name: squared[name].mean())
+    rows = []
+    for name in labels:
+        gap = squared[name] - squared[best]
+        rows.append(
+            {
+                "spec": name,
+                "rmse": results[name].rmse,
+                "coverage": results[name].coverage,
+                "mse_gap": float(gap.mean()),
+                "gap_se": float(gap.std(ddof=1) / np.sqrt(len(gap))) if len(gap) > 1 else 0.0,
+            }
+        )
+    table = pd.DataFrame(rows).set_index("spec")
+    within = table["mse_gap"] <= table["gap_se"]
+    table["chosen"] = False
+    table.loc[within.idxmax(), "chosen"] = True
+    return table
 
 
 def baseline_spec(spec, name: str):
@@ -173,6 +256,7 @@ class ValidationResult(Result):
             "floors": spec.floors,
             "family_effects": spec.family_effects,
             "domains": sorted({d for _, d in spec.domains}),
+            "dimensions": spec.dimensions,
         }
         for name, other in self.baselines.items():
             out[name] = {
@@ -183,6 +267,8 @@ class ValidationResult(Result):
             }
             key = "rmse_reduction" if name == "reference" else f"rmse_reduction_vs_{name}"
             out[key] = round(1 - self.rmse / other.rmse, 4)
+        if any(name not in BASELINES for name in self.baselines):
+            out["comparison"] = self.comparison().reset_index().to_dict(orient="records")
         return out
 
     def summary(self) -> str:
@@ -193,6 +279,7 @@ class ValidationResult(Result):
             f"({d['likelihood']} likelihood, {d['floors']} floors"
             + (", family effects" if d["family_effects"] else "")
             + (f", domains {', '.join(d['domains'])}" if d["domains"] else "")
+            + (f", {d['dimensions']} learned dimensions" if d["dimensions"] else "")
             + ")",
             f"  RMSE {self.rmse:.4f}   MAE {self.mae:.4f}   "
             f"{label(self.ci_prob)} interval coverage {self.coverage:.3f}",
@@ -211,12 +298,23 @@ class ValidationResult(Result):
             )
         names = {"reference": "reference least squares", "one_number": "one-number model"}
         for name, other in self.baselines.items():
+            title = names.get(name, f"spec {name}")
             lines.append(
-                f"{names[name]}: RMSE {other.rmse:.4f}   MAE {other.mae:.4f}   "
+                f"{title}: RMSE {other.rmse:.4f}   MAE {other.mae:.4f}   "
                 f"coverage {other.coverage:.3f}"
             )
-            lines.append(f"RMSE reduction vs {names[name]}: {1 - self.rmse / other.rmse:.1%}")
+            lines.append(f"RMSE reduction vs {title}: {1 - self.rmse / other.rmse:.1%}")
+        compared = [name for name in self.baselines if name not in names]
+        if compared:
+            table = self.comparison()
+            lines += ["", "specs on the same folds (one-SE rule: simplest within 1 SE of best)"]
+            lines.append(table.round(5).to_string())
         return "\n".join(lines)
+
+    def comparison(self) -> pd.DataFrame:
+        """The validated spec (``base``) and every compared one, ranked by `compare_specs`."""
+        compared = {k: v for k, v in self.baselines.items() if k not in BASELINES}
+        return compare_specs({"base": self, **compared})
 
     def plot_data(self) -> pd.DataFrame:
         """The held-out predictions (one row per held-out score)."""
@@ -237,6 +335,7 @@ def cross_validate(
     random_seed: int = DEFAULT_SEED,
     ci_prob: float = CI_PROB,
     baselines: Iterable[str] = (),
+    compare: dict | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     **fit_options,
@@ -255,6 +354,9 @@ def cross_validate(
         Mass of the predictive interval whose coverage is reported.
     baselines
         Names of `BASELINES` also validated on the same folds, for comparison.
+    compare
+        Other specifications by label (see `spec_variant`), validated on the same folds too;
+        `ValidationResult.comparison` ranks them with ``spec``.
     workers
         NUTS folds sampled at once (each on ``chains`` cores); by default as many as the cores
         allow. The answer does not depend on it.
@@ -272,11 +374,12 @@ def cross_validate(
 
     spec = spec or MeasurementSpec()
     others = {name: baseline_spec(spec, name) for name in baselines}
+    others.update(compare or {})
     fold = assign_folds(table, folds, random_seed)
     options = {**fit_options, "workers": workers, "scheduler": scheduler}
     result = _validate(table, spec, fold, folds, random_seed, ci_prob, options)
     for name, other in others.items():
-        log.info("baseline %s", name)
+        log.info("validating %s", name)
         result.baselines[name] = _validate(table, other, fold, folds, random_seed, ci_prob, options)
     return result
 
@@ -407,3 +510,89 @@ def _log_fold(k: int, folds: int, fold: np.ndarray, diagnostics: dict | None = N
         diagnostics["min_ess_bulk"],
         diagnostics["divergences"],
     )
+
+
+#: The specs `choose_spec` compares by default: 0 to 3 learned dimensions, simplest first.
+AUTO_CANDIDATES = ("dimensions=0", "dimensions=1", "dimensions=2", "dimensions=3")
+
+
+@dataclass(frozen=True)
+class SpecChoice:
+    """The spec `choose_spec` picked, and the cross-validation that picked it."""
+
+    label: str
+    spec: object
+    table: pd.DataFrame
+    folds: int
+
+    def record(self) -> dict:
+        """What a fit stores of the choice (``FitInfo.selection``)."""
+        return {
+            "chosen": self.label,
+            "folds": self.folds,
+            "rule": "the simplest spec within one standard error of the best held-out MSE",
+            "candidates": self.table.reset_index().round(6).to_dict(orient="records"),
+            "reason": self.reason(),
+        }
+
+    def reason(self) -> str:
+        """One line: which spec, and why."""
+        table = self.table
+        best = table["mse_gap"].idxmin()
+        row = table.loc[self.label]
+        why = (
+            "the best held-out RMSE"
+            if self.label == best
+            else f"within one SE of the best ({best}: RMSE {table.loc[best, 'rmse']:.4f}; gap "
+            f"{row['mse_gap']:.2e} <= SE {row['gap_se']:.2e}) and simpler"
+        )
+        return (
+            f"spec chosen by {self.folds}-fold cross-validation of {len(table)} candidates: "
+            f"{self.label} (RMSE {row['rmse']:.4f}, coverage {row['coverage']:.3f}): {why}"
+        )
+
+
+def choose_spec(
+    table: ScoreTable,
+    spec=None,
+    candidates: Iterable[str] = AUTO_CANDIDATES,
+    *,
+    folds: int = 5,
+    random_seed: int = DEFAULT_SEED,
+    **options,
+) -> SpecChoice:
+    """Cross-validate ``candidates`` (variants of ``spec``, simplest first) and pick one.
+
+    Every candidate is validated on the same folds (`cross_validate`); the choice is the first
+    whose held-out mean squared error is within one standard error of the best (`compare_specs`).
+
+    Parameters
+    ----------
+    table
+        The score table.
+    spec
+        The spec the candidates vary (`spec_variant`); `MeasurementSpec()` by default.
+    candidates
+        SPEC texts, simplest first.
+    folds, random_seed, **options
+        As for `cross_validate`.
+    """
+    from rosetta.model import MeasurementSpec
+
+    labels = list(dict.fromkeys(candidates))
+    if len(labels) < 2:
+        raise ValueError("give at least two candidate specs to choose from")
+    base = spec or MeasurementSpec()
+    specs = {label: spec_variant(base, label, table.benchmarks) for label in labels}
+    first, *rest = labels
+    result = cross_validate(
+        table,
+        specs[first],
+        folds=folds,
+        random_seed=random_seed,
+        compare={label: specs[label] for label in rest},
+        **options,
+    )
+    compared = compare_specs({first: result, **{k: result.baselines[k] for k in rest}})
+    label = str(compared.index[compared["chosen"]][0])
+    return SpecChoice(label, specs[label], compared, folds)

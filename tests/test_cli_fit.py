@@ -98,3 +98,47 @@ def test_a_table_of_one_benchmark_fits_and_every_analysis_answers_in_one_line(
     assert main(["query", str(out), "--score", "X=0.5", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_fitted_models"] == 4
     assert main(["report", str(out), "--out", str(tmp_path / "one.html")]) == 0
+
+
+def test_fit_auto_chooses_a_spec_by_cross_validation_and_stores_why(capsys, tmp_path):
+    from rosetta.simulate import simulate_scores
+
+    frame, _ = simulate_scores(30, 8, observed_fraction=0.6, random_seed=5)
+    path = tmp_path / "scores.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "post.nc"
+    common = ["--method", "map", "--draws", "40", "--chains", "1", "--anchor-benchmark", "b00"]
+    options = ["--no-family-effects", "--auto", "--auto-folds", "2"]
+    candidates = ["--candidates", "dimensions=0", "--candidates", "dimensions=1"]
+    code = main(["fit", str(path), *common, *options, *candidates, "--out", str(out), "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0
+    selection = payload["selection"]
+    assert [row["spec"] for row in selection["candidates"]] == ["dimensions=0", "dimensions=1"]
+    assert selection["folds"] == 2 and selection["chosen"] in ("dimensions=0", "dimensions=1")
+    chosen = next(r for r in selection["candidates"] if r["spec"] == selection["chosen"])
+    assert chosen["mse_gap"] <= chosen["gap_se"]
+    saved = load_fit(out)
+    assert saved.info.selection["chosen"] == selection["chosen"]
+    assert saved.info.dimensions == int(selection["chosen"][-1])
+    assert "spec chosen by 2-fold cross-validation" in saved.summary()
+    code = main(["fit", str(path), *common, "--candidates", "dimensions=1", "--out", str(out)])
+    assert code == 2 and "--candidates goes with --auto" in capsys.readouterr().err
+
+
+def test_validate_compares_specs_on_the_same_folds(capsys, tmp_path):
+    from rosetta.simulate import simulate_scores
+
+    frame, _ = simulate_scores(30, 8, observed_fraction=0.6, random_seed=5)
+    path = tmp_path / "scores.csv"
+    frame.to_csv(path, index=False)
+    common = ["--method", "map", "--draws", "40", "--chains", "1", "--anchor-benchmark", "b00"]
+    code = main(
+        ["validate", str(path), *common, "--folds", "2", "--compare", "dimensions=1", "--json"]
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [row["spec"] for row in payload["comparison"]] == ["base", "dimensions=1"]
+    assert payload["dimensions=1"]["n_heldout"] == payload["n_heldout"]
+    code = main(["validate", str(path), *common, "--folds", "2", "--compare", "dims=1"])
+    assert code == 2 and "dims=1" in capsys.readouterr().err

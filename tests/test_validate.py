@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 from helpers import check_result_interface
 
 from rosetta.data import find_components
@@ -58,3 +59,56 @@ def test_folds_on_a_dask_cluster_match_local_fits(tiny_sim):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
         remote = cross_validate(table, scheduler=cluster.scheduler_address, **settings)
     pd.testing.assert_frame_equal(local.predictions, remote.predictions)
+
+
+def _result(errors):
+    """A `ValidationResult` whose held-out scores are 0.5 and predictions are off by errors."""
+    from rosetta.model import MeasurementSpec
+    from rosetta.validation import ValidationResult
+
+    errors = np.asarray(errors, dtype=float)
+    rows = pd.DataFrame(
+        {
+            "fold": np.arange(len(errors)) % 3,
+            "model": "m",
+            "benchmark": "b",
+            "score": 0.5,
+            "predicted": 0.5 + errors,
+            "lo": 0.4,
+            "hi": 0.6,
+        }
+    )
+    return ValidationResult(rows, 3, MeasurementSpec())
+
+
+def test_one_se_rule_keeps_the_simpler_spec_unless_the_richer_is_clearly_better():
+    from rosetta.validation import compare_specs
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 0.05, 400)
+    simple = _result(noise)
+    slightly = _result(noise * 0.995 + rng.normal(0, 0.002, 400))  # within the noise
+    clearly = _result(noise * 0.7)
+    table = compare_specs({"dimensions=0": simple, "dimensions=1": slightly})
+    assert table["chosen"].tolist() == [True, False]
+    assert table.loc["dimensions=1", "mse_gap"] == 0  # the best, but not by enough
+    table = compare_specs({"dimensions=0": simple, "dimensions=1": slightly, "x": clearly})
+    assert table.index[table["chosen"]].tolist() == ["x"]
+    assert table.loc["dimensions=0", "mse_gap"] > table.loc["dimensions=0", "gap_se"]
+    with pytest.raises(ValueError, match="same folds"):
+        compare_specs({"a": simple, "b": _result(noise[:10])})
+
+
+def test_spec_variants_are_read_from_text():
+    from rosetta.model import MeasurementSpec
+    from rosetta.validation import spec_variant
+
+    base = MeasurementSpec(floors="learned")
+    variant = spec_variant(base, "dimensions=2, family_effects=false", ["GSM8K", "MMLU"])
+    assert (variant.dimensions, variant.family_effects, variant.floors) == (2, False, "learned")
+    assert spec_variant(base, "base", []) == base
+    domains = spec_variant(base, "domains=metadata", ["GSM8K", "MMLU", "SWE-Bench verified"])
+    assert dict(domains.domains)["GSM8K"] == "math"
+    for bad in ("dimensions", "colour=red", "dimensions=two", "floors=sideways"):
+        with pytest.raises(ValueError, match="spec"):
+            spec_variant(base, bad, [])

@@ -46,6 +46,7 @@ from rosetta.constants import (
 from rosetta.data import ScoreTable, load_scores
 from rosetta.data.items import ItemTable
 from rosetta.diagnostics import summarize_diagnostics
+from rosetta.dimensions import align_dimensions
 from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
 from rosetta.fitted import Fit
@@ -226,8 +227,12 @@ def anchored_diagnostics(raw, spec: MeasurementSpec, table) -> tuple[xr.Dataset,
 
 
 def anchor_posterior(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dataset:
-    """The posterior on the anchor scale, item parameters in single precision, domains named."""
-    posterior = apply_scale(raw_posterior, spec.scale)
+    """The posterior on the anchor scale, in the form a fit stores.
+
+    Item parameters in single precision, domains named, learned dimensions in one orientation
+    (`align_dimensions`).
+    """
+    posterior = align_dimensions(apply_scale(raw_posterior, spec.scale))
     for name in SINGLE_PRECISION:  # thousands per draw
         if name in posterior:
             posterior[name] = posterior[name].astype(np.float32)

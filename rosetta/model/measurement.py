@@ -27,6 +27,25 @@ domains leave one free deviation per model, which two spreads could not both exp
 Deviations also sum to zero over models, so they cannot shift a domain's difficulties, and a
 model never seen in a domain keeps a deviation near zero there.
 
+Learned dimensions (``MeasurementSpec(dimensions=K)``, exploratory multidimensional IRT) add to
+what benchmark b measures of model m the product of the model's K dimension scores and the
+benchmark's K loadings, in capability units::
+
+    x_mb = slope_b * (capability_m + sum_k loading_bk * score_mk - difficulty_b)
+    loading = dimension_sd * v,   v ~ ZeroSumNormal(1) over benchmarks, per dimension
+    score   = u - capability * (capability . u) / n_models,   u ~ ZeroSumNormal(1) over models
+    dimension_sd ~ HalfNormal(dimension_sd_sd)
+
+Loadings sum to zero over benchmarks and scores are uncorrelated with the general capability,
+so no dimension can take over part of the general factor (a dimension loading every benchmark
+alike would be the capability again): the capability stays the anchored Rosetta scale. Scores
+sum to zero over models, so they cannot shift difficulties. The product is unchanged by any
+rotation (or sign flip) of the dimensions taken by the loadings and the scores together; the
+prior is rotation-invariant too, so the sampler is left free along that orbit and the
+posterior is reported through what does not depend on it: each benchmark's
+``dimension_strength`` (the length of its loading vector) is checked for convergence, and
+`rosetta.dimensions.align_dimensions` rotates every draw onto a common orientation for display.
+
 Family effects (``MeasurementSpec(family_effects=True)``) add to the measured capability one
 effect per (model family, benchmark) cell seen by two or more scores (`rosetta.families`),
 ``family_effect ~ Normal(0, family_effect_sd)``: variants of one model share benchmark quirks.
@@ -64,7 +83,16 @@ import pytensor.tensor as pt
 from pytensor.tensor.math import softplus
 from scipy.special import logit
 
-from rosetta.constants import BENCHMARK, DOMAIN, FAMILY_CELL, ITEM, ITEM_BENCHMARK, MODEL, OBS
+from rosetta.constants import (
+    BENCHMARK,
+    DIMENSION,
+    DOMAIN,
+    FAMILY_CELL,
+    ITEM,
+    ITEM_BENCHMARK,
+    MODEL,
+    OBS,
+)
 from rosetta.data import ScoreTable
 from rosetta.data.items import ItemTable
 from rosetta.families import family_cells
@@ -181,7 +209,10 @@ def build_model(
         )
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
         family = _family_effects(model, scores, spec) if spec.family_effects else None
-        measured_at = _measured(capability, deviation, domain_idx, family, model_idx, bench_idx)
+        dimensions = _learned_dimensions(model, spec, capability)
+        measured_at = _measured(
+            capability, deviation, domain_idx, family, dimensions, model_idx, bench_idx
+        )
         if coords[OBS].size:
             _observe_scores(
                 scores,
@@ -232,10 +263,13 @@ def likelihood_model(table: ScoreTable, spec: MeasurementSpec, rows=None) -> pm.
         capability = pm.Flat("capability", dims=MODEL)
         deviation, domain_idx = _domain_deviations(model, table, spec, capability, flat=True)
         family = _family_effects(model, scores, spec, flat=True) if spec.family_effects else None
+        dimensions = _learned_dimensions(model, spec, capability, flat=True)
         difficulty, slope, floor = (
             pm.Flat(name, dims=BENCHMARK) for name in ("difficulty", "slope", "floor")
         )
-        measured_at = _measured(capability, deviation, domain_idx, family, model_idx, bench_idx)
+        measured_at = _measured(
+            capability, deviation, domain_idx, family, dimensions, model_idx, bench_idx
+        )
         _observe_scores(
             scores, spec, coords[OBS], bench_idx, measured_at, difficulty, slope, floor, flat=True
         )
@@ -388,16 +422,20 @@ def _slope_and_difficulty(scores, spec, model_idx, bench_idx, n_models: int, ite
     return log_slope, slope, difficulty
 
 
-def _measured(capability, deviation, domain_idx, family, model_idx, bench_idx):
+def _measured(capability, deviation, domain_idx, family, dimensions, model_idx, bench_idx):
     """``measured_at(rows)``: what the benchmark of each score in ``rows`` measures of its model.
 
-    The capability, plus the domain deviation (bifactor) and the family effect where present.
+    The capability, plus the domain deviation (bifactor), the family effect and the learned
+    dimensions (``(loading, score)``) where present.
     """
 
     def measured_at(rows):
         out = capability[model_idx[rows]]
         if deviation is not None:
             out = out + deviation[model_idx[rows], domain_idx[bench_idx[rows]]]
+        if dimensions is not None:
+            loading, score = dimensions
+            out = out + (score[model_idx[rows]] * loading[bench_idx[rows]]).sum(axis=-1)
         return out if family is None else out + family[rows]
 
     return measured_at
@@ -466,6 +504,31 @@ def _domain_deviations(
         pm.Deterministic("domain_capability", capability[:, None] + deviation, dims=(MODEL, DOMAIN))
     padded = pt.concatenate([deviation, pt.zeros((len(table.models), 1))], axis=1)
     return padded, domain_idx
+
+
+def _learned_dimensions(model: pm.Model, spec: MeasurementSpec, capability, flat: bool = False):
+    """``(loading, score)`` of the learned dimensions, or ``None`` without them.
+
+    Dims (benchmark, dimension) and (model, dimension); see the module doc. ``flat``: flat
+    variables of the same names (see `likelihood_model`).
+    """
+    if not spec.dimensions:
+        return None
+    model.add_coord(DIMENSION, [f"dim{k + 1}" for k in range(spec.dimensions)])
+    if flat:
+        return (
+            pm.Flat("dimension_loading", dims=(BENCHMARK, DIMENSION)),
+            pm.Flat("dimension_score", dims=(MODEL, DIMENSION)),
+        )
+    n_models = len(model.coords[MODEL])
+    sd = pm.HalfNormal("dimension_sd", spec.priors["dimension_sd_sd"])
+    unit = pm.ZeroSumNormal("dimension_loading_offset", sigma=1.0, dims=(DIMENSION, BENCHMARK))
+    loading = pm.Deterministic("dimension_loading", sd * unit.T, dims=(BENCHMARK, DIMENSION))
+    raw = pm.ZeroSumNormal("dimension_score_raw", sigma=1.0, dims=(DIMENSION, MODEL)).T
+    score = raw - capability[:, None] * ((capability[:, None] * raw).sum(axis=0) / n_models)
+    score = pm.Deterministic("dimension_score", score, dims=(MODEL, DIMENSION))
+    pm.Deterministic("dimension_strength", pt.sqrt(pt.sum(loading**2, axis=1)), dims=BENCHMARK)
+    return loading, score
 
 
 def _item_responses(

@@ -28,6 +28,7 @@ DEFAULT_PRIORS = MappingProxyType(
         "floor_logit_sd": 0.5,  # learned floors: logit(floor) ~ Normal(logit(nominal), .)
         "domain_sd_sd": 0.5,  # bifactor: sd of the domain deviations ~ HalfNormal(.)
         "family_effect_sd_sd": 0.5,  # sd of the family x benchmark effects ~ HalfNormal(.)
+        "dimension_sd_sd": 0.5,  # learned dimensions: sd of the loadings ~ HalfNormal(.)
         "item_difficulty_sd_sd": 1.5,  # items: spread of difficulties in a benchmark ~ HalfNormal
         "item_log_slope_sd_sd": 0.5,  # items: spread of log slopes in a benchmark ~ HalfNormal
     }
@@ -58,6 +59,10 @@ class MeasurementSpec:
     family_effects
         Give each (model family, benchmark) cell with two or more scores its own effect on the
         measured capability (`rosetta.families`): variants of one model share quirks.
+    dimensions
+        Learned dimensions beyond the general capability (exploratory multidimensional IRT,
+        see `rosetta.model.measurement`): each model gets ``dimensions`` scores, each benchmark
+        loadings on them. ``0`` (default): the one-number model.
     """
 
     likelihood: str = "beta"
@@ -67,8 +72,12 @@ class MeasurementSpec:
     centred: bool = True
     domains: tuple[tuple[str, str], ...] = ()
     family_effects: bool = DEFAULT_FAMILY_EFFECTS
+    dimensions: int = 0
 
     def __post_init__(self) -> None:
+        if int(self.dimensions) != self.dimensions or self.dimensions < 0:
+            raise ValueError(f"dimensions must be an integer >= 0, got {self.dimensions!r}")
+        object.__setattr__(self, "dimensions", int(self.dimensions))
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
         if self.floors not in FLOOR_MODES:
@@ -101,6 +110,7 @@ class MeasurementSpec:
                 "centred": self.centred,
                 "domains": [list(pair) for pair in self.domains],
                 "family_effects": self.family_effects,
+                "dimensions": self.dimensions,
             }
         )
 

@@ -1,0 +1,136 @@
+"""Learned dimensions: the spec, the simulator's truth, the model's constraints, alignment."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from rosetta.data import load_scores
+from rosetta.dimensions import align_dimensions, principal_axes
+from rosetta.model import MeasurementSpec, build_model, fit
+from rosetta.prediction import effective_capability
+from rosetta.scale import Scale, apply_scale
+from rosetta.simulate import simulate_scores
+from rosetta.summary import dimension_table
+
+
+@pytest.fixture(scope="module")
+def sim2():
+    frame, truth = simulate_scores(
+        40, 12, observed_fraction=0.6, dimensions=2, dimension_sd=0.8, random_seed=7
+    )
+    return load_scores(frame, metadata=False), truth
+
+
+def test_spec_takes_dimensions_and_round_trips():
+    spec = MeasurementSpec(dimensions=2)
+    assert MeasurementSpec.from_json(spec.to_json()).dimensions == 2
+    assert MeasurementSpec.from_json(MeasurementSpec().to_json()).dimensions == 0
+    for bad in (-1, 1.5):
+        with pytest.raises(ValueError, match="dimensions"):
+            MeasurementSpec(dimensions=bad)
+
+
+def test_simulated_dimensions_follow_the_model_identification(sim2):
+    _, truth = sim2
+    loading, score = truth.loading.to_numpy(), truth.dimension_score.to_numpy()
+    assert loading.shape == (12, 2) and score.shape == (40, 2)
+    np.testing.assert_allclose(loading.sum(axis=0), 0, atol=1e-12)  # zero-sum over benchmarks
+    centred = truth.capability.to_numpy() - truth.capability.mean()
+    np.testing.assert_allclose(centred @ score, 0, atol=1e-9)  # uncorrelated with capability
+    again = simulate_scores(
+        40, 12, observed_fraction=0.6, dimensions=2, dimension_sd=0.8, random_seed=7
+    )[1]
+    pd.testing.assert_frame_equal(again.loading, truth.loading)
+    shifted = truth.on_benchmark_scale("b03")
+    stretch = truth.benchmarks.loc["b03", "slope"]
+    np.testing.assert_allclose(shifted.loading.to_numpy(), stretch * loading)
+
+
+def test_model_scores_are_orthogonal_to_capability_and_loadings_sum_to_zero(sim2):
+    table, _ = sim2
+    model = build_model(table, MeasurementSpec(dimensions=2, family_effects=False))
+    assert model.coords["dimension"] == ("dim1", "dim2")
+    draw = model.compile_fn(
+        [model["capability"], model["dimension_score"], model["dimension_loading"]],
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+    )
+    rng = np.random.default_rng(0)
+    point = {v.name: rng.normal(size=model.initial_point()[v.name].shape) for v in model.value_vars}
+    capability, score, loading = draw(point)
+    np.testing.assert_allclose(capability @ score, 0, atol=1e-9)
+    np.testing.assert_allclose(loading.sum(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(score.sum(axis=0), 0, atol=1e-9)
+
+
+def _posterior(loading, score, rotations):
+    """Draws of ``loading`` and ``score`` turned by one orthogonal matrix per draw."""
+    turned_l = np.einsum("bk,dkj->dbj", loading, rotations)[None]
+    turned_s = np.einsum("mk,dkj->dmj", score, rotations)[None]
+    return xr.Dataset(
+        {
+            "dimension_loading": (("chain", "draw", "benchmark", "dimension"), turned_l),
+            "dimension_score": (("chain", "draw", "model", "dimension"), turned_s),
+        }
+    )
+
+
+def test_alignment_undoes_rotations_and_sign_flips_without_changing_predictions():
+    rng = np.random.default_rng(3)
+    loading = rng.normal(size=(15, 3)) * [2.0, 1.0, 0.5]  # dimensions of unequal strength
+    score = rng.normal(size=(30, 3))
+    rotations = np.linalg.qr(rng.normal(size=(50, 3, 3)))[0]  # random rotations and flips
+    aligned = align_dimensions(_posterior(loading, score, rotations))
+    turned = aligned["dimension_loading"].to_numpy()[0]
+    np.testing.assert_allclose(turned, np.broadcast_to(turned[0], turned.shape), atol=1e-8)
+    # Every draw is the truth on its principal axes, strongest dimension first.
+    np.testing.assert_allclose(turned[0], loading @ principal_axes(loading), atol=1e-8)
+    assert np.all(np.diff((turned[0] ** 2).sum(axis=0)) < 0)
+    before = np.einsum("mk,bk->mb", score, loading)
+    after = np.einsum("dmk,dbk->dmb", aligned["dimension_score"].to_numpy()[0], turned)
+    np.testing.assert_allclose(after, np.broadcast_to(before, after.shape), atol=1e-8)
+
+
+def test_loadings_are_stretched_with_the_scale_and_enter_predictions(sim2):
+    table, _ = sim2
+    result = fit(
+        table,
+        MeasurementSpec(dimensions=2, family_effects=False, scale=Scale(benchmark="b00")),
+        method="map",
+        draws=50,
+        chains=1,
+        progress=False,
+    )
+    post = result.posterior
+    assert {"dimension_loading", "dimension_score", "dimension_sd", "dimension_strength"} <= set(
+        post
+    )
+    table = dimension_table(result)
+    assert list(table.columns[:3]) == ["strength", "strength_lo", "strength_hi"]
+    assert {"dim1", "dim2_lo"} <= set(table.columns) and len(table) == 12
+    assert table["strength"].is_monotonic_decreasing
+    models, benchmarks = ["m001", "m002"], ["b03", "b05"]
+    theta = effective_capability(post, models, benchmarks)
+    by_hand = post["capability"].sel(model=models).to_numpy() + np.einsum(
+        "cdpk,cdpk->cdp",
+        post["dimension_score"].sel(model=models).to_numpy(),
+        post["dimension_loading"].sel(benchmark=benchmarks).to_numpy(),
+    )
+    np.testing.assert_allclose(theta.to_numpy(), by_hand)
+    raw = xr.Dataset(
+        {
+            "capability": post["capability"],
+            "difficulty": post["difficulty"],
+            "slope": post["slope"],
+            "dimension_loading": post["dimension_loading"],
+            "dimension_sd": post["dimension_sd"],
+        }
+    )
+    order = post["capability"].mean(("chain", "draw")).to_series().sort_values().index
+    doubled = apply_scale(raw, Scale.from_models({order[0]: 0.0, order[-1]: 1.0}))
+    stretch = doubled["scale_stretch"]
+    np.testing.assert_allclose(
+        doubled["dimension_loading"].to_numpy(),
+        (stretch * post["dimension_loading"]).to_numpy(),
+    )
