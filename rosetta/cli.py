@@ -166,10 +166,7 @@ def fit_command(
         raise click.UsageError("--candidates goes with --auto")
     if auto and item_level:
         raise click.UsageError("--auto chooses among benchmark-level specs; not with --item-level")
-    from dataclasses import replace
-
     from rosetta.errors import ConvergenceWarning
-    from rosetta.fitted import Fit
     from rosetta.io import write_csv
     from rosetta.model import fit
     from rosetta.summary import dimension_table, domain_table
@@ -193,11 +190,8 @@ def fit_command(
         warnings.simplefilter("always", ConvergenceWarning)
         if full_predictive:
             fit_kwargs["predictive_draws"] = None
-        result = fit(
-            data, spec, progress=not (quiet or as_json), min_ess=min_ess or None, **fit_kwargs
-        )
-    if choice is not None:
-        result = Fit.stamped(result.idata, replace(result.info, selection=choice.record()))
+        options = {"progress": not (quiet or as_json), "min_ess": min_ess or None, **fit_kwargs}
+        result = fit(data, spec, **options) if choice is None else choice.fit(data, **options)
     result.save(out)
     if tables:
         write_csv(result.capabilities().reset_index(), Path(tables) / "capabilities.csv")

@@ -134,6 +134,7 @@ def build_report(
         _benchmark_section(fit, icc_benchmarks, static),
         _checks_section(fit, validation),
         _domain_section(fit, since, seed),
+        _dimension_section(fit),
         _saturation_section(fit, since, seed),
         _progress_section(fit, since, seed, static),
         _acceleration_section(fit, seed),
@@ -429,6 +430,29 @@ def _domain_section(fit, since, seed):
         domain_table(fit).head(TOP_MODELS)
     )
     return "domains", "Domains", body
+
+
+def _dimension_section(fit):
+    """Fits with learned dimensions only: the loadings, and how the spec was chosen."""
+    from rosetta.summary import dimension_table
+
+    if not fit.info.dimensions:
+        return None
+    selection = fit.info.selection
+    body = (
+        f"<p>{fit.info.dimensions} learned dimensions beyond the general capability. A "
+        "benchmark's strength is the length of its loading vector: how far, in capability units "
+        "per unit of a model's dimension score, it measures something other than the general "
+        "capability. Loadings are shown on the principal axes of their posterior mean (the "
+        "dimensions are identified only up to a rotation).</p>"
+    )
+    if selection:
+        body += f"<p>{html.escape(selection['reason'])}.</p>"
+        body += _table(pd.DataFrame(selection["candidates"]).set_index("spec"), digits=5)
+    table = dimension_table(fit)
+    keep = ["strength", "strength_lo", "strength_hi", *fit.posterior["dimension"].values]
+    body += "<h3>Benchmarks by strength</h3>" + _table(table[keep])
+    return "dimensions", "Learned dimensions", body
 
 
 def _saturation_section(fit, since, seed):

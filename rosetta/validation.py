@@ -535,6 +535,14 @@ class SpecChoice:
             "reason": self.reason(),
         }
 
+    def fit(self, data, **fit_options):
+        """`rosetta.fit` of the chosen spec, the choice stored in its ``info.selection``."""
+        from rosetta.fitted import Fit
+        from rosetta.model import fit
+
+        fitted = fit(data, self.spec, **fit_options)
+        return Fit.stamped(fitted.idata, replace(fitted.info, selection=self.record()))
+
     def reason(self) -> str:
         """One line: which spec, and why."""
         table = self.table

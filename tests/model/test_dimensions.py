@@ -9,6 +9,7 @@ from rosetta.data import load_scores
 from rosetta.dimensions import align_dimensions, principal_axes
 from rosetta.model import MeasurementSpec, build_model, fit
 from rosetta.prediction import effective_capability
+from rosetta.report import build_report
 from rosetta.scale import Scale, apply_scale
 from rosetta.simulate import simulate_scores
 from rosetta.summary import dimension_table
@@ -92,7 +93,7 @@ def test_alignment_undoes_rotations_and_sign_flips_without_changing_predictions(
     np.testing.assert_allclose(after, np.broadcast_to(before, after.shape), atol=1e-8)
 
 
-def test_loadings_are_stretched_with_the_scale_and_enter_predictions(sim2):
+def test_loadings_are_stretched_with_the_scale_and_enter_predictions(sim2, tmp_path):
     table, _ = sim2
     result = fit(
         table,
@@ -110,6 +111,8 @@ def test_loadings_are_stretched_with_the_scale_and_enter_predictions(sim2):
     assert list(table.columns[:3]) == ["strength", "strength_lo", "strength_hi"]
     assert {"dim1", "dim2_lo"} <= set(table.columns) and len(table) == 12
     assert table["strength"].is_monotonic_decreasing
+    page = build_report(result, tmp_path / "report.html", static=True).read_text()
+    assert "Learned dimensions" in page and "Benchmarks by strength" in page
     models, benchmarks = ["m001", "m002"], ["b03", "b05"]
     theta = effective_capability(post, models, benchmarks)
     by_hand = post["capability"].sel(model=models).to_numpy() + np.einsum(
