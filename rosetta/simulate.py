@@ -138,9 +138,9 @@ def simulate_scores(
         capability plus the model's deviation there, ``Normal(0, domain_sd)``. ``0``: none.
     dimensions, dimension_sd
         Multidimensional truth: each benchmark measures the capability plus ``sum_k
-        loading_bk * score_mk`` with loadings ``Normal(0, dimension_sd)`` centred over
-        benchmarks and standard-normal scores uncorrelated with the capability (the
-        identification of ``MeasurementSpec(dimensions=K)``). ``0``: none.
+        loading_bk * score_mk`` with loadings ``Normal(0, dimension_sd)`` less their
+        slope-squared-weighted mean and standard-normal scores uncorrelated with the capability
+        (the identification of ``MeasurementSpec(dimensions=K)``). ``0``: none.
     random_seed
         Seed or generator; the same seed gives the same table.
 
@@ -173,7 +173,7 @@ def simulate_scores(
 
     deviation = _deviations(rng, n_models, domains, domain_sd, models) if domains else None
     loading, dimension_score = (
-        _dimensions(rng, capability, n_benchmarks, dimensions, dimension_sd, models, benchmarks)
+        _dimensions(rng, capability, slope, dimensions, dimension_sd, models, benchmarks)
         if dimensions
         else (None, None)
     )
@@ -233,11 +233,15 @@ def _deviations(rng, n_models, domains, domain_sd, models) -> pd.DataFrame:
     )
 
 
-def _dimensions(rng, capability, n_benchmarks, k, sd, models, benchmarks):
-    """Loadings (centred over benchmarks) and scores (centred, uncorrelated with capability)."""
+def _dimensions(rng, capability, slope, k, sd, models, benchmarks):
+    """Loadings and scores identified as in ``MeasurementSpec(dimensions=K)``.
+
+    ``sum_b slope_b^2 loading_bk = 0``; scores centred and uncorrelated with the capability.
+    """
     names = pd.Index([f"dim{j + 1}" for j in range(k)], name="dimension")
-    loading = rng.normal(0.0, sd, (n_benchmarks, k))
-    loading -= loading.mean(axis=0)
+    loading = rng.normal(0.0, sd, (len(slope), k))
+    weight = slope[:, None] ** 2
+    loading -= (weight * loading).sum(axis=0) / weight.sum()
     score = rng.normal(0.0, 1.0, (len(capability), k))
     centred = capability - capability.mean()
     score -= score.mean(axis=0)

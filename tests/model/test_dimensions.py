@@ -36,7 +36,8 @@ def test_simulated_dimensions_follow_the_model_identification(sim2):
     _, truth = sim2
     loading, score = truth.loading.to_numpy(), truth.dimension_score.to_numpy()
     assert loading.shape == (12, 2) and score.shape == (40, 2)
-    np.testing.assert_allclose(loading.sum(axis=0), 0, atol=1e-12)  # zero-sum over benchmarks
+    weight = truth.benchmarks["slope"].to_numpy()[:, None] ** 2  # orthogonal to the general
+    np.testing.assert_allclose((weight * loading).sum(axis=0), 0, atol=1e-12)
     centred = truth.capability.to_numpy() - truth.capability.mean()
     np.testing.assert_allclose(centred @ score, 0, atol=1e-9)  # uncorrelated with capability
     again = simulate_scores(
@@ -48,20 +49,20 @@ def test_simulated_dimensions_follow_the_model_identification(sim2):
     np.testing.assert_allclose(shifted.loading.to_numpy(), stretch * loading)
 
 
-def test_model_scores_are_orthogonal_to_capability_and_loadings_sum_to_zero(sim2):
+def test_model_dimensions_are_orthogonal_to_the_general_factor(sim2):
     table, _ = sim2
     model = build_model(table, MeasurementSpec(dimensions=2, family_effects=False))
     assert model.coords["dimension"] == ("dim1", "dim2")
     draw = model.compile_fn(
-        [model["capability"], model["dimension_score"], model["dimension_loading"]],
+        [model[name] for name in ("capability", "dimension_score", "dimension_loading", "slope")],
         inputs=model.value_vars,
         on_unused_input="ignore",
     )
     rng = np.random.default_rng(0)
     point = {v.name: rng.normal(size=model.initial_point()[v.name].shape) for v in model.value_vars}
-    capability, score, loading = draw(point)
+    capability, score, loading, slope = draw(point)
     np.testing.assert_allclose(capability @ score, 0, atol=1e-9)
-    np.testing.assert_allclose(loading.sum(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(slope**2 @ loading, 0, atol=1e-9)
     np.testing.assert_allclose(score.sum(axis=0), 0, atol=1e-9)
 
 
