@@ -240,16 +240,18 @@ def _best_start(model: pm.Model, cores: int, random_seed: int) -> dict | None:
     if "dimension_loading_offset" not in model.named_vars:
         return None
     names = [rv.name for rv in model.free_RVs]
-    trace = nutpie.sample(
-        _compile_nutpie(model),
-        draws=1,
-        tune=_START_STEPS,
-        chains=DIMENSION_STARTS,
-        cores=cores,
-        seed=random_seed,
-        progress_bar=False,
-        low_rank_modified_mass_matrix=True,
-    )
+    with warnings.catch_warnings():  # ArviZ: more chains than draws, as intended
+        warnings.simplefilter("ignore", UserWarning)
+        trace = nutpie.sample(
+            _compile_nutpie(model),
+            draws=1,
+            tune=_START_STEPS,
+            chains=DIMENSION_STARTS,
+            cores=cores,
+            seed=random_seed,
+            progress_bar=False,
+            low_rank_modified_mass_matrix=True,
+        )
     logp = trace.sample_stats["logp"].isel(draw=-1).to_numpy()
     best = int(np.argmax(logp))
     log.info(

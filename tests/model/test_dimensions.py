@@ -138,3 +138,14 @@ def test_loadings_are_stretched_with_the_scale_and_enter_predictions(sim2, tmp_p
         doubled["dimension_loading"].to_numpy(),
         (stretch * post["dimension_loading"]).to_numpy(),
     )
+
+
+def test_nuts_fit_starts_its_chains_from_the_best_short_run(sim2, caplog):
+    table, truth = sim2
+    spec = MeasurementSpec(dimensions=2, family_effects=False, scale=Scale(benchmark="b00"))
+    with caplog.at_level("INFO", logger="rosetta"):
+        result = fit(table, spec, draws=100, tune=150, random_seed=2, progress=False, warn=False)
+    assert "learned dimensions: start from run" in caplog.text
+    assert result.posterior.sizes["dimension"] == 2
+    general = result.posterior["capability"].mean(("chain", "draw")).to_series()
+    assert general.corr(truth.capability.reindex(general.index), method="spearman") > 0.9
