@@ -23,6 +23,9 @@ _ALIGN_ROUNDS = 5
 def align_dimensions(posterior: xr.Dataset) -> xr.Dataset:
     """``posterior`` with ``dimension_loading`` and ``dimension_score`` rotated draw by draw.
 
+    Also adds ``dimension_strength`` (dim benchmark), the length of each benchmark's loadings,
+    which no rotation changes: how far it measures something besides the general capability.
+
     Each draw's loadings ``L`` (benchmarks x K) and scores ``S`` (models x K) become ``L R`` and
     ``S R`` with the orthogonal ``R`` that minimises ``|L R - reference|``; ``S R (L R)^T =
     S L^T``, so nothing a score depends on changes. All draws are then turned together onto the
@@ -44,6 +47,7 @@ def align_dimensions(posterior: xr.Dataset) -> xr.Dataset:
     axes = principal_axes(reference)
     rotation = (rotation @ axes).reshape(n_chain, n_draw, k, k)
     out = posterior.copy()
+    out["dimension_strength"] = np.sqrt((loading**2).sum(DIMENSION))
     for name, values in (("dimension_loading", loading), ("dimension_score", score)):
         turned = np.einsum("cdxk,cdkj->cdxj", values.to_numpy(), rotation)
         out[name] = values.copy(data=turned.astype(values.dtype)).transpose(*posterior[name].dims)

@@ -165,8 +165,8 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
         Raw draws with ``capability`` (model), ``difficulty`` and ``slope`` (benchmark); and
         optionally ``difficulty_mu``, ``difficulty_sigma``, ``log_slope_mu`` and the bifactor
         ``domain_capability``, ``domain_deviation``, ``domain_sd``, ``family_effect``,
-        ``family_effect_sd``, the learned ``dimension_loading``, ``dimension_sd``,
-        ``dimension_strength`` (capability per unit of a dimension score) and the item-level
+        ``family_effect_sd``, the learned ``dimension_loading`` and ``dimension_sd``
+        (capability per unit of a dimension score) and the item-level
         ``item_difficulty``, ``item_slope``, ``item_difficulty_sd``. The raw capability
         population is standard normal.
     scale
@@ -201,7 +201,7 @@ def apply_scale(posterior: xr.Dataset, scale: Scale) -> xr.Dataset:
         out["domain_deviation"] = stretch * posterior["domain_deviation"]
         out["domain_sd"] = stretch * posterior["domain_sd"]
     differences = ("family_effect", "family_effect_sd", "item_difficulty_sd")
-    loadings = ("dimension_loading", "dimension_sd", "dimension_strength")  # per unit score
+    loadings = ("dimension_loading", "dimension_sd")  # capability per unit score
     for name in differences + loadings:
         if name in posterior:
             out[name] = stretch * posterior[name]

@@ -547,7 +547,6 @@ def _learned_dimensions(model: pm.Model, spec: MeasurementSpec, capability, flat
     raw = pm.ZeroSumNormal("dimension_score_raw", sigma=1.0, dims=(DIMENSION, MODEL)).T
     score = raw - capability[:, None] * ((capability[:, None] * raw).sum(axis=0) / n_models)
     score = pm.Deterministic("dimension_score", score, dims=(MODEL, DIMENSION))
-    pm.Deterministic("dimension_strength", pt.sqrt(pt.sum(loading**2, axis=1)), dims=BENCHMARK)
     return loading, score
 
 

@@ -51,7 +51,6 @@ KEEP = (
     "dimension_loading",
     "dimension_score",
     "dimension_sd",
-    "dimension_strength",
     "item_difficulty",
     "item_slope",
     "item_difficulty_sd",

@@ -147,5 +147,6 @@ def test_nuts_fit_starts_its_chains_from_the_best_short_run(sim2, caplog):
         result = fit(table, spec, draws=100, tune=150, random_seed=2, progress=False, warn=False)
     assert "learned dimensions: start from run" in caplog.text
     assert result.posterior.sizes["dimension"] == 2
+    assert not result.posterior["dimension_strength"].isnull().any()
     general = result.posterior["capability"].mean(("chain", "draw")).to_series()
     assert general.corr(truth.capability.reindex(general.index), method="spearman") > 0.9
