@@ -308,7 +308,7 @@ class ValidationResult(Result):
         if compared:
             table = self.comparison()
             lines += ["", "specs on the same folds (one-SE rule: simplest within 1 SE of best)"]
-            lines.append(table.round(5).to_string())
+            lines.append(table.to_string(float_format=lambda v: f"{v:.4g}"))
         return "\n".join(lines)
 
     def comparison(self) -> pd.DataFrame:
@@ -531,7 +531,7 @@ class SpecChoice:
             "chosen": self.label,
             "folds": self.folds,
             "rule": "the simplest spec within one standard error of the best held-out MSE",
-            "candidates": self.table.reset_index().round(6).to_dict(orient="records"),
+            "candidates": self.table.reset_index().to_dict(orient="records"),
             "reason": self.reason(),
         }
 
