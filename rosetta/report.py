@@ -448,7 +448,7 @@ def _dimension_section(fit):
     )
     if selection:
         body += f"<p>{html.escape(selection['reason'])}.</p>"
-        body += _table(pd.DataFrame(selection["candidates"]).set_index("spec"), digits=5)
+        body += _table(pd.DataFrame(selection["candidates"]).set_index("spec"), digits=9)
     table = dimension_table(fit)
     keep = ["strength", "strength_lo", "strength_hi", *fit.posterior["dimension"].values]
     body += "<h3>Benchmarks by strength</h3>" + _table(table[keep])
