@@ -243,7 +243,9 @@ def test_sweep_on_a_dask_cluster_resumes_and_refuses_other_settings(tmp_path):
     from rosetta.acceleration.calibration import sweep as run_sweep
 
     settings = SweepSettings(**TINY)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         first = run_sweep(
             tmp_path, (1.0, 4.0), 1, settings=settings, scheduler=cluster.scheduler_address
         )

@@ -56,7 +56,9 @@ def test_folds_on_a_dask_cluster_match_local_fits(tiny_sim):
     table, _ = tiny_sim
     settings = {"folds": 3, "random_seed": 2, "method": "map", "draws": 50, "chains": 1}
     local = cross_validate(table, **settings)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         remote = cross_validate(table, scheduler=cluster.scheduler_address, **settings)
     pd.testing.assert_frame_equal(local.predictions, remote.predictions)
 
