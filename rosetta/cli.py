@@ -176,6 +176,8 @@ def fit_command(
         from rosetta.validation import AUTO_CANDIDATES, choose_spec
 
         texts = candidates or AUTO_CANDIDATES
+        if len(set(texts)) < 2:
+            raise click.UsageError("--auto needs at least two different --candidates")
         for text in texts:
             _variant(spec, text, table)
         options = {k: v for k, v in fit_kwargs.items() if k != "random_seed"}
