@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.special import gammaln, logit
+from scipy.special import logit
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED, DIMENSION
 from rosetta.data.parse import parse_cell
@@ -43,12 +43,12 @@ from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
 from rosetta.domains import domain_names
 from rosetta.errors import DataValidationError
+from rosetta.grid_loglik import grid_loglik, score_constants, score_kinds
 from rosetta.intervals import interval, label
 from rosetta.io import fit_info, load_posterior
 from rosetta.likelihoods import (
     beta_family_logp,
     expected_score,
-    likelihood_branch,
     normal_logp,
 )
 from rosetta.prediction import draw_scores
@@ -574,38 +574,40 @@ def _query_one(
 class _LogLik:
     """``log N(u; 0, 1) + sum_j log L(y_j | mu_s + sd_s * u)`` on a grid of ``u``, per draw.
 
-    The scores enter in single precision, which halves the cost and keeps the log-densities
-    accurate to ~1e-5 (far below what changes the answer).
+    The likelihood is the fit's, evaluated by the compiled loop of `rosetta.grid_loglik`.
     """
 
     def __init__(self, draws: _Draws, observed: pd.DataFrame, notes: list[str]) -> None:
         self.draws = draws
-        self.columns = draws.benchmarks.get_indexer(observed["benchmark"])
-        y = observed["score"].to_numpy(dtype=float)
-        self.n_items = observed["n_items"].to_numpy(dtype=float)
-        self.stderr = observed["stderr"].to_numpy(dtype=float)
-        self.beta = draws.precision is not None
-        y = read_ends(y, self.n_items, draws, notes)
-        # The likelihood wants the scores grouped by branch; their order does not matter.
-        order = np.argsort(likelihood_branch(y, self.n_items), kind="stable")
-        self.columns, self.n_items, self.stderr = (
-            self.columns[order],
-            self.n_items[order],
-            self.stderr[order],
-        )
-        self.y = y[order].astype(np.float32)
-        # Every draw's parameters for these scores, gathered once, in single precision.
-        self.par = {
-            k: None if v is None else v.astype(np.float32)
-            for k, v in draws.take(np.arange(draws.n_draws), self.columns).items()
+        columns = draws.benchmarks.get_indexer(observed["benchmark"])
+        n_items = observed["n_items"].to_numpy(dtype=float)
+        stderr = observed["stderr"].to_numpy(dtype=float)
+        y = read_ends(observed["score"].to_numpy(dtype=float), n_items, draws, notes)
+        kind = score_kinds(y, n_items, stderr, beta=draws.precision is not None)
+        # Every draw's parameters for these scores, gathered once.
+        par = draws.take(np.arange(draws.n_draws), columns)
+        per_draw = {
+            name: np.full(draws.n_draws, np.nan) if par[name] is None else par[name][:, 0]
+            for name in ("sigma", "zero_cutpoint", "one_cutpoint")
         }
-        if self.beta:
-            self.par["gammaln_precision"] = gammaln(self.par["precision"])
+        precision = par.get("precision")
+        self.scores = (kind, y, n_items, stderr)
+        self.par = (
+            par["slope"],
+            par["difficulty"],
+            par["floor"],
+            np.zeros((1, len(y))) if precision is None else precision,
+            score_constants(kind, y, n_items, precision),
+            per_draw["sigma"],
+            per_draw["zero_cutpoint"],
+            per_draw["one_cutpoint"],
+        )
 
     def __call__(self, index: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """Evaluate draws ``index`` on ``grid`` (shared, or one row per draw), on all cores.
 
-        NumPy's loops release the GIL, so threads share the work; small work stays in one chunk.
+        The compiled loop releases the GIL, so threads share the work; small work stays in one
+        chunk.
         """
         cells = len(index) * np.shape(grid)[-1]
         chunks = min(os.cpu_count() or 1, _MAX_THREADS, cells // _CHUNK_CELLS, len(index))
@@ -621,22 +623,12 @@ class _LogLik:
         d = self.draws
         # A contiguous run of draws is a view, not a copy.
         rows = slice(index[0], index[-1] + 1) if np.all(np.diff(index) == 1) else index
-        par = {k: None if v is None else v[rows] for k, v in self.par.items()}
-        theta = (d.mu[rows, None] + d.sd[rows, None] * grid).astype(np.float32)  # (S, G)
-        x = par["slope"][:, None, :] * (theta[:, :, None] - par["difficulty"][:, None, :])
-        p, q = expected_score(x, par["floor"][:, None, :])
-        shared = {
-            name: None if par[name] is None else par[name][:, :, None]
-            for name in ("sigma", "zero_cutpoint", "one_cutpoint")
-        }
-        per_score = {
-            name: par[name][:, None, :] for name in ("precision", "gammaln_precision") if self.beta
-        }
-        # Far out on a grid an expected score can round to exactly 0 or 1 in single precision:
-        # its log-likelihood is then -inf (no density there), which is right; no warning.
-        with np.errstate(divide="ignore"):
-            loglik = score_loglik(self.y, self.n_items, self.stderr, p, q, **shared, **per_score)
-        return loglik.sum(axis=2) - 0.5 * grid**2 - 0.5 * math.log(2 * math.pi)
+        par = [v if v.shape[0] == 1 else v[rows] for v in self.par]
+        theta = d.mu[rows, None] + d.sd[rows, None] * grid  # (S, G)
+        # Far out on a grid an expected score can round to exactly 0 or 1: its log-likelihood is
+        # then -inf (no density there), which is right.
+        loglik = grid_loglik(np.ascontiguousarray(theta), *self.scores, *par)
+        return loglik - 0.5 * grid**2 - 0.5 * math.log(2 * math.pi)
 
 
 def score_loglik(

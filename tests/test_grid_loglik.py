@@ -1,0 +1,90 @@
+"""rosetta.grid_loglik: the compiled query likelihood equals the fit's vectorised one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import gammaln
+
+from rosetta.grid_loglik import grid_loglik, score_constants, score_kinds
+from rosetta.likelihoods import expected_score, likelihood_branch
+from rosetta.placement import score_loglik
+
+#: One score of each branch: inside (0, 1), exactly 0, exactly 1, counted, with a standard error.
+Y = np.array([0.42, 0.0, 1.0, 0.3, 0.65, 0.93])
+N_ITEMS = np.array([np.nan, np.nan, np.nan, 40.0, np.nan, 200.0])
+STDERR = np.array([np.nan, np.nan, np.nan, np.nan, 0.04, np.nan])
+
+
+def parameters(rng, n_draws: int, n_scores: int) -> dict:
+    return {
+        "slope": rng.lognormal(0.0, 0.5, (n_draws, n_scores)),
+        "difficulty": rng.normal(0.0, 1.0, (n_draws, n_scores)),
+        "floor": rng.uniform(0.0, 0.3, (n_draws, n_scores)),
+        "precision": rng.lognormal(3.0, 1.0, (n_draws, n_scores)),
+        "sigma": rng.uniform(0.02, 0.2, n_draws),
+        "k0": rng.normal(-4.0, 0.5, n_draws),
+        "k1": rng.normal(4.0, 0.5, n_draws),
+    }
+
+
+def vectorised(theta, y, n_items, stderr, par, beta: bool, k0, k1) -> np.ndarray:
+    """The same sum with `rosetta.placement.score_loglik` (scores grouped by branch first)."""
+    order = np.argsort(likelihood_branch(y, n_items), kind="stable")
+    y, n_items, stderr = y[order], n_items[order], stderr[order]
+    pick = {k: v[:, order] for k, v in par.items() if np.ndim(v) == 2}
+    x = pick["slope"][:, None, :] * (theta[:, :, None] - pick["difficulty"][:, None, :])
+    p, q = expected_score(x, pick["floor"][:, None, :])
+    if not beta:
+        return score_loglik(y, n_items, stderr, p, q, sigma=par["sigma"][:, None, None]).sum(-1)
+    precision = pick["precision"][:, None, :]
+    loglik = score_loglik(
+        y,
+        n_items,
+        stderr,
+        p,
+        q,
+        precision=precision,
+        gammaln_precision=gammaln(precision),
+        zero_cutpoint=None if k0 is None else k0[:, None, None],
+        one_cutpoint=None if k1 is None else k1[:, None, None],
+    )
+    return loglik.sum(-1)
+
+
+@pytest.mark.parametrize("cutpoints", ["both", "zero", "one", "none"])
+@pytest.mark.parametrize("beta", [True, False])
+def test_compiled_loop_matches_the_fits_likelihood(cutpoints, beta):
+    rng = np.random.default_rng(7)
+    n_draws = 5
+    theta = rng.normal(0.0, 2.0, (n_draws, 9))
+    keep = np.ones(len(Y), bool)
+    if cutpoints in ("one", "none"):
+        keep &= Y != 0.0
+    if cutpoints in ("zero", "none"):
+        keep &= Y != 1.0
+    y, n_items, stderr = Y[keep], N_ITEMS[keep], STDERR[keep]
+    par = parameters(rng, n_draws, len(y))
+    k0 = par["k0"] if cutpoints in ("both", "zero") else None
+    k1 = par["k1"] if cutpoints in ("both", "one") else None
+    kind = score_kinds(y, n_items, stderr, beta)
+    precision = par["precision"] if beta else None
+    nan = np.full(n_draws, np.nan)
+    compiled = grid_loglik(
+        theta,
+        kind,
+        y,
+        n_items,
+        stderr,
+        par["slope"],
+        par["difficulty"],
+        par["floor"],
+        par["precision"] if beta else np.zeros((1, len(y))),
+        score_constants(kind, y, n_items, precision),
+        par["sigma"],
+        nan if k0 is None else k0,
+        nan if k1 is None else k1,
+    )
+    expected = vectorised(theta, y, n_items, stderr, par, beta, k0, k1)
+    assert np.all(np.isfinite(expected))
+    np.testing.assert_allclose(compiled, expected, rtol=1e-9, atol=1e-9)
