@@ -16,6 +16,8 @@ DOMAIN: Final = "domain"
 FAMILY_CELL: Final = "family_cell"
 #: Learned dimensions of the multidimensional model (`MeasurementSpec(dimensions=K)`).
 DIMENSION: Final = "dimension"
+#: Learned dimensions: no benchmark measures one more than this share of the general capability.
+DIMENSION_BOUND: Final = 0.5
 ITEM: Final = "item"
 #: Benchmarks with item-level data (the dim of the item-spread hyperparameters).
 ITEM_BENCHMARK: Final = "item_benchmark"

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from rosetta.constants import DEFAULT_SEED
+from rosetta.constants import DEFAULT_SEED, DIMENSION_BOUND
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def simulate_scores(
     domains: int = 0,
     domain_sd: float = 0.5,
     dimensions: int = 0,
-    dimension_sd: float = 0.5,
+    dimension_sd: float = 1.0,
     random_seed: int | np.random.Generator | None = DEFAULT_SEED,
 ) -> tuple[pd.DataFrame, Truth]:
     """Draw a sparse long score table from known parameters.
@@ -138,7 +138,7 @@ def simulate_scores(
         capability plus the model's deviation there, ``Normal(0, domain_sd)``. ``0``: none.
     dimensions, dimension_sd
         Multidimensional truth: each benchmark measures the capability plus ``sum_k
-        loading_bk * score_mk`` with loadings ``tanh(Normal(0, dimension_sd))`` less their
+        loading_bk * score_mk`` with loadings ``0.5 tanh(Normal(0, dimension_sd))`` less their
         slope-squared-weighted mean and standard-normal scores uncorrelated with the capability
         (the prior and identification of ``MeasurementSpec(dimensions=K)``). ``0``: none.
     random_seed
@@ -239,7 +239,7 @@ def _dimensions(rng, capability, slope, k, sd, models, benchmarks):
     ``sum_b slope_b^2 loading_bk = 0``; scores centred and uncorrelated with the capability.
     """
     names = pd.Index([f"dim{j + 1}" for j in range(k)], name="dimension")
-    loading = np.tanh(rng.normal(0.0, sd, (len(slope), k)))
+    loading = DIMENSION_BOUND * np.tanh(rng.normal(0.0, sd, (len(slope), k)))
     weight = slope[:, None] ** 2
     loading -= (weight * loading).sum(axis=0) / weight.sum()
     score = rng.normal(0.0, 1.0, (len(capability), k))

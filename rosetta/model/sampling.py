@@ -6,6 +6,7 @@ sampler statistics; `rosetta.model.fit` anchors it and assembles the InferenceDa
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import itertools
 import logging
@@ -162,7 +163,8 @@ def run_nuts_each(
     With nutpie the model is compiled once and only its data change; up to ``concurrent``
     samplers (default: cores // chains, at least 1) run at once, and the next one starts before
     a finished posterior is handed over, so whatever the caller does with it overlaps the next
-    sampling. Other backends set the data and sample in turn. Posteriors come in the order of
+    sampling; a model with learned dimensions finds each data's start first (`_best_start`).
+    Other backends set the data and sample in turn. Posteriors come in the order of
     ``data``; the same seeds give the same posteriors whatever ``concurrent`` is.
     """
     settings = {"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}
@@ -183,9 +185,10 @@ def run_nuts_each(
 
     def start() -> None:
         for values, seed in itertools.islice(pending, 1):
+            fold = _best_start(compiled.with_data(**values), model, cores, seed)
             running.append(
                 nutpie.sample(
-                    compiled.with_data(**values),
+                    fold,
                     cores=cores,
                     seed=seed,
                     progress_bar=False,
@@ -207,16 +210,13 @@ def run_nuts_each(
             background.cancel()
 
 
-def _compile_nutpie(model: pm.Model, start: dict | None = None):
-    """The nutpie model; with ``start``, every chain starts there (no jitter)."""
+def _compile_nutpie(model: pm.Model):
     import nutpie
 
     from rosetta.model.numba_cache import register_cacheable_digamma
 
     register_cacheable_digamma()
-    if start is None:
-        return nutpie.compile_pymc_model(model)
-    return nutpie.compile_pymc_model(model, initial_points=start, jitter_rvs=set())
+    return nutpie.compile_pymc_model(model)
 
 
 #: Models with learned dimensions: short runs from random starts, the best one the chains' start.
@@ -225,24 +225,24 @@ DIMENSION_STARTS = 6
 _START_STEPS = 150
 
 
-def _best_start(model: pm.Model, cores: int, random_seed: int) -> dict | None:
-    """Where the chains of a model with learned dimensions start (``None``: anywhere).
+def _best_start(compiled, model: pm.Model, cores: int, random_seed: int):
+    """``compiled`` with every chain starting at the best of several short runs, if need be.
 
     Factor models have local modes: on the bundled table a chain started at random or near the
     one-number solution could settle in a rotation of general capability and dimension whose
-    log density was some 60 below the best mode's, and stay there for good. `DIMENSION_STARTS`
-    short runs (`_START_STEPS` steps of warm-up each) explore from random starts; the chains
-    then all start where the run with the highest log density ended.
+    log density was some 60 below the best mode's, and stay there for good. For a model with
+    learned dimensions, `DIMENSION_STARTS` short runs (`_START_STEPS` steps of warm-up each)
+    explore from random starts; the chains then all start, without jitter, where the run with
+    the highest log density ended. Other models are returned as they are.
     """
     import nutpie
 
     if "dimension_loading_offset" not in model.named_vars:
-        return None
-    names = [rv.name for rv in model.free_RVs]
+        return compiled
     with warnings.catch_warnings():  # ArviZ: more chains than draws, as intended
         warnings.simplefilter("ignore", UserWarning)
         trace = nutpie.sample(
-            _compile_nutpie(model),
+            compiled,
             draws=1,
             tune=_START_STEPS,
             chains=DIMENSION_STARTS,
@@ -250,6 +250,7 @@ def _best_start(model: pm.Model, cores: int, random_seed: int) -> dict | None:
             seed=random_seed,
             progress_bar=False,
             low_rank_modified_mass_matrix=True,
+            store_unconstrained=True,
         )
     logp = trace.sample_stats["logp"].isel(draw=-1).to_numpy()
     best = int(np.argmax(logp))
@@ -260,14 +261,16 @@ def _best_start(model: pm.Model, cores: int, random_seed: int) -> dict | None:
         logp[best],
         logp.min(),
     )
-    return {name: trace.posterior[name].isel(chain=best, draw=-1).to_numpy() for name in names}
+    point = trace.sample_stats["unconstrained_draw"].isel(chain=best, draw=-1).to_numpy()
+    point = np.ascontiguousarray(point, dtype=np.float64)
+    return dataclasses.replace(compiled, initial_point_func=lambda seed: point.copy())
 
 
 def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept, progress, enough):
     import nutpie
 
     background = nutpie.sample(
-        _compile_nutpie(model, _best_start(model, cores, random_seed)),
+        _best_start(_compile_nutpie(model), model, cores, random_seed),
         draws=draws,
         tune=tune,
         chains=chains,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from rosetta.constants import DEFAULT_FAMILY_EFFECTS, FLOOR_MODES, LIKELIHOODS
+from rosetta.constants import DEFAULT_FAMILY_EFFECTS, DIMENSION_BOUND, FLOOR_MODES, LIKELIHOODS
 from rosetta.scale import Scale
 
 #: Prior hyperparameters on the raw scale, where capabilities are standard normal.
@@ -29,6 +29,7 @@ DEFAULT_PRIORS = MappingProxyType(
         "domain_sd_sd": 0.5,  # bifactor: sd of the domain deviations ~ HalfNormal(.)
         "family_effect_sd_sd": 0.5,  # sd of the family x benchmark effects ~ HalfNormal(.)
         "dimension_sd_sd": 0.5,  # learned dimensions: sd of the loadings ~ HalfNormal(.)
+        "dimension_bound": DIMENSION_BOUND,  # ... and |loading| < this (times the general one)
         "item_difficulty_sd_sd": 1.5,  # items: spread of difficulties in a benchmark ~ HalfNormal
         "item_log_slope_sd_sd": 0.5,  # items: spread of log slopes in a benchmark ~ HalfNormal
     }
