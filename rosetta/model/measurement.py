@@ -32,7 +32,7 @@ what benchmark b measures of model m the product of the model's K dimension scor
 benchmark's K loadings, in capability units::
 
     x_mb = slope_b * (capability_m + sum_k loading_bk * score_mk - difficulty_b)
-    loading = v - sum_b(slope_b^2 v_b) / sum_b(slope_b^2),   v = bound * tanh(Normal(0, dimension_sd))
+    loading = v - sum_b(slope_b^2 v_b) / sum_b(slope_b^2),  v = bound tanh(Normal(0, dimension_sd))
     score   = u - capability * (capability . u) / n_models,   u ~ ZeroSumNormal(1) over models
     dimension_sd ~ HalfNormal(dimension_sd_sd)
 
