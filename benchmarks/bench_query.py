@@ -14,7 +14,11 @@ repeats:
    and the same plus the predicted-score table on every benchmark and ``to_dict()``;
 2. the whole ``rosetta query FILE --score ... --json`` command in a fresh process (imports,
    reading the file, the query and the output);
-3. for scale, the Python interpreter starting and exiting (``python -c pass``).
+3. for scale, the Python interpreter starting and exiting (``python -c pass``);
+4. the query's main cost alone, the log-likelihood of every draw on a 17-point grid, by the
+   compiled loop (`rosetta.grid_loglik`) and, side by side as the reference, by the NumPy
+   expression of the same likelihood (`rosetta.placement.score_loglik`, what the query used
+   before), alternating, with their ratio.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 SCORES = {"GPQA diamond": 0.71, "MMLU": "88%", "MATH level 5": 0.75, "SWE-Bench verified": 0.45}
 
@@ -50,6 +56,37 @@ def timed(call, repeats: int) -> list[float]:
         call()
         times.append(time.perf_counter() - start)
     return times
+
+
+def numpy_grid_loglik(loglik, grid: np.ndarray) -> np.ndarray:
+    """The reference: every draw's log-likelihood on ``grid`` as NumPy expressions.
+
+    In single precision, as the query had it (half the cost of double).
+    """
+    from scipy.special import gammaln
+
+    from rosetta.likelihoods import expected_score, likelihood_branch
+    from rosetta.placement import score_loglik
+
+    _, y, n_items, stderr = loglik.scores
+    single = [v.astype(np.float32) for v in loglik.par]
+    slope, difficulty, floor, precision, _, sigma, k0, k1 = single
+    order = np.argsort(likelihood_branch(y, n_items), kind="stable")
+    theta = (loglik.draws.mu[:, None] + loglik.draws.sd[:, None] * grid).astype(np.float32)
+    x = slope[:, None, order] * (theta[:, :, None] - difficulty[:, None, order])
+    p, q = expected_score(x, floor[:, None, order])
+    if loglik.draws.precision is None:
+        extra = {"sigma": sigma[:, None, None]}
+    else:
+        extra = {
+            "precision": precision[:, None, order],
+            "gammaln_precision": gammaln(precision[:, None, order]),
+            "zero_cutpoint": None if np.isnan(k0).all() else k0[:, None, None],
+            "one_cutpoint": None if np.isnan(k1).all() else k1[:, None, None],
+        }
+    y = y.astype(np.float32)
+    values = score_loglik(y[order], n_items[order], stderr[order], p, q, **extra)
+    return values.sum(axis=2)
 
 
 def main() -> None:
@@ -91,6 +128,25 @@ def main() -> None:
         f"(min {min(cold):.2f}, max {max(cold):.2f}; {cold_runs} runs)"
     )
     print(f"python -c pass     median {statistics.median(bare):7.2f} s")
+
+    from rosetta.placement import _as_score_frame, _Draws, _LogLik
+
+    draws = _Draws.from_posterior(posterior)
+    loglik = _LogLik(draws, _as_score_frame(SCORES, "new model"), [])
+    grid = np.random.default_rng(0).normal(size=(draws.n_draws, 17))
+    everyone = np.arange(draws.n_draws)
+    compiled, reference = [], []
+    for _ in range(args.repeats):
+        compiled += timed(lambda: loglik(everyone, grid), 1)
+        reference += timed(lambda: numpy_grid_loglik(loglik, grid), 1)
+    prior = 0.5 * grid**2 + 0.5 * np.log(2 * np.pi)
+    gap = np.abs(loglik(everyone, grid) + prior - numpy_grid_loglik(loglik, grid)).max()
+    fast, slow = statistics.median(compiled), statistics.median(reference)
+    print(
+        f"grid log-likelihood ({n_draws} draws x 17 points): compiled {fast * 1e3:.1f} ms, "
+        f"NumPy {slow * 1e3:.1f} ms (medians of {args.repeats}, alternating): {slow / fast:.2f}x; "
+        f"largest difference {gap:.1e}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from scipy.special import gammaln
 
-from rosetta.likelihoods import COUNTED, INTERIOR, ONE, ZERO, likelihood_branch
+from rosetta.likelihoods import COUNTED, ONE, ZERO, likelihood_branch
 
 #: How each score enters, beyond `rosetta.likelihoods`' Beta-family branches: Normal around the
 #: expected score with the fit's ``sigma`` (a least-squares fit), or Normal with the reported
@@ -55,6 +55,15 @@ def score_constants(kind, y, n_items, precision) -> np.ndarray:
     return constant
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _expected(x, floor):
+    """``(p, q)`` of `rosetta.likelihoods.expected_score`, with one exp and one division."""
+    e = math.exp(-abs(x))
+    r = 1.0 / (1.0 + e)
+    up, down = (r, e * r) if x >= 0 else (e * r, r)  # sigmoid(x), sigmoid(-x)
+    return floor + (1.0 - floor) * up, (1.0 - floor) * down
+
+
 @numba.njit(cache=True, nogil=True)
 def grid_loglik(
     theta, kind, y, n_items, stderr, slope, difficulty, floor, precision, constant, sigma, k0, k1
@@ -69,43 +78,50 @@ def grid_loglik(
     n_draws, n_points = theta.shape
     out = np.zeros((n_draws, n_points))
     for s in range(n_draws):
-        # exp(k0), exp(-k1): -softplus(k0 - logit p) = -log1p(exp(k0) q / p), and so on.
+        # exp(k0), exp(-k1): P(0 < y < 1) = 1 / (1 + exp(k0) q / p + exp(-k1) p / q + both).
         e0 = 0.0 if math.isnan(k0[s]) else math.exp(k0[s])
         e1 = 0.0 if math.isnan(k1[s]) else math.exp(-k1[s])
         gap = 0.0 if e0 == 0.0 or e1 == 0.0 else math.log(-math.expm1(k0[s] - k1[s]))
+        row = out[s]
         for j in range(kind.size):
             a, b, c, phi = slope[s, j], difficulty[s, j], floor[s, j], precision[s, j]
             code = kind[j]
-            se2 = 0.0 if math.isnan(stderr[j]) else stderr[j] ** 2
-            k = round(y[j] * n_items[j]) if code == COUNTED else 0.0
-            fixed = constant[s, j] if code in (COUNTED, INTERIOR) else 0.0
-            log_y = math.log(y[j]) if code == INTERIOR else 0.0
-            log1m_y = math.log1p(-y[j]) if code == INTERIOR else 0.0
-            if code == INTERIOR:
-                fixed += gap - log_y - log1m_y
-            for g in range(n_points):
-                x = a * (theta[s, g] - b)
-                e = math.exp(-abs(x))
-                up = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)  # sigmoid(x)
-                down = e / (1.0 + e) if x >= 0 else 1.0 / (1.0 + e)  # sigmoid(-x)
-                p = c + (1.0 - c) * up
-                q = (1.0 - c) * down
-                if code in (FIT_NORMAL, STDERR_NORMAL):
+            if code in (FIT_NORMAL, STDERR_NORMAL):
+                se2 = 0.0 if math.isnan(stderr[j]) else stderr[j] ** 2
+                for g in range(n_points):
+                    p, q = _expected(a * (theta[s, g] - b), c)
                     var = sigma[s] ** 2 + se2 if code == FIT_NORMAL else p * q / (1 + phi) + se2
-                    out[s, g] += -0.5 * (y[j] - p) ** 2 / var - 0.5 * math.log(var) - _HALF_LOG_2PI
-                    continue
-                if code == ZERO:  # an exact end: only its point mass, sigmoid(k0 - logit p)
-                    out[s, g] -= math.log1p(p / (e0 * q))
-                    continue
-                if code == ONE:
-                    out[s, g] -= math.log1p(q / (e1 * p))
-                    continue
-                alpha, beta = p * phi, q * phi
-                value = fixed - math.lgamma(alpha) - math.lgamma(beta)
-                if code == COUNTED:
-                    value += math.lgamma(k + alpha) + math.lgamma(n_items[j] - k + beta)
-                else:  # INTERIOR: Beta density times P(0 < y < 1)
-                    value += alpha * log_y + beta * log1m_y
-                    value -= math.log1p(e0 * q / p) + math.log1p(e1 * p / q)
-                out[s, g] += value
+                    row[g] -= 0.5 * (y[j] - p) ** 2 / var + 0.5 * math.log(var) + _HALF_LOG_2PI
+            elif code in (ZERO, ONE):  # only the point mass of an exact end
+                for g in range(n_points):
+                    p, q = _expected(a * (theta[s, g] - b), c)
+                    row[g] -= math.log1p(p / (e0 * q) if code == ZERO else q / (e1 * p))
+            elif code == COUNTED:
+                n = n_items[j]
+                k = round(y[j] * n)
+                for g in range(n_points):
+                    p, q = _expected(a * (theta[s, g] - b), c)
+                    alpha, beta = p * phi, q * phi
+                    row[g] += (
+                        constant[s, j]
+                        + math.lgamma(k + alpha)
+                        + math.lgamma(n - k + beta)
+                        - math.lgamma(alpha)
+                        - math.lgamma(beta)
+                    )
+            else:  # INTERIOR: the Beta density times P(0 < y < 1)
+                log_y, log1m_y = math.log(y[j]), math.log1p(-y[j])
+                fixed = constant[s, j] + gap - log_y - log1m_y
+                for g in range(n_points):
+                    p, q = _expected(a * (theta[s, g] - b), c)
+                    alpha, beta = p * phi, q * phi
+                    odds = q / p
+                    row[g] += (
+                        fixed
+                        + alpha * log_y
+                        + beta * log1m_y
+                        - math.lgamma(alpha)
+                        - math.lgamma(beta)
+                        - math.log1p(e0 * odds + e1 / odds + e0 * e1)
+                    )
     return out

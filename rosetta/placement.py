@@ -74,7 +74,7 @@ _EDGE_DENSITY = 1e-5
 _SCALE_TOLERANCE = 1.14
 _MAX_REDOS = 4
 #: The grid pass is split over threads in chunks of at least this many (draw, grid point) cells.
-_CHUNK_CELLS = 5_000
+_CHUNK_CELLS = 2_000
 _MAX_THREADS = 8
 #: Below this fraction of draws' effective sample size the reweighting is flagged.
 _LOW_ESS_FRACTION = 0.1
