@@ -49,9 +49,10 @@ def test_simulated_dimensions_follow_the_model_identification(sim2):
     np.testing.assert_allclose(shifted.loading.to_numpy(), stretch * loading)
 
 
-def test_model_dimensions_are_orthogonal_to_the_general_factor(sim2):
+def test_model_dimensions_are_orthogonal_to_the_general_factor_and_bounded(sim2):
     table, _ = sim2
-    model = build_model(table, MeasurementSpec(dimensions=2, family_effects=False))
+    spec = MeasurementSpec(dimensions=2, family_effects=False, priors={"dimension_bound": 0.3})
+    model = build_model(table, spec)
     assert model.coords["dimension"] == ("dim1", "dim2")
     draw = model.compile_fn(
         [model[name] for name in ("capability", "dimension_score", "dimension_loading", "slope")],
@@ -60,10 +61,13 @@ def test_model_dimensions_are_orthogonal_to_the_general_factor(sim2):
     )
     rng = np.random.default_rng(0)
     point = {v.name: rng.normal(size=model.initial_point()[v.name].shape) for v in model.value_vars}
+    point["dimension_loading_offset"] *= 100  # tanh saturated: loadings at their bound
     capability, score, loading, slope = draw(point)
     np.testing.assert_allclose(capability @ score, 0, atol=1e-9)
     np.testing.assert_allclose(slope**2 @ loading, 0, atol=1e-9)
     np.testing.assert_allclose(score.sum(axis=0), 0, atol=1e-9)
+    # Within the bound, less the weighted mean that makes them orthogonal (at most the bound).
+    assert 0.25 < np.abs(loading).max() <= 2 * 0.3
 
 
 def _posterior(loading, score, rotations):
