@@ -468,7 +468,9 @@ class _Draws:
         capability = flat("capability")
         info = fit_info(posterior)
         mu = capability.mean(axis=1)
-        sd = np.sqrt(((capability - mu[:, None]) ** 2).mean(axis=1))
+        # One pass, no temporary: capabilities are O(1), so E[x^2] - mu^2 loses nothing.
+        second = np.einsum("sm,sm->s", capability, capability) / capability.shape[1]
+        sd = np.sqrt(np.maximum(second - mu**2, 0.0))
         return cls(
             models=pd.Index(posterior["model"].to_numpy().astype(str)),
             benchmarks=pd.Index(posterior["benchmark"].to_numpy().astype(str)),
