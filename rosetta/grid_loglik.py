@@ -84,8 +84,10 @@ def grid_loglik(
         gap = 0.0 if e0 == 0.0 or e1 == 0.0 else math.log(-math.expm1(k0[s] - k1[s]))
         row = out[s]
         for j in range(kind.size):
-            a, b, c, phi = slope[s, j], difficulty[s, j], floor[s, j], precision[s, j]
+            a, b, c = slope[s, j], difficulty[s, j], floor[s, j]
             code = kind[j]
+            # A Normal fit's precision and constant are (1, score) placeholders: never read.
+            phi = 0.0 if code == FIT_NORMAL else precision[s, j]
             if code in (FIT_NORMAL, STDERR_NORMAL):
                 se2 = 0.0 if math.isnan(stderr[j]) else stderr[j] ** 2
                 for g in range(n_points):

@@ -70,7 +70,7 @@ def test_compiled_loop_matches_the_fits_likelihood(cutpoints, beta):
     kind = score_kinds(y, n_items, stderr, beta)
     precision = par["precision"] if beta else None
     nan = np.full(n_draws, np.nan)
-    compiled = grid_loglik(
+    arguments = (
         theta,
         kind,
         y,
@@ -85,6 +85,9 @@ def test_compiled_loop_matches_the_fits_likelihood(cutpoints, beta):
         nan if k0 is None else k0,
         nan if k1 is None else k1,
     )
+    compiled = grid_loglik(*arguments)
+    # The same loop as plain Python: NumPy checks every index the compiled loop does not.
+    np.testing.assert_allclose(grid_loglik.py_func(*arguments), compiled, rtol=1e-12)
     expected = vectorised(theta, y, n_items, stderr, par, beta, k0, k1)
     assert np.all(np.isfinite(expected))
     np.testing.assert_allclose(compiled, expected, rtol=1e-9, atol=1e-9)
