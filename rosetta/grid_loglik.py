@@ -3,8 +3,9 @@
 `rosetta.placement` evaluates ``sum_j log L(y_j | theta)`` for every posterior draw at some
 twenty capabilities each: about 4000 x 20 x (number of scores) evaluations of the fit's
 likelihood per query. As NumPy expressions these make a dozen temporary arrays each; here they are
-one compiled loop (numba, which PyMC's PyTensor already depends on) that keeps every intermediate
-in registers, about three times faster. It releases the GIL, so threads share the draws.
+one compiled loop (numba, which PyMC's PyTensor already depends on; loaded by the first query)
+that keeps every intermediate in registers, about twice as fast. It releases the GIL, so threads
+share the draws.
 
 The formulas are those of `rosetta.likelihoods` (the fit's), per score, in double precision;
 ``tests/test_grid_loglik.py`` checks the two agree on every branch. Whatever depends on the draw

@@ -43,7 +43,6 @@ from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
 from rosetta.domains import domain_names
 from rosetta.errors import DataValidationError
-from rosetta.grid_loglik import grid_loglik, score_constants, score_kinds
 from rosetta.intervals import interval, label
 from rosetta.io import fit_info, load_posterior
 from rosetta.likelihoods import (
@@ -580,6 +579,10 @@ class _LogLik:
     """
 
     def __init__(self, draws: _Draws, observed: pd.DataFrame, notes: list[str]) -> None:
+        # Here, not at the top: numba loads in ~0.3 s, which only a query needs to pay.
+        from rosetta.grid_loglik import grid_loglik, score_constants, score_kinds
+
+        self.kernel = grid_loglik
         self.draws = draws
         columns = draws.benchmarks.get_indexer(observed["benchmark"])
         n_items = observed["n_items"].to_numpy(dtype=float)
@@ -629,7 +632,7 @@ class _LogLik:
         theta = d.mu[rows, None] + d.sd[rows, None] * grid  # (S, G)
         # Far out on a grid an expected score can round to exactly 0 or 1: its log-likelihood is
         # then -inf (no density there), which is right.
-        loglik = grid_loglik(np.ascontiguousarray(theta), *self.scores, *par)
+        loglik = self.kernel(np.ascontiguousarray(theta), *self.scores, *par)
         return loglik - 0.5 * grid**2 - 0.5 * math.log(2 * math.pi)
 
 

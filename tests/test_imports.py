@@ -9,6 +9,7 @@ def test_light_paths_do_not_import_pymc():
         " rosetta.cli;"
         "assert 'pymc' not in sys.modules, 'pymc imported';"
         "assert 'arviz' not in sys.modules, 'arviz imported';"
+        "assert 'numba' not in sys.modules, 'numba imported (only a query needs it)';"
         "print('ok')"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
