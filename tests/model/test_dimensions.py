@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytensor
 import pytest
 import xarray as xr
 
@@ -54,15 +55,14 @@ def test_model_dimensions_are_orthogonal_to_the_general_factor_and_bounded(sim2)
     spec = MeasurementSpec(dimensions=2, family_effects=False, priors={"dimension_bound": 0.3})
     model = build_model(table, spec)
     assert model.coords["dimension"] == ("dim1", "dim2")
-    draw = model.compile_fn(
-        [model[name] for name in ("capability", "dimension_score", "dimension_loading", "slope")],
-        inputs=model.value_vars,
-        on_unused_input="ignore",
-    )
+    names = ("capability", "dimension_score", "dimension_loading", "slope")
+    # In terms of the value variables (a graph of the random variables would draw them anew).
+    outputs = model.replace_rvs_by_values([model[name] for name in names])
+    draw = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
     rng = np.random.default_rng(0)
     point = {v.name: rng.normal(size=model.initial_point()[v.name].shape) for v in model.value_vars}
     point["dimension_loading_offset"] *= 100  # tanh saturated: loadings at their bound
-    capability, score, loading, slope = draw(point)
+    capability, score, loading, slope = draw(*(point[v.name] for v in model.value_vars))
     np.testing.assert_allclose(capability @ score, 0, atol=1e-9)
     np.testing.assert_allclose(slope**2 @ loading, 0, atol=1e-9)
     np.testing.assert_allclose(score.sum(axis=0), 0, atol=1e-9)
