@@ -26,7 +26,13 @@ from rosetta.cli_options import (
     show,
     spec_and_fit_kwargs,
 )
-from rosetta.constants import DEFAULT_MIN_ESS, DEFAULT_SEED, ESS_CHECK_EVERY, RHAT_MAX
+from rosetta.constants import (
+    DEFAULT_MIN_ESS,
+    DEFAULT_SEED,
+    DIMENSION_BOUND,
+    ESS_CHECK_EVERY,
+    RHAT_MAX,
+)
 from rosetta.errors import RosettaError, RosettaWarning
 
 log = logging.getLogger("rosetta")
@@ -392,8 +398,8 @@ def _variant(spec, text: str, table):
     type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
-    help="With --dimensions: loadings are 0.5 tanh(Normal(0, this)) (capabilities standard "
-    "normal; the bundled fit's dimension_sd is about 0.8).",
+    help=f"With --dimensions: loadings are {DIMENSION_BOUND} tanh(Normal(0, this)) (capabilities "
+    "standard normal; the bundled fit's dimension_sd is about 0.8).",
 )
 @click.option(
     "--difficulty",

@@ -39,9 +39,7 @@ def score_kinds(y, n_items, stderr, beta: bool) -> np.ndarray:
 
 
 def score_constants(kind, y, n_items, precision) -> np.ndarray:
-    """``(draw, score)`` terms of the log-likelihood that do not depend on the capability."""
-    if precision is None:
-        return np.zeros((1, len(kind)))
+    """``(draw, score)`` terms of the Beta-family log-likelihood not depending on the capability."""
     constant = gammaln(precision)
     counted = kind == COUNTED
     if counted.any():
@@ -73,7 +71,7 @@ def grid_loglik(
 
     ``theta`` is ``(draw, point)``; ``kind``, ``y``, ``n_items``, ``stderr`` are per score;
     ``slope``, ``difficulty``, ``floor``, ``precision``, ``constant`` are ``(draw, score)``
-    (``precision`` and ``constant`` of a Normal fit may be ``(1, score)`` and unused);
+    (a Normal fit's ``precision`` and ``constant`` are not read: zeros do);
     ``sigma``, ``k0``, ``k1`` are per draw, NaN where the fit has none.
     """
     n_draws, n_points = theta.shape
@@ -87,8 +85,7 @@ def grid_loglik(
         for j in range(kind.size):
             a, b, c = slope[s, j], difficulty[s, j], floor[s, j]
             code = kind[j]
-            # A Normal fit's precision and constant are (1, score) placeholders: never read.
-            phi = 0.0 if code == FIT_NORMAL else precision[s, j]
+            phi = precision[s, j]
             if code in (FIT_NORMAL, STDERR_NORMAL):
                 se2 = 0.0 if math.isnan(stderr[j]) else stderr[j] ** 2
                 for g in range(n_points):

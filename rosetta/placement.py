@@ -596,13 +596,14 @@ class _LogLik:
             for name in ("sigma", "zero_cutpoint", "one_cutpoint")
         }
         precision = par.get("precision")
+        unused = np.zeros_like(par["slope"])  # a Normal fit has no precision
         self.scores = (kind, y, n_items, stderr)
         self.par = (
             par["slope"],
             par["difficulty"],
             par["floor"],
-            np.zeros((1, len(y))) if precision is None else precision,
-            score_constants(kind, y, n_items, precision),
+            unused if precision is None else precision,
+            unused if precision is None else score_constants(kind, y, n_items, precision),
             per_draw["sigma"],
             per_draw["zero_cutpoint"],
             per_draw["one_cutpoint"],
@@ -628,7 +629,7 @@ class _LogLik:
         d = self.draws
         # A contiguous run of draws is a view, not a copy.
         rows = slice(index[0], index[-1] + 1) if np.all(np.diff(index) == 1) else index
-        par = [v if v.shape[0] == 1 else v[rows] for v in self.par]
+        par = [v[rows] for v in self.par]
         theta = d.mu[rows, None] + d.sd[rows, None] * grid  # (S, G)
         # Far out on a grid an expected score can round to exactly 0 or 1: its log-likelihood is
         # then -inf (no density there), which is right.
