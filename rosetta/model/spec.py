@@ -87,6 +87,11 @@ class MeasurementSpec:
         if unknown:
             raise ValueError(f"unknown prior(s) {sorted(unknown)}; known: {sorted(DEFAULT_PRIORS)}")
         object.__setattr__(self, "priors", MappingProxyType({**DEFAULT_PRIORS, **self.priors}))
+        bound = self.priors["dimension_bound"]
+        if not 0 < bound <= 1:
+            raise ValueError(
+                f"prior dimension_bound is a share of the general loading, in (0, 1]; got {bound!r}"
+            )
         pairs = dict(self.domains.items() if isinstance(self.domains, Mapping) else self.domains)
         domains = tuple(sorted((str(b), str(d)) for b, d in pairs.items() if d))
         object.__setattr__(self, "domains", domains)

@@ -31,6 +31,9 @@ def test_spec_takes_dimensions_and_round_trips():
     for bad in (-1, 1.5):
         with pytest.raises(ValueError, match="dimensions"):
             MeasurementSpec(dimensions=bad)
+    for bad in (0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="dimension_bound"):
+            MeasurementSpec(dimensions=1, priors={"dimension_bound": bad})
 
 
 def test_simulated_dimensions_follow_the_model_identification(sim2):
