@@ -38,6 +38,13 @@ def main() -> None:
     if not anchor:
         raise SystemExit("fit with a benchmark anchor (--anchor-benchmark) to compare scales")
     post = fit.posterior
+    if "dimension_loading" not in post:
+        raise SystemExit(f"{args.fit} has no learned dimensions (fit with --dimensions K)")
+    if benchmarks.filter(like="_loading").shape[1] != post.sizes["dimension"]:
+        raise SystemExit(
+            f"{args.truth_benchmarks} has no loadings for {post.sizes['dimension']} "
+            "dimensions (rosetta simulate --dimensions K --truth-benchmarks)"
+        )
     loading = post["dimension_loading"].transpose("chain", "draw", "benchmark", "dimension")
     draws = loading.to_numpy().reshape(-1, *loading.shape[2:])
     true = benchmarks.loc[loading["benchmark"].to_numpy(), :].filter(like="_loading").to_numpy()
