@@ -35,7 +35,7 @@ _LAZY = {
     "accelerate": ("rosetta.acceleration", "acceleration"),
     "watch": ("rosetta.acceleration", "watch"),
     "validate": ("rosetta.validation", "cross_validate"),
-    "choose_spec": ("rosetta.validation", "choose_spec"),
+    "choose_spec": ("rosetta.selection", "choose_spec"),
     "compare": ("rosetta.comparison", "compare"),
     "build_report": ("rosetta.report", "build_report"),
 }

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from rosetta import cli_analyses
 from rosetta.cli_options import (
@@ -125,8 +126,9 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
 @click.option(
     "--auto",
     is_flag=True,
-    help="Choose the spec by cross-validation among --candidates (the simplest within one "
-    "standard error of the best held-out MSE), then fit it; the choice is stored in the fit.",
+    help="Choose the spec among --candidates by held-out accuracy (the simplest within one "
+    "standard error of the best: PSIS-LOO where its Pareto k allows, else cross-validation), "
+    "then fit it; the choice is stored in the fit.",
 )
 @click.option(
     "--candidates",
@@ -142,6 +144,14 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
     show_default=True,
     help="With --auto: cross-validation folds.",
 )
+@click.option(
+    "--auto-criterion",
+    type=click.Choice(["auto", "loo", "cv"]),
+    default="auto",
+    show_default=True,
+    help="With --auto: PSIS-LOO where its Pareto k allows and K-fold cross-validation "
+    "otherwise, or either one.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def fit_command(
@@ -155,6 +165,7 @@ def fit_command(
     auto,
     candidates,
     auto_folds,
+    auto_criterion,
     quiet,
     as_json,
     **kwargs,
@@ -177,18 +188,25 @@ def fit_command(
     from rosetta.model import fit
     from rosetta.summary import dimension_table, domain_table
 
+    given = click.get_current_context().get_parameter_source
+    if not auto and any(given(o) is ParameterSource.COMMANDLINE for o in _AUTO_OPTIONS):
+        raise click.UsageError("--auto-folds and --auto-criterion go with --auto")
+    if full_predictive:
+        fit_kwargs["predictive_draws"] = None
+    options = {"progress": not (quiet or as_json), "min_ess": min_ess or None, **fit_kwargs}
     choice = None
     if auto:
-        from rosetta.validation import AUTO_CANDIDATES, choose_spec
+        from rosetta.selection import AUTO_CANDIDATES, choose_spec
 
         texts = candidates or AUTO_CANDIDATES
         if len(set(texts)) < 2:
             raise click.UsageError("--auto needs at least two different --candidates")
         for text in texts:
             _variant(spec, text, table)
-        options = {k: v for k, v in fit_kwargs.items() if k != "random_seed"}
+        if auto_criterion == "loo" and options.get("method", "nuts") != "nuts":
+            raise click.UsageError("--auto-criterion loo weighs NUTS draws; not with --method")
         choice = choose_spec(
-            table, spec, texts, folds=auto_folds, random_seed=fit_kwargs["random_seed"], **options
+            table, spec, texts, folds=auto_folds, criterion=auto_criterion, **options
         )
         spec = choice.spec
         if not as_json:
@@ -196,9 +214,6 @@ def fit_command(
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        if full_predictive:
-            fit_kwargs["predictive_draws"] = None
-        options = {"progress": not (quiet or as_json), "min_ess": min_ess or None, **fit_kwargs}
         result = fit(data, spec, **options) if choice is None else choice.fit(data, **options)
     result.save(out)
     if tables:
@@ -212,6 +227,10 @@ def fit_command(
         if not as_json:
             click.echo(f"warning: {warning.message}", err=True)
     show(_Top(result, top, time.perf_counter() - start), as_json, posterior=out, tables=tables)
+
+
+#: Options of `rosetta fit` that only mean something with ``--auto``.
+_AUTO_OPTIONS = ("auto_folds", "auto_criterion")
 
 
 class _Top:

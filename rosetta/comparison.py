@@ -74,6 +74,26 @@ def with_log_likelihood(idata) -> az.InferenceData:
     return out
 
 
+def psis_loo(fit) -> az.ELPDData:
+    """`arviz.loo` of a fit, pointwise (its ``pareto_k`` says which terms are reliable)."""
+    with warnings.catch_warnings():  # the high-k scores are counted by the callers instead
+        warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
+        return az.loo(with_log_likelihood(as_fit(fit).idata), pointwise=True)
+
+
+def compare_loos(loos: Mapping[str, az.ELPDData]) -> pd.DataFrame:
+    """`arviz.compare`'s table of PSIS-LOO results, plus ``n_high_pareto_k`` per fit."""
+    with warnings.catch_warnings():
+        # ArviZ sorts in place, which pandas >= 3.1 deprecates; nothing for us to change
+        warnings.filterwarnings("ignore", ".*inplace", DeprecationWarning)
+        # the stacking weights' optimiser meets log(0) and 0/0 when one fit takes all the weight
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table = az.compare(dict(loos), ic="loo")
+    high = {name: int((loo.pareto_k > PARETO_K_MAX).sum()) for name, loo in loos.items()}
+    table["n_high_pareto_k"] = [high[name] for name in table.index]
+    return table
+
+
 def compare_fits(fits: Mapping[str, object]) -> pd.DataFrame:
     """Rank fits of the same scores by expected log predictive density (PSIS-LOO).
 
@@ -94,19 +114,7 @@ def compare_fits(fits: Mapping[str, object]) -> pd.DataFrame:
         raise IncompatibleFitError(
             f"LOO compares fits of the same scores; these were fitted on different data: {hashes}"
         )
-    with warnings.catch_warnings():  # the high-k scores are counted in the table instead
-        warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
-        # ArviZ sorts in place, which pandas >= 3.1 deprecates; nothing for us to change
-        warnings.filterwarnings("ignore", ".*inplace", DeprecationWarning)
-        # the stacking weights' optimiser meets log(0) and 0/0 when one fit takes all the weight
-        warnings.simplefilter("ignore", RuntimeWarning)
-        loos = {
-            name: az.loo(with_log_likelihood(f.idata), pointwise=True) for name, f in fits.items()
-        }
-        table = az.compare(loos, ic="loo")
-    high = {name: int((loo.pareto_k > PARETO_K_MAX).sum()) for name, loo in loos.items()}
-    table["n_high_pareto_k"] = [high[name] for name in table.index]
-    return table
+    return compare_loos({name: psis_loo(fit) for name, fit in fits.items()})
 
 
 def capability_spearman(fits: Mapping[str, object]) -> dict[str, float]:

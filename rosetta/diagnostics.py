@@ -83,15 +83,21 @@ def summarize_diagnostics(idata, *, warn: bool = True) -> dict:
         problems.append(f"{divergences} divergent transitions")
     summary["ok"] = not problems
     summary["problems"] = problems
-    if problems and warn:
+    if warn:
+        warn_unconverged(summary)
+    return summary
+
+
+def warn_unconverged(summary: dict) -> None:
+    """Emit a `ConvergenceWarning` naming the ``problems`` of a `summarize_diagnostics` summary."""
+    if summary.get("problems"):
         warnings.warn(
             "the posterior may not be reliable: "
-            + "; ".join(problems)
+            + "; ".join(summary["problems"])
             + " (try more --tune/--draws, or check the data of the worst variables)",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return summary
 
 
 def _varies(array) -> bool:

@@ -116,6 +116,7 @@ def test_fit_auto_chooses_a_spec_by_cross_validation_and_stores_why(capsys, tmp_
     selection = payload["selection"]
     assert [row["spec"] for row in selection["candidates"]] == ["dimensions=0", "dimensions=1"]
     assert selection["folds"] == 2 and selection["chosen"] in ("dimensions=0", "dimensions=1")
+    assert selection["criterion"] == "cv" and "PSIS-LOO not tried" in selection["reason"]
     chosen = next(r for r in selection["candidates"] if r["spec"] == selection["chosen"])
     assert chosen["mse_gap"] <= chosen["gap_se"]
     saved = load_fit(out)
@@ -124,6 +125,10 @@ def test_fit_auto_chooses_a_spec_by_cross_validation_and_stores_why(capsys, tmp_
     assert "spec chosen by 2-fold cross-validation" in saved.summary()
     code = main(["fit", str(path), *common, "--candidates", "dimensions=1", "--out", str(out)])
     assert code == 2 and "--candidates goes with --auto" in capsys.readouterr().err
+    code = main(["fit", str(path), *common, "--auto-criterion", "cv", "--out", str(out)])
+    assert code == 2 and "go with --auto" in capsys.readouterr().err
+    code = main(["fit", str(path), *common, *options, "--auto-criterion", "loo", "--out", str(out)])
+    assert code == 2 and "weighs NUTS draws" in capsys.readouterr().err
 
 
 def test_validate_compares_specs_on_the_same_folds(capsys, tmp_path):

@@ -1,0 +1,81 @@
+import arviz as az
+import numpy as np
+import pytest
+
+import rosetta.selection as selection
+from rosetta.model import MeasurementSpec
+from rosetta.selection import choose_spec, loo_rule
+
+#: Tiny NUTS fits: enough draws for PSIS-LOO to run, not to converge.
+_NUTS = {"draws": 100, "tune": 100, "chains": 2, "progress": False}
+
+
+def _loo(pointwise):
+    """`arviz.loo` of a fake fit whose draws give each score the log-likelihood ``pointwise``."""
+    rng = np.random.default_rng(0)
+    draws = pointwise + 0.05 * rng.standard_normal((2, 200, len(pointwise)))
+    idata = az.from_dict(
+        posterior={"a": rng.standard_normal((2, 200))}, log_likelihood={"score": draws}
+    )
+    return az.loo(idata, pointwise=True)
+
+
+def test_the_loo_rule_keeps_the_simplest_spec_within_one_standard_error():
+    rng = np.random.default_rng(1)
+    simple = rng.normal(-1.0, 0.5, 300)
+    slightly = simple + rng.normal(0.002, 0.05, 300)  # better by less than its noise
+    clearly = simple + 0.3
+    table = loo_rule({"k0": _loo(simple), "k1": _loo(slightly)})
+    assert list(table.index) == ["k0", "k1"] and table["chosen"].tolist() == [True, False]
+    assert (
+        table.loc["k1", "elpd_diff"] == 0 < table.loc["k0", "elpd_diff"] <= table.loc["k0", "dse"]
+    )
+    table = loo_rule({"k0": _loo(simple), "k1": _loo(slightly), "k2": _loo(clearly)})
+    assert table["chosen"].tolist() == [False, False, True]
+    assert {"elpd_loo", "se", "p_loo", "n_high_pareto_k"} <= set(table.columns)
+
+
+def test_choose_spec_by_psis_loo_reuses_the_chosen_fit(tiny_sim, monkeypatch):
+    table, _ = tiny_sim
+    spec = MeasurementSpec(family_effects=False)
+    texts = ["dimensions=0", "dimensions=1"]
+    choice = choose_spec(table, spec, texts, criterion="loo", random_seed=3, **_NUTS)
+    assert choice.criterion == "loo" and choice.folds is None and not choice.note
+    assert list(choice.table.index) == texts and choice.table["chosen"].sum() == 1
+    assert set(choice.fitted) == set(texts)
+    assert choice.reason().startswith(f"spec chosen by PSIS-LOO of 2 candidates: {choice.label}")
+    record = choice.record()
+    assert record["criterion"] == "loo" and "PSIS-LOO" in record["rule"]
+
+    def no_refit(*args, **kwargs):
+        raise AssertionError("the chosen candidate was fitted already")
+
+    monkeypatch.setattr("rosetta.model.fit", no_refit)
+    chosen = choice.fit(table, random_seed=3, warn=False, **_NUTS)
+    assert chosen.info.selection["chosen"] == choice.label
+    assert chosen.posterior is choice.fitted[choice.label].posterior
+    with pytest.raises(AssertionError, match="fitted already"):
+        choice.fit(table, random_seed=4, **_NUTS)  # another seed is another fit
+
+
+def test_choose_spec_falls_back_to_cross_validation_when_pareto_k_is_high(tiny_sim, monkeypatch):
+    table, _ = tiny_sim
+    monkeypatch.setattr(selection, "LOO_MAX_HIGH_K_SHARE", -1.0)  # no share passes
+    spec = MeasurementSpec(family_effects=False)
+    texts = ["dimensions=0", "dimensions=1"]
+    choice = choose_spec(table, spec, texts, folds=2, random_seed=3, **_NUTS)
+    assert choice.criterion == "cv" and choice.folds == 2
+    assert choice.note.startswith("PSIS-LOO not used: ") and "under dimensions=0" in choice.note
+    assert list(choice.fitted) == ["dimensions=0"]  # it stopped at the first failing candidate
+    assert {"rmse", "mse_gap", "gap_se", "chosen"} <= set(choice.table.columns)
+    assert choice.note in choice.reason() and "2-fold cross-validation" in choice.reason()
+
+
+def test_choose_spec_checks_its_criterion(tiny_sim):
+    table, _ = tiny_sim
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        choose_spec(table, criterion="waic")
+    with pytest.raises(ValueError, match="needs NUTS"):
+        choose_spec(table, criterion="loo", method="map")
+    with pytest.raises(ValueError, match="at least two"):
+        choose_spec(table, candidates=["dimensions=0"])
