@@ -5,13 +5,14 @@ Usage::
     rosetta simulate --models 300 --benchmarks 100 --observed-fraction 0.25 --dimensions 3 \\
         --seed 5 --out sim3.csv --truth models.csv --truth-benchmarks benchmarks.csv
     rosetta fit sim3.csv --dimensions 3 --anchor-benchmark b00 --out sim3.nc   # or --auto
-    .venv/bin/python benchmarks/dimension_recovery.py sim3.nc models.csv benchmarks.csv
+    .venv/bin/python benchmarks/dimension_recovery.py sim3.nc models.csv benchmarks.csv [--whiten]
 
 The truth is put on the fit's scale (a benchmark anchor at difficulty 0, slope 1 stretches
 loadings by that benchmark's true slope), and the fit's posterior-mean loadings are turned onto it
 by the best orthogonal rotation (loadings are identified up to one). It prints the correlation of
-loadings (all, and per dimension) and of general capabilities with the truth, and the share of
-true loadings inside their 90% intervals, the truth turned into the fit's orientation.
+loadings (all, and per dimension), of dimension scores and of general capabilities with the
+truth, and the share of each inside its 90% intervals (loadings and scores turned into the
+fit's orientation; loadings also for the smaller and the larger half of the true ones).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import sqrtm
 
 from rosetta import Fit
 from rosetta.intervals import interval
@@ -30,6 +32,12 @@ def main() -> None:
     parser.add_argument("fit")
     parser.add_argument("truth_models", help="rosetta simulate --truth")
     parser.add_argument("truth_benchmarks", help="rosetta simulate --truth-benchmarks")
+    parser.add_argument(
+        "--whiten",
+        action="store_true",
+        help="compare with the truth turned to unit-covariance scores (the model's prior fixes "
+        "their scale; a product loading x score cannot tell how it splits)",
+    )
     args = parser.parse_args()
     fit = Fit.load(args.fit)
     models = pd.read_csv(args.truth_models, index_col=0)
@@ -49,20 +57,47 @@ def main() -> None:
     draws = loading.to_numpy().reshape(-1, *loading.shape[2:])
     true = benchmarks.loc[loading["benchmark"].to_numpy(), :].filter(like="_loading").to_numpy()
     true = true * benchmarks.loc[anchor, "slope"]
+    score = post["dimension_score"].transpose("chain", "draw", "model", "dimension")
+    true_score = models.loc[score["model"].to_numpy(), :].filter(like="_score").to_numpy()
+    if args.whiten:  # the truth in the model's identification: unit-covariance scores
+        root = sqrtm(true_score.T @ true_score / len(true_score)).real
+        true, true_score = true @ root, true_score @ np.linalg.inv(root)
     u, _, vt = np.linalg.svd(draws.mean(axis=0).T @ true)
     turn = u @ vt  # fit orientation -> truth orientation
     estimate = draws.mean(axis=0) @ turn
-    lo, hi = interval(draws, 0.9, axis=0)
-    inside = (true @ turn.T >= lo) & (true @ turn.T <= hi)
+    inside = _inside(draws, true @ turn.T)
     per_dimension = [np.corrcoef(estimate[:, k], true[:, k])[0, 1] for k in range(true.shape[1])]
-    capability = post["capability"].mean(("chain", "draw")).to_series()
-    truth = models["capability"].reindex(capability.index)
+    large = np.abs(true) >= np.median(np.abs(true))
     print(
         f"loadings: correlation {np.corrcoef(estimate.ravel(), true.ravel())[0, 1]:.3f} "
         f"(per dimension {', '.join(f'{r:.3f}' for r in per_dimension)}); "
-        f"90% intervals hold {inside.mean():.2f} of the true loadings"
+        f"90% intervals hold {inside.mean():.2f} of the true loadings ({inside[~large].mean():.2f}"
+        f" of the smaller half, {inside[large].mean():.2f} of the larger); length of the "
+        f"estimate over the truth's {np.linalg.norm(estimate) / np.linalg.norm(true):.3f}"
     )
-    print(f"capabilities: correlation {capability.corr(truth):.4f}")
+    score_draws = score.to_numpy().reshape(-1, *score.shape[2:])
+    print(
+        f"dimension scores: correlation "
+        f"{np.corrcoef((score_draws.mean(axis=0) @ turn).ravel(), true_score.ravel())[0, 1]:.3f}"
+        f"; 90% intervals hold {_inside(score_draws, true_score @ turn.T).mean():.2f}"
+    )
+    capability = post["capability"].transpose("chain", "draw", "model")
+    on_scale = benchmarks.loc[anchor, "slope"] * (
+        models["capability"].reindex(capability["model"].to_numpy()).to_numpy()
+        - benchmarks.loc[anchor, "difficulty"]
+    )
+    means = capability.mean(("chain", "draw")).to_numpy()
+    held = _inside(capability.to_numpy().reshape(-1, capability.shape[-1]), on_scale)
+    print(
+        f"capabilities: correlation {np.corrcoef(means, on_scale)[0, 1]:.4f}; 90% intervals "
+        f"hold {held.mean():.2f}"
+    )
+
+
+def _inside(draws: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Whether each true value lies in the 90% interval of its draws (draws on axis 0)."""
+    lo, hi = interval(draws, 0.9, axis=0)
+    return (truth >= lo) & (truth <= hi)
 
 
 if __name__ == "__main__":
