@@ -114,33 +114,31 @@ class SpecChoice:
 
     def reason(self) -> str:
         """One line: which spec, and why."""
-        table = self.table
-        row = table.loc[self.label]
+        table, label = self.table, self.label
+        row = table.loc[label]
         if self.criterion == "loo":
             best = table["elpd_loo"].idxmax()
-            why = (
-                "the best expected log predictive density"
-                if self.label == best
-                else f"within one SE of the best ({best}: elpd difference "
-                f"{row['elpd_diff']:.1f} <= SE {row['dse']:.1f}) and simpler"
+            how = f"PSIS-LOO of {len(table)} candidates"
+            figures = (
+                f"elpd {row['elpd_loo']:.1f}, SE {row['se']:.1f}; {row['n_high_pareto_k']} "
+                "scores with Pareto k > 0.7"
             )
-            return (
-                f"spec chosen by PSIS-LOO of {len(table)} candidates: {self.label} (elpd "
-                f"{row['elpd_loo']:.1f}, SE {row['se']:.1f}; {row['n_high_pareto_k']} scores "
-                f"with Pareto k > 0.7): {why}"
-            )
-        best = table["mse_gap"].idxmin()
+            best_is, gap = "expected log predictive density", "elpd difference"
+            gap += f" {row['elpd_diff']:.1f} <= SE {row['dse']:.1f}"
+        else:
+            best = table["mse_gap"].idxmin()
+            how = f"{self.folds}-fold cross-validation of {len(table)} candidates"
+            figures = f"RMSE {row['rmse']:.4f}, coverage {row['coverage']:.3f}"
+            best_is = "held-out RMSE"
+            gap = f"RMSE {table.loc[best, 'rmse']:.4f}; gap {row['mse_gap']:.2e} <= SE "
+            gap += f"{row['gap_se']:.2e}"
         why = (
-            "the best held-out RMSE"
-            if self.label == best
-            else f"within one SE of the best ({best}: RMSE {table.loc[best, 'rmse']:.4f}; gap "
-            f"{row['mse_gap']:.2e} <= SE {row['gap_se']:.2e}) and simpler"
+            f"the best {best_is}"
+            if label == best
+            else f"within one SE of the best ({best}: {gap}) and simpler"
         )
-        return (
-            f"spec chosen by {self.folds}-fold cross-validation of {len(table)} candidates: "
-            f"{self.label} (RMSE {row['rmse']:.4f}, coverage {row['coverage']:.3f}): {why}"
-            + (f" ({self.note})" if self.note else "")
-        )
+        note = f" ({self.note})" if self.note else ""
+        return f"spec chosen by {how}: {label} ({figures}): {why}{note}"
 
 
 def choose_spec(

@@ -79,3 +79,35 @@ def test_choose_spec_checks_its_criterion(tiny_sim):
         choose_spec(table, criterion="loo", method="map")
     with pytest.raises(ValueError, match="at least two"):
         choose_spec(table, candidates=["dimensions=0"])
+
+
+def test_a_choice_says_which_spec_and_why():
+    import pandas as pd
+
+    from rosetta.selection import SpecChoice
+
+    index = pd.Index(["dimensions=0", "dimensions=1"], name="spec")
+    loo = pd.DataFrame(
+        {"elpd_loo": [-10.0, -9.0], "se": [3.0, 3.0], "elpd_diff": [1.0, 0.0], "dse": [2.0, 0.0]},
+        index=index,
+    ).assign(p_loo=[3.0, 4.0], n_high_pareto_k=[0, 1], chosen=[True, False])
+    reason = SpecChoice("dimensions=0", None, loo, "loo").reason()
+    assert reason == (
+        "spec chosen by PSIS-LOO of 2 candidates: dimensions=0 (elpd -10.0, SE 3.0; 0 scores "
+        "with Pareto k > 0.7): within one SE of the best (dimensions=1: elpd difference 1.0 <= "
+        "SE 2.0) and simpler"
+    )
+    assert (
+        SpecChoice("dimensions=1", None, loo, "loo")
+        .reason()
+        .endswith("the best expected log predictive density")
+    )
+    cv = pd.DataFrame(
+        {"rmse": [0.1, 0.09], "coverage": [0.9, 0.91], "mse_gap": [1e-4, 0.0]}, index=index
+    ).assign(gap_se=[2e-4, 0.0], chosen=[True, False])
+    choice = SpecChoice("dimensions=0", None, cv, "cv", 5, "PSIS-LOO not used: why")
+    assert choice.reason().startswith("spec chosen by 5-fold cross-validation of 2 candidates: ")
+    assert "gap 1.00e-04 <= SE 2.00e-04) and simpler (PSIS-LOO not used: why)" in choice.reason()
+    record = choice.record()
+    assert record["criterion"] == "cv" and record["folds"] == 5 and "MSE" in record["rule"]
+    assert [row["spec"] for row in record["candidates"]] == list(index)
