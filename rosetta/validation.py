@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -338,6 +338,7 @@ def cross_validate(
     compare: dict | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    on_fold: Callable[[int, dict], None] | None = None,
     **fit_options,
 ) -> ValidationResult:
     """Fit on K-1 folds, predict the held-out scores, and score the predictions.
@@ -363,6 +364,10 @@ def cross_validate(
     scheduler
         Address of a Dask scheduler: each fold is then fitted on its training scores alone, as
         one task of the cluster.
+    on_fold
+        Called with each fold's number and convergence summary as its fit is done (in fold
+        order, the spec's folds before the baselines'); an exception it raises stops the
+        validation (`rosetta.selection.choose_spec` gives up on a spec that way).
     **fit_options
         Passed to `rosetta.fit` (draws, tune, chains, method, sampler, ...).
 
@@ -376,7 +381,7 @@ def cross_validate(
     others = {name: baseline_spec(spec, name) for name in baselines}
     others.update(compare or {})
     fold = assign_folds(table, folds, random_seed)
-    options = {**fit_options, "workers": workers, "scheduler": scheduler}
+    options = {**fit_options, "workers": workers, "scheduler": scheduler, "on_fold": on_fold}
     result = _validate(table, spec, fold, folds, random_seed, ci_prob, options)
     for name, other in others.items():
         log.info("validating %s", name)
@@ -448,6 +453,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     options.pop("progress", None)
     workers = options.pop("workers", None)
     scheduler = options.pop("scheduler", None)
+    on_fold = options.pop("on_fold", None) or (lambda k, diagnostics: None)
     if scheduler is not None:
         with executor(scheduler) as cluster:
             tasks = [
@@ -457,12 +463,17 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
             for k, task in zip(held, tasks, strict=True):
                 posterior, diagnostics = task.result()
                 _log_fold(k, folds, fold, diagnostics)
+                on_fold(k, diagnostics)
                 yield k, posterior, diagnostics
         return
     if options.get("method", "nuts") != "nuts":
         for k in held:
             _log_fold(k, folds, fold)
-            yield k, *_fit_fold(table.subset(fold != k), spec, random_seed + k, options)
+            posterior, diagnostics = _fit_fold(
+                table.subset(fold != k), spec, random_seed + k, options
+            )
+            on_fold(k, diagnostics)
+            yield k, posterior, diagnostics
         return
     options.pop("method", None)
     model = build_model(table, spec, weighted=True)
@@ -483,6 +494,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         train = table.subset(fold != k)
         posterior, diagnostics = anchored_diagnostics(raw, spec.resolved_for(train), train)
         _log_fold(k, folds, fold, diagnostics)
+        on_fold(k, diagnostics)
         yield k, posterior, diagnostics
 
 

@@ -10,6 +10,13 @@ from rosetta.selection import choose_spec, loo_rule
 _NUTS = {"draws": 100, "tune": 100, "chains": 2, "progress": False}
 
 
+@pytest.fixture
+def patient(monkeypatch):
+    """No candidate is given up for the tiny fits' poor convergence (tested on its own)."""
+    monkeypatch.setattr(selection, "GIVE_UP_RHAT", np.inf)
+    monkeypatch.setattr(selection, "GIVE_UP_DIVERGENT_SHARE", np.inf)
+
+
 def _loo(pointwise):
     """`arviz.loo` of a fake fit whose draws give each score the log-likelihood ``pointwise``."""
     rng = np.random.default_rng(0)
@@ -35,7 +42,7 @@ def test_the_loo_rule_keeps_the_simplest_spec_within_one_standard_error():
     assert {"elpd_loo", "se", "p_loo", "n_high_pareto_k"} <= set(table.columns)
 
 
-def test_choose_spec_by_psis_loo_reuses_the_chosen_fit(tiny_sim, monkeypatch):
+def test_choose_spec_by_psis_loo_reuses_the_chosen_fit(tiny_sim, monkeypatch, patient):
     table, _ = tiny_sim
     spec = MeasurementSpec(family_effects=False)
     texts = ["dimensions=0", "dimensions=1"]
@@ -58,7 +65,9 @@ def test_choose_spec_by_psis_loo_reuses_the_chosen_fit(tiny_sim, monkeypatch):
         choice.fit(table, random_seed=4, **_NUTS)  # another seed is another fit
 
 
-def test_choose_spec_falls_back_to_cross_validation_when_pareto_k_is_high(tiny_sim, monkeypatch):
+def test_choose_spec_falls_back_to_cross_validation_when_pareto_k_is_high(
+    tiny_sim, monkeypatch, patient
+):
     table, _ = tiny_sim
     monkeypatch.setattr(selection, "LOO_MAX_HIGH_K_SHARE", -1.0)  # no share passes
     spec = MeasurementSpec(family_effects=False)
@@ -111,3 +120,58 @@ def test_a_choice_says_which_spec_and_why():
     record = choice.record()
     assert record["criterion"] == "cv" and record["folds"] == 5 and "MSE" in record["rule"]
     assert [row["spec"] for row in record["candidates"]] == list(index)
+
+
+def test_candidates_are_tried_until_one_is_no_better_or_given_up():
+    from rosetta.errors import SamplingError
+    from rosetta.selection import _GiveUp, _ladder
+
+    labels = ["k0", "k1", "k2", "k3"]
+
+    def scored(values):
+        def evaluate(label):
+            value = values[label]
+            if value is None:
+                raise _GiveUp(f"{label} given up: its fit did not converge (R-hat 1.30)")
+            return value
+
+        return evaluate
+
+    results, note = _ladder(labels, scored({"k0": 1, "k1": 3, "k2": 2, "k3": 9}), score=int)
+    assert results == {"k0": 1, "k1": 3, "k2": 2}
+    assert note == "k2 is no better than a simpler candidate; not tried: k3"
+    results, note = _ladder(labels, scored({"k0": 1, "k1": 3, "k2": None, "k3": 9}), score=int)
+    assert results == {"k0": 1, "k1": 3}
+    assert note == "k2 given up: its fit did not converge (R-hat 1.30); not tried: k3"
+    results, note = _ladder(labels, scored({"k0": 1, "k1": 2, "k2": 3, "k3": 3}), score=int)
+    assert len(results) == 4 and note == ""  # the last one being no better stops nothing
+    with pytest.raises(SamplingError, match="no candidate could be fitted: k0 given up"):
+        _ladder(labels, scored({"k0": None}), score=int)
+
+
+def test_a_fit_far_from_converged_is_unusable():
+    from rosetta.selection import unusable
+
+    assert unusable({"max_rhat": 1.02, "divergences": 6, "n_draws": 3600}) is None
+    assert unusable({"max_rhat": None, "divergences": 0, "n_draws": 100}) is None  # MAP
+    assert unusable({"max_rhat": 1.24, "divergences": 85, "n_draws": 3600}) == (
+        "R-hat 1.24, 85 divergent transitions"
+    )
+
+
+def test_cross_validation_stops_when_a_fold_is_refused(tiny_sim):
+    from rosetta.validation import cross_validate
+
+    table, _ = tiny_sim
+    seen = []
+
+    def refuse_second(k, diagnostics):
+        seen.append(k)
+        if k == 1:
+            raise RuntimeError("enough")
+
+    with pytest.raises(RuntimeError, match="enough"):
+        cross_validate(
+            table, folds=3, method="map", draws=20, chains=1, progress=False, on_fold=refuse_second
+        )
+    assert seen == [0, 1]
