@@ -29,42 +29,64 @@ from rosetta.results import Result
 PARETO_K_MAX = 0.7
 
 
+#: Draws x scores evaluated at once by `pointwise_loglik` (its temporaries are some 14 arrays of
+#: that size: about 0.2 GB, rather than 1.9 GB for 2,000 draws of 8,000 scores at once).
+LOGLIK_BLOCK_VALUES = 2_000_000
+
+
 def pointwise_loglik(idata) -> xr.DataArray:
-    """Log-likelihood of every observed score in every draw, dims ``(chain, draw, obs)``."""
+    """Log-likelihood of every observed score in every draw, dims ``(chain, draw, obs)``.
+
+    Evaluated a block of draws at a time (`LOGLIK_BLOCK_VALUES`), so that memory stays near
+    the size of the result.
+    """
     fit = as_fit(idata)
     posterior = fit.posterior
     scores = scores_of_fit(fit.idata)
-    p, q = (a.to_numpy() for a in score_parts(posterior, scores["model"], scores["benchmark"]))
-    y = scores["score"].to_numpy(dtype=float)
-    if fit.info.likelihood == "normal":
-        values = normal_logp(y, p, posterior["sigma"].to_numpy()[..., None])
-    else:
-        n_items = scores["n_items"].to_numpy(dtype=float)
-        order = np.argsort(likelihood_branch(y, n_items), kind="stable")
-        bench = xr.DataArray(scores["benchmark"].to_numpy()[order], dims="pair")
-        precision = posterior["precision"].sel(benchmark=bench).to_numpy()
-        cut = {
-            name: posterior[name].to_numpy()[..., None] if name in posterior else None
-            for name in ("zero_cutpoint", "one_cutpoint")
-        }
-        ordered = beta_family_logp(
-            y[order],
-            n_items[order],
-            p[..., order],
-            q[..., order],
-            precision,
-            gammaln(precision),
-            cut["zero_cutpoint"],
-            cut["one_cutpoint"],
-        )
-        values = np.empty_like(ordered)
-        values[..., order] = ordered
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    step = max(1, LOGLIK_BLOCK_VALUES // (n_chains * len(scores)))
+    values = np.concatenate(
+        [
+            _loglik(posterior.isel(draw=slice(start, start + step)), scores, fit.info.likelihood)
+            for start in range(0, n_draws, step)
+        ],
+        axis=1,
+    )
     return xr.DataArray(
         values,
         dims=("chain", "draw", "obs"),
         coords={"chain": posterior["chain"], "draw": posterior["draw"]},
         name="score",
     )
+
+
+def _loglik(posterior: xr.Dataset, scores: pd.DataFrame, likelihood: str) -> np.ndarray:
+    """`pointwise_loglik`'s values for the draws of ``posterior`` (chain, draw, score)."""
+    p, q = (a.to_numpy() for a in score_parts(posterior, scores["model"], scores["benchmark"]))
+    y = scores["score"].to_numpy(dtype=float)
+    if likelihood == "normal":
+        return normal_logp(y, p, posterior["sigma"].to_numpy()[..., None])
+    n_items = scores["n_items"].to_numpy(dtype=float)
+    order = np.argsort(likelihood_branch(y, n_items), kind="stable")
+    bench = xr.DataArray(scores["benchmark"].to_numpy()[order], dims="pair")
+    precision = posterior["precision"].sel(benchmark=bench).to_numpy()
+    cut = {
+        name: posterior[name].to_numpy()[..., None] if name in posterior else None
+        for name in ("zero_cutpoint", "one_cutpoint")
+    }
+    ordered = beta_family_logp(
+        y[order],
+        n_items[order],
+        p[..., order],
+        q[..., order],
+        precision,
+        gammaln(precision),
+        cut["zero_cutpoint"],
+        cut["one_cutpoint"],
+    )
+    values = np.empty_like(ordered)
+    values[..., order] = ordered
+    return values
 
 
 def with_log_likelihood(idata) -> az.InferenceData:

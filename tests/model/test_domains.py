@@ -173,6 +173,18 @@ def test_pointwise_loglik_is_the_beta_density(tiny_fit):
     np.testing.assert_allclose(pointwise_loglik(sub), expected, rtol=1e-6)
 
 
+def test_pointwise_loglik_by_blocks_of_draws_is_the_same(tiny_fit, monkeypatch):
+    import rosetta.comparison as comparison
+
+    idata, _ = tiny_fit
+    whole = comparison.pointwise_loglik(idata)
+    block = 4 * whole.sizes["chain"] * whole.sizes["obs"]  # 4 draws of each chain
+    monkeypatch.setattr(comparison, "LOGLIK_BLOCK_VALUES", block)
+    blocks = comparison.pointwise_loglik(idata)
+    assert whole.sizes["draw"] % 4  # the last block is a short one
+    xr.testing.assert_identical(blocks, whole)
+
+
 def _likelihood_model_of(idata):
     from rosetta.fitted import as_fit
     from rosetta.model.measurement import likelihood_model
