@@ -12,7 +12,9 @@ loadings by that benchmark's true slope), and the fit's posterior-mean loadings 
 by the best orthogonal rotation (loadings are identified up to one). It prints the correlation of
 loadings (all, and per dimension), of dimension scores and of general capabilities with the
 truth, and the share of each inside its 90% intervals (loadings and scores turned into the
-fit's orientation; loadings also for the smaller and the larger half of the true ones).
+fit's orientation; loadings also for the smaller and the larger half of the true ones), and of
+the contributions ``score . loading`` of every model and benchmark, which are identified
+(loadings alone are only up to a rotation and, with the scores, a split of scale).
 """
 
 from __future__ import annotations
@@ -81,6 +83,13 @@ def main() -> None:
         f"{np.corrcoef((score_draws.mean(axis=0) @ turn).ravel(), true_score.ravel())[0, 1]:.3f}"
         f"; 90% intervals hold {_inside(score_draws, true_score @ turn.T).mean():.2f}"
     )
+    # what the dimensions add to each model x benchmark (identified: no rotation, no split)
+    subset = np.random.default_rng(0).permutation(len(draws))[:_PRODUCT_DRAWS]
+    products = np.einsum("smk,sbk->smb", score_draws[subset], draws[subset])
+    print(
+        f"contributions (scores x loadings of every model and benchmark): 90% intervals hold "
+        f"{_inside(products, true_score @ true.T).mean():.3f}"
+    )
     capability = post["capability"].transpose("chain", "draw", "model")
     on_scale = benchmarks.loc[anchor, "slope"] * (
         models["capability"].reindex(capability["model"].to_numpy()).to_numpy()
@@ -92,6 +101,10 @@ def main() -> None:
         f"capabilities: correlation {np.corrcoef(means, on_scale)[0, 1]:.4f}; 90% intervals "
         f"hold {held.mean():.2f}"
     )
+
+
+#: Draws (at random) whose model x benchmark contributions are computed.
+_PRODUCT_DRAWS = 400
 
 
 def _inside(draws: np.ndarray, truth: np.ndarray) -> np.ndarray:
