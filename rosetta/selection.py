@@ -18,8 +18,8 @@ richer spec must beat the simpler ones by more than the noise of the comparison.
 Either way the candidates are tried simplest first, and the richer ones are not tried once a
 candidate scores no better than the best simpler one, or is given up because a fit of it is
 far from converged (`unusable`: a fit that did not converge says nothing of its spec). On the
-bundled table the first fold fit of two learned dimensions took longer than the five of one
-dimension together, and ended at R-hat 1.24.
+bundled table two learned dimensions are given up that way at their first fold fit (R-hat
+1.24), which took longer than the five fold fits of one dimension together.
 
 Candidates fitted on the whole table on the way are kept: `SpecChoice.fit` reuses the chosen
 one when asked for the same fit of the same scores.
