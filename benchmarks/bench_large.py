@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/bench_large.py large [--repeats 3]      # 300 x 200 synthetic
     .venv/bin/python benchmarks/bench_large.py bundled [--seeds 2025 2026 2027 2028 2029]
     .venv/bin/python benchmarks/bench_large.py validate [--folds 10]
+    .venv/bin/python benchmarks/bench_large.py approx [--repeats 3]     # fast paths vs NUTS
 
 Every run is the command a user types, in a fresh process (imports, compilation, sampling,
 checks and writing the file included), with default settings:
@@ -14,6 +15,10 @@ checks and writing the file included), with default settings:
   fit`` on it ``--repeats`` times (seeds 1, 2, ...).
 - ``bundled``: ``rosetta fit --min-benchmarks 4 --since 2022-11-01`` once per seed.
 - ``validate``: ``rosetta validate --min-benchmarks 4 --since 2022-11-01 --folds 10``.
+- ``approx``: the ``large`` table fitted ``--method map`` and ``--method advi`` (seeds 1, 2, ...)
+  beside one NUTS fit (seed 1): wall time and memory of each, the approximation's distance from
+  NUTS (`rosetta.comparison.approximation_accuracy`: capabilities, difficulties, slopes) and how
+  well each recovers the true capabilities (correlation, 90% interval coverage).
 
 It prints, per run, wall seconds, the peak resident memory of the process, the posterior file's
 size, the draws kept per chain, max R-hat, min bulk ESS and divergences, then the medians; with
@@ -31,6 +36,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROSETTA = str(Path(sys.executable).with_name("rosetta"))
 BUNDLED = ["--min-benchmarks", "4", "--since", "2022-11-01"]
@@ -78,6 +85,50 @@ def fit_runs(data: list[str], seeds: list[int], folder: Path) -> list[dict]:
     return rows
 
 
+def approx_runs(table: Path, truth: Path, repeats: int, folder: Path) -> list[dict]:
+    from rosetta import Fit
+    from rosetta.comparison import approximation_accuracy
+
+    nuts = fit_runs([str(table)], [1], folder)[0]
+    reference = Fit.load(folder / "fit_1.nc")
+    rows = [{"method": "nuts", **nuts, **_recovery(reference, truth)}]
+    for method in ("map", "advi"):
+        for seed in range(1, repeats + 1):
+            path = folder / f"{method}_{seed}.nc"
+            args = ["fit", str(table), "--method", method, "--seed", str(seed), "--out", str(path)]
+            result = run(args)
+            approximate = Fit.load(path)
+            accuracy = approximation_accuracy(approximate, reference).round(3)
+            row = {"method": method, "seed": seed, "wall_s": result["wall_s"]}
+            row |= {"sampling_s": result["fit_seconds"], "peak_mb": result["peak_mb"]}
+            row |= _recovery(approximate, truth)
+            row["against_nuts"] = accuracy.to_dict(orient="index")
+            print(row, flush=True)
+            rows.append(row)
+    return rows
+
+
+def _recovery(fit, truth: Path) -> dict:
+    """Correlation of the capability means with the truth, and its 90% interval coverage."""
+    import pandas as pd
+
+    from rosetta.intervals import interval
+
+    models = pd.read_csv(truth, index_col=0)
+    anchor = fit.info.scale.benchmark
+    benchmarks = pd.read_csv(truth.with_name("truth_benchmarks.csv"), index_col=0)
+    draws = fit.posterior["capability"].stack(sample=("chain", "draw")).transpose("sample", ...)
+    true = benchmarks.loc[anchor, "slope"] * (
+        models["capability"].reindex(draws["model"].to_numpy()).to_numpy()
+        - benchmarks.loc[anchor, "difficulty"]
+    )
+    low, high = interval(draws.to_numpy())
+    return {
+        "capability_corr_truth": round(float(np.corrcoef(draws.mean("sample"), true)[0, 1]), 4),
+        "capability_coverage_90": round(float(((true >= low) & (true <= high)).mean()), 3),
+    }
+
+
 def validate_run(folds: int) -> list[dict]:
     result = run(["validate", *BUNDLED, "--folds", str(folds)])
     row = {
@@ -94,26 +145,39 @@ def validate_run(folds: int) -> list[dict]:
 
 
 def medians(rows: list[dict]) -> dict:
+    """Medians of the numeric columns, per method where rows have one."""
+    methods = {r.get("method") for r in rows}
+    if len(methods) > 1:
+        return {m: medians([r for r in rows if r["method"] == m]) for m in sorted(methods)}
     keys = [k for k, v in rows[0].items() if isinstance(v, int | float) and k != "seed"]
     return {k: statistics.median(float(r[k]) for r in rows) for k in keys}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("case", choices=["large", "bundled", "validate"])
-    parser.add_argument("--repeats", type=int, default=3, help="large: fits (seeds 1..N)")
+    parser.add_argument("case", choices=["large", "bundled", "validate", "approx"])
+    parser.add_argument("--repeats", type=int, default=3, help="large, approx: seeds 1..N")
     parser.add_argument("--seeds", type=int, nargs="+", default=[2025, 2026, 2027, 2028, 2029])
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--out", type=Path, help="also write the rows and medians as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        if args.case == "large":
-            table = folder / "large.csv"
+        if args.case in ("large", "approx"):
+            table, truth = folder / "large.csv", folder / "truth.csv"
             simulate = ["simulate", "--models", "300", "--benchmarks", "200"]
             simulate += ["--observed-fraction", "0.23", "--seed", "5", "--out", str(table)]
+            simulate += [
+                "--truth",
+                str(truth),
+                "--truth-benchmarks",
+                str(folder / "truth_benchmarks.csv"),
+            ]
             run(simulate)
-            rows = fit_runs([str(table)], list(range(1, args.repeats + 1)), folder)
+            if args.case == "large":
+                rows = fit_runs([str(table)], list(range(1, args.repeats + 1)), folder)
+            else:
+                rows = approx_runs(table, truth, args.repeats, folder)
         elif args.case == "bundled":
             rows = fit_runs(BUNDLED, args.seeds, folder)
         else:

@@ -1,4 +1,7 @@
-"""Compare fits of the same scores by PSIS-LOO (ArviZ): e.g. the bifactor against one number.
+"""Compare fits of the same scores: by PSIS-LOO, and an approximation against NUTS.
+
+PSIS-LOO (ArviZ) ranks models of the same scores (e.g. the bifactor against one number);
+`approximation_accuracy` says how far a MAP + Laplace or ADVI fit is from a NUTS fit.
 
 The fit keeps its likelihood as one summed potential, so the pointwise log-likelihood ArviZ needs
 is recomputed here from the saved posterior with the very functions the model used
@@ -20,6 +23,7 @@ from scipy.special import gammaln
 
 from rosetta.errors import IncompatibleFitError
 from rosetta.fitted import as_fit
+from rosetta.intervals import interval
 from rosetta.io import scores_of_fit
 from rosetta.likelihoods import beta_family_logp, likelihood_branch, normal_logp
 from rosetta.prediction import score_parts
@@ -217,3 +221,52 @@ def compare(fits: Mapping[str, object]) -> ComparisonResult:
     """
     fits = {name: as_fit(fit) for name, fit in fits.items()}
     return ComparisonResult(compare_fits(fits), capability_spearman(fits))
+
+
+#: What `approximation_accuracy` compares: per model, and per benchmark (anchored entries, whose
+#: posterior sd is 0, are left out).
+APPROXIMATED = ("capability", "difficulty", "slope")
+
+
+def approximation_accuracy(approximate, reference, names=APPROXIMATED) -> pd.DataFrame:
+    """How far an approximate fit's marginals are from a reference fit's (NUTS), per quantity.
+
+    Both must be fits of the same scores on the same scale. For each of ``names``, over its
+    entries (models or benchmarks): ``mean_corr``, the correlation of the posterior means;
+    ``mean_shift_sd``, the median and ``max_mean_shift_sd`` the largest distance between the two
+    means in reference posterior sds; ``sd_ratio`` (median), ``min_sd_ratio`` and
+    ``max_sd_ratio`` of the approximate posterior sds to the reference's; and ``interval_overlap``,
+    the mean share of the reference's 90% interval that the approximate one covers.
+    """
+    approximate, reference = as_fit(approximate), as_fit(reference)
+    if approximate.info.data_sha256 != reference.info.data_sha256:
+        raise IncompatibleFitError("an approximation is compared with a fit of the same scores")
+    rows = {}
+    for name in names:
+        a, r = (_draws(fit.posterior[name]) for fit in (approximate, reference))
+        if not a.columns.equals(r.columns):
+            raise IncompatibleFitError(f"the two fits' {name} are not of the same entries")
+        varies = r.std().to_numpy() > 0
+        a, r = a.loc[:, varies], r.loc[:, varies]
+        shift = ((a.mean() - r.mean()).abs() / r.std()).to_numpy()
+        ratio = (a.std() / r.std()).to_numpy()
+        (a_lo, a_hi), (r_lo, r_hi) = interval(a.to_numpy()), interval(r.to_numpy())
+        overlap = (np.minimum(a_hi, r_hi) - np.maximum(a_lo, r_lo)).clip(0) / (r_hi - r_lo)
+        rows[name] = {
+            "entries": int(varies.sum()),
+            "mean_corr": float(np.corrcoef(a.mean(), r.mean())[0, 1]),
+            "mean_shift_sd": float(np.median(shift)),
+            "max_mean_shift_sd": float(shift.max()),
+            "sd_ratio": float(np.median(ratio)),
+            "min_sd_ratio": float(ratio.min()),
+            "max_sd_ratio": float(ratio.max()),
+            "interval_overlap": float(overlap.mean()),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _draws(values: xr.DataArray) -> pd.DataFrame:
+    """Draws (rows) by entries (columns) of a one-dimensional posterior quantity."""
+    stacked = values.stack(sample=("chain", "draw")).transpose("sample", ...)
+    (dim,) = (d for d in stacked.dims if d != "sample")
+    return pd.DataFrame(stacked.to_numpy(), columns=stacked[dim].to_numpy())

@@ -126,7 +126,8 @@ class Fit(Result):
         if info.converged is None:
             return (
                 f"approximate ({info.method}): draws of the approximation, no convergence "
-                "claim; use --method nuts for a converged posterior"
+                "claim; use --method nuts for a converged posterior (and "
+                "rosetta.comparison.approximation_accuracy for this one's distance from it)"
             )
         problems = info.diagnostics.get("problems", [])
         return "ok" if info.converged else "NOT converged: " + "; ".join(problems)

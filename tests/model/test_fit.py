@@ -154,6 +154,32 @@ def test_approximate_methods(tiny_sim, method):
     assert np.corrcoef(estimate, truth.capability.loc[estimate.index])[0, 1] > 0.85
 
 
+def test_approximation_accuracy_against_nuts(tiny_fit, tiny_sim):
+    from rosetta.comparison import approximation_accuracy
+
+    nuts, _ = tiny_fit
+    same = approximation_accuracy(nuts, nuts)
+    assert same.loc["capability", "entries"] == len(tiny_sim[0].models)
+    assert same.loc["difficulty", "entries"] == len(tiny_sim[0].benchmarks) - 1  # the anchor
+    assert np.allclose(same[["mean_corr", "sd_ratio", "interval_overlap"]], 1.0)
+    assert np.allclose(same["max_mean_shift_sd"], 0.0)
+    # an "approximation" half as wide and shifted by one sd: the figures say so
+    narrow = nuts.idata.copy()
+    capability = narrow.posterior["capability"]
+    mean, sd = capability.mean(("chain", "draw")), capability.std(("chain", "draw"))
+    narrow.posterior["capability"] = mean + sd + 0.5 * (capability - mean)
+    row = approximation_accuracy(narrow, nuts).loc["capability"]
+    assert row["sd_ratio"] == pytest.approx(0.5)
+    assert row["mean_shift_sd"] == pytest.approx(1.0, rel=0.01)
+    assert row["mean_corr"] > 0.99
+    # its 90% interval, mean + sd +- 0.82 sd, covers (1.645 - 0.18) / 3.29 of NUTS's
+    assert row["interval_overlap"] == pytest.approx(0.445, abs=0.05)
+    other = nuts.idata.copy()
+    other.posterior.attrs["data_sha256"] = "a fit of other scores"
+    with pytest.raises(IncompatibleFitError, match="same scores"):
+        approximation_accuracy(other, nuts)
+
+
 def test_bad_convergence_warns(tiny_sim):
     table, _ = tiny_sim
     with pytest.warns(ConvergenceWarning, match="may not be reliable"):
