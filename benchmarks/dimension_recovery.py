@@ -12,7 +12,8 @@ loadings by that benchmark's true slope), and the fit's posterior-mean loadings 
 by the best orthogonal rotation (loadings are identified up to one). It prints the correlation of
 loadings (all, and per dimension), of dimension scores and of general capabilities with the
 truth, and the share of each inside its 90% intervals (loadings and scores turned into the
-fit's orientation; loadings also for the smaller and the larger half of the true ones), and of
+fit's orientation; loadings also for the smaller and the larger half of the true ones), of each
+benchmark's strength (the length of its loadings, which no rotation changes), and of
 the contributions ``score . loading`` of every model and benchmark, which are identified
 (loadings alone are only up to a rotation and, with the scores, a split of scale).
 """
@@ -76,6 +77,15 @@ def main() -> None:
         f"90% intervals hold {inside.mean():.2f} of the true loadings ({inside[~large].mean():.2f}"
         f" of the smaller half, {inside[large].mean():.2f} of the larger); length of the "
         f"estimate over the truth's {np.linalg.norm(estimate) / np.linalg.norm(true):.3f}"
+    )
+    strength = post["dimension_strength"].transpose("chain", "draw", "benchmark")
+    strength = strength.to_numpy().reshape(-1, strength.shape[-1])
+    true_strength = np.linalg.norm(true, axis=1)
+    print(
+        f"strengths (length of each benchmark's loadings, no rotation): correlation "
+        f"{np.corrcoef(strength.mean(axis=0), true_strength)[0, 1]:.3f}; 90% intervals hold "
+        f"{_inside(strength, true_strength).mean():.2f}; mean estimate over the truth "
+        f"{strength.mean(axis=0).sum() / true_strength.sum():.3f}"
     )
     score_draws = score.to_numpy().reshape(-1, *score.shape[2:])
     print(
