@@ -5,17 +5,18 @@ Usage::
     rosetta simulate --models 300 --benchmarks 100 --observed-fraction 0.25 --dimensions 3 \\
         --seed 5 --out sim3.csv --truth models.csv --truth-benchmarks benchmarks.csv
     rosetta fit sim3.csv --dimensions 3 --anchor-benchmark b00 --out sim3.nc   # or --auto
-    .venv/bin/python benchmarks/dimension_recovery.py sim3.nc models.csv benchmarks.csv [--whiten]
+    .venv/bin/python benchmarks/dimension_recovery.py sim3.nc models.csv benchmarks.csv
 
 The truth is put on the fit's scale (a benchmark anchor at difficulty 0, slope 1 stretches
-loadings by that benchmark's true slope), and the fit's posterior-mean loadings are turned onto it
-by the best orthogonal rotation (loadings are identified up to one). It prints the correlation of
-loadings (all, and per dimension), of dimension scores and of general capabilities with the
-truth, and the share of each inside its 90% intervals (loadings and scores turned into the
-fit's orientation; loadings also for the smaller and the larger half of the true ones), of each
-benchmark's strength (the length of its loadings, which no rotation changes), and of
-the contributions ``score . loading`` of every model and benchmark, which are identified
-(loadings alone are only up to a rotation and, with the scores, a split of scale).
+loadings by that benchmark's true slope) and in its form (the true scores whitened, as
+`rosetta.dimensions.align_dimensions` whitens each draw's), and the fit's posterior-mean
+loadings are turned onto it by the best orthogonal rotation (loadings are identified up to one).
+It prints the correlation of loadings (all, and per dimension), of dimension scores and of
+general capabilities with the truth, and the share of each inside its 90% intervals (loadings
+and scores turned into the fit's orientation; loadings also for the smaller and the larger half
+of the true ones), of each benchmark's strength (the length of its loadings, which no rotation
+changes), and of the contributions ``score . loading`` of every model and benchmark, which are
+identified (loadings alone are only up to a rotation and, with the scores, a split of scale).
 """
 
 from __future__ import annotations
@@ -35,12 +36,6 @@ def main() -> None:
     parser.add_argument("fit")
     parser.add_argument("truth_models", help="rosetta simulate --truth")
     parser.add_argument("truth_benchmarks", help="rosetta simulate --truth-benchmarks")
-    parser.add_argument(
-        "--whiten",
-        action="store_true",
-        help="compare with the truth turned to unit-covariance scores (the model's prior fixes "
-        "their scale; a product loading x score cannot tell how it splits)",
-    )
     args = parser.parse_args()
     fit = Fit.load(args.fit)
     models = pd.read_csv(args.truth_models, index_col=0)
@@ -62,9 +57,9 @@ def main() -> None:
     true = true * benchmarks.loc[anchor, "slope"]
     score = post["dimension_score"].transpose("chain", "draw", "model", "dimension")
     true_score = models.loc[score["model"].to_numpy(), :].filter(like="_score").to_numpy()
-    if args.whiten:  # the truth in the model's identification: unit-covariance scores
-        root = sqrtm(true_score.T @ true_score / len(true_score)).real
-        true, true_score = true @ root, true_score @ np.linalg.inv(root)
+    # the truth in the fit's form: scores of unit covariance over the fitted models
+    root = sqrtm(true_score.T @ true_score / len(true_score)).real
+    true, true_score = true @ root, true_score @ np.linalg.inv(root)
     u, _, vt = np.linalg.svd(draws.mean(axis=0).T @ true)
     turn = u @ vt  # fit orientation -> truth orientation
     estimate = draws.mean(axis=0) @ turn

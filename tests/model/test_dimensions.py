@@ -5,6 +5,7 @@ import pandas as pd
 import pytensor
 import pytest
 import xarray as xr
+from scipy.linalg import sqrtm
 
 from rosetta.data import load_scores
 from rosetta.dimensions import align_dimensions, principal_axes
@@ -73,10 +74,11 @@ def test_model_dimensions_are_orthogonal_to_the_general_factor_and_bounded(sim2)
     assert 0.25 < np.abs(loading).max() <= 2 * 0.3
 
 
-def _posterior(loading, score, rotations):
-    """Draws of ``loading`` and ``score`` turned by one orthogonal matrix per draw."""
-    turned_l = np.einsum("bk,dkj->dbj", loading, rotations)[None]
-    turned_s = np.einsum("mk,dkj->dmj", score, rotations)[None]
+def _posterior(loading, score, changes):
+    """Draws of ``loading`` and ``score``, each changed by one invertible matrix ``A`` per draw:
+    ``score A`` and ``loading A^-T``, the same product."""
+    turned_l = np.einsum("bk,djk->dbj", loading, np.linalg.inv(changes))[None]
+    turned_s = np.einsum("mk,dkj->dmj", score, changes)[None]
     return xr.Dataset(
         {
             "dimension_loading": (("chain", "draw", "benchmark", "dimension"), turned_l),
@@ -85,20 +87,30 @@ def _posterior(loading, score, rotations):
     )
 
 
-def test_alignment_undoes_rotations_and_sign_flips_without_changing_predictions():
+def test_alignment_undoes_rotations_flips_and_scale_without_changing_predictions():
     rng = np.random.default_rng(3)
     loading = rng.normal(size=(15, 3)) * [2.0, 1.0, 0.5]  # dimensions of unequal strength
     score = rng.normal(size=(30, 3))
+    score -= score.mean(axis=0)
     rotations = np.linalg.qr(rng.normal(size=(50, 3, 3)))[0]  # random rotations and flips
-    aligned = align_dimensions(_posterior(loading, score, rotations))
+    stretches = rng.uniform(0.5, 2.0, size=(50, 1, 3))  # and a split of scale per draw
+    aligned = align_dimensions(_posterior(loading, score, stretches * rotations))
     turned = aligned["dimension_loading"].to_numpy()[0]
     np.testing.assert_allclose(turned, np.broadcast_to(turned[0], turned.shape), atol=1e-8)
-    # Every draw is the truth on its principal axes, strongest dimension first.
-    np.testing.assert_allclose(turned[0], loading @ principal_axes(loading), atol=1e-8)
+    # Every draw is the truth with whitened scores, on its principal axes, strongest first.
+    whitened = loading @ np.real(sqrtm(score.T @ score / len(score)))
+    np.testing.assert_allclose(turned[0], whitened @ principal_axes(whitened), atol=1e-8)
     assert np.all(np.diff((turned[0] ** 2).sum(axis=0)) < 0)
+    scores = aligned["dimension_score"].to_numpy()[0]
+    covariance = np.einsum("dmk,dmj->dkj", scores, scores) / len(score)
+    np.testing.assert_allclose(covariance, np.broadcast_to(np.eye(3), covariance.shape), atol=1e-8)
     before = np.einsum("mk,bk->mb", score, loading)
-    after = np.einsum("dmk,dbk->dmb", aligned["dimension_score"].to_numpy()[0], turned)
+    after = np.einsum("dmk,dbk->dmb", scores, turned)
     np.testing.assert_allclose(after, np.broadcast_to(before, after.shape), atol=1e-8)
+    strength = aligned["dimension_strength"].to_numpy()[0]
+    np.testing.assert_allclose(
+        strength, np.broadcast_to(np.linalg.norm(whitened, axis=1), strength.shape)
+    )
 
 
 def test_loadings_are_stretched_with_the_scale_and_enter_predictions(sim2, tmp_path):
