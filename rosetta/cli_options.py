@@ -14,6 +14,7 @@ from rosetta.constants import (
     DEFAULT_MIN_MODELS,
     DEFAULT_SEED,
     DEFAULT_TUNE,
+    DIMENSION_DRAWS,
     DUPLICATE_POLICIES,
     FLOOR_MODES,
     ITEM_APPROX_DRAWS,
@@ -169,8 +170,9 @@ def _sampler_options() -> list[Callable]:
             "--draws",
             type=click.IntRange(min=1),
             default=None,
-            help=f"Posterior draws per chain, at most [default: {DEFAULT_DRAWS}; approximate "
-            f"item-level fits: {ITEM_APPROX_DRAWS} in all].",
+            help=f"Posterior draws per chain, at most [default: {DEFAULT_DRAWS}; with "
+            f"--dimensions: {DIMENSION_DRAWS}; approximate item-level fits: {ITEM_APPROX_DRAWS} "
+            "in all].",
         ),
         click.option(
             "--tune",

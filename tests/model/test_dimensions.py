@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 from scipy.linalg import sqrtm
 
+from rosetta.constants import DEFAULT_DRAWS, DIMENSION_DRAWS
 from rosetta.data import load_scores
 from rosetta.dimensions import align_dimensions, principal_axes
 from rosetta.model import MeasurementSpec, build_model, fit
@@ -186,3 +187,28 @@ def test_chains_of_a_dimensions_model_start_where_the_best_short_run_ended(sim2)
     # The same search on the same data and seed gives the same start.
     again = _best_start(compiled, model, cores=1, random_seed=3).initial_point_func(0)
     np.testing.assert_array_equal(again, first)
+
+
+@pytest.mark.parametrize(
+    ("dimensions", "method", "expected"),
+    [(0, "nuts", DEFAULT_DRAWS), (1, "nuts", DIMENSION_DRAWS), (1, "map", DEFAULT_DRAWS)],
+)
+def test_nuts_with_dimensions_draws_longer_by_default(
+    sim2, monkeypatch, dimensions, method, expected
+):
+    import rosetta.model as fitting
+
+    class Drawn(Exception):
+        pass
+
+    def record(model, *, draws, **_):
+        raise Drawn(draws)
+
+    monkeypatch.setattr(fitting, "run_nuts", record)
+    monkeypatch.setattr(fitting, "run_map", record)
+    spec = MeasurementSpec(
+        dimensions=dimensions, family_effects=False, scale=Scale(benchmark="b00")
+    )
+    with pytest.raises(Drawn) as drawn:
+        fit(sim2[0], spec, method=method, progress=False)
+    assert drawn.value.args == (expected,)
