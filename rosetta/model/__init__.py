@@ -152,7 +152,9 @@ def fit(
         else:
             slow_mixing = spec.dimensions and method == "nuts"
             draws = DIMENSION_DRAWS if slow_mixing else DEFAULT_DRAWS
-    model = build_model(items or table, spec, batch_size=batch_size if batched else None)
+    model = build_model(
+        items or table, spec, batch_size=batch_size if batched else None, centred=method == "nuts"
+    )
     log.info(
         "fitting %d scores%s of %d models on %d benchmarks (%s)",
         table.n_scores,

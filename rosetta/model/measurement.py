@@ -182,6 +182,7 @@ def build_model(
     *,
     batch_size: int | None = None,
     weighted: bool = False,
+    centred: bool = True,
 ) -> pm.Model:
     """Build the PyMC measurement model for a score table or item-level responses.
 
@@ -200,6 +201,10 @@ def build_model(
         `pymc.Data` of ones, in `likelihood_order`), and the scores enter as the potential
         ``score_loglik`` instead of the observed ``score``. Weights of 0 hold scores out, so all
         folds of a cross-validation share one compiled model (see `rosetta.validation`).
+    centred
+        Learned dimensions: the loadings' pre-bound values drawn centred, ``Normal(0,
+        dimension_sd)``, which NUTS samples better, or non-centred, ``dimension_sd * Normal(0,
+        1)``, which MAP and ADVI need (the centred joint mode is at ``dimension_sd = 0``).
 
     Returns
     -------
@@ -230,7 +235,7 @@ def build_model(
         )
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
         family = _family_effects(model, scores, spec) if spec.family_effects else None
-        dimensions = _learned_dimensions(model, spec, capability)
+        dimensions = _learned_dimensions(model, spec, capability, centred=centred)
         measured_at = _measured(
             capability, deviation, domain_idx, family, dimensions, model_idx, bench_idx
         )
@@ -527,11 +532,13 @@ def _domain_deviations(
     return padded, domain_idx
 
 
-def _learned_dimensions(model: pm.Model, spec: MeasurementSpec, capability, flat: bool = False):
+def _learned_dimensions(
+    model: pm.Model, spec: MeasurementSpec, capability, flat: bool = False, centred: bool = True
+):
     """``(loading, score)`` of the learned dimensions, or ``None`` without them.
 
     Dims (benchmark, dimension) and (model, dimension); see the module doc. ``flat``: flat
-    variables of the same names (see `likelihood_model`).
+    variables of the same names (see `likelihood_model`); ``centred``: see `build_model`.
     """
     if not spec.dimensions:
         return None
@@ -543,9 +550,16 @@ def _learned_dimensions(model: pm.Model, spec: MeasurementSpec, capability, flat
         )
     n_models = len(model.coords[MODEL])
     sd = pm.HalfNormal("dimension_sd", spec.priors["dimension_sd_sd"], initval=_INITIAL_LOADING_SD)
-    unit = pm.Normal("dimension_loading_offset", 0.0, 1.0, dims=(BENCHMARK, DIMENSION))
+    # Centred for NUTS: on the bundled table (one dimension, 3,600 draws) seeds 2025 and 2026
+    # converged (R-hat 1.006, 1.002; min bulk ESS 497, 563; no divergence); non-centred, seed
+    # 2026 had 7 divergent transitions.
+    if centred:
+        z = pm.Normal("dimension_loading_z", 0.0, sd, dims=(BENCHMARK, DIMENSION))
+    else:
+        unit = pm.Normal("dimension_loading_offset", 0.0, 1.0, dims=(BENCHMARK, DIMENSION))
+        z = sd * unit
     weight = model["slope"][:, None] ** 2
-    free = spec.priors["dimension_bound"] * pt.tanh(sd * unit)
+    free = spec.priors["dimension_bound"] * pt.tanh(z)
     loading = free - (weight * free).sum(axis=0) / weight.sum()
     loading = pm.Deterministic("dimension_loading", loading, dims=(BENCHMARK, DIMENSION))
     raw = pm.ZeroSumNormal("dimension_score_raw", sigma=1.0, dims=(DIMENSION, MODEL)).T

@@ -237,7 +237,7 @@ def _best_start(compiled, model: pm.Model, cores: int, random_seed: int):
     """
     import nutpie
 
-    if "dimension_loading_offset" not in model.named_vars:
+    if "dimension_loading" not in model.named_vars:
         return compiled
     with warnings.catch_warnings():  # ArviZ: more chains than draws, as intended
         warnings.simplefilter("ignore", UserWarning)

@@ -66,7 +66,7 @@ def test_model_dimensions_are_orthogonal_to_the_general_factor_and_bounded(sim2)
     draw = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
     rng = np.random.default_rng(0)
     point = {v.name: rng.normal(size=model.initial_point()[v.name].shape) for v in model.value_vars}
-    point["dimension_loading_offset"] *= 100  # tanh saturated: loadings at their bound
+    point["dimension_loading_z"] *= 100  # tanh saturated: loadings at their bound
     capability, score, loading, slope = draw(*(point[v.name] for v in model.value_vars))
     np.testing.assert_allclose(capability @ score, 0, atol=1e-9)
     np.testing.assert_allclose(slope**2 @ loading, 0, atol=1e-9)
@@ -212,3 +212,10 @@ def test_nuts_with_dimensions_draws_longer_by_default(
     with pytest.raises(Drawn) as drawn:
         fit(sim2[0], spec, method=method, progress=False)
     assert drawn.value.args == (expected,)
+
+
+def test_loadings_are_centred_for_nuts_and_not_for_the_mode(sim2):
+    spec = MeasurementSpec(dimensions=1, family_effects=False, scale=Scale(benchmark="b00"))
+    assert "dimension_loading_z" in build_model(sim2[0], spec).named_vars
+    mode = build_model(sim2[0], spec, centred=False).named_vars
+    assert "dimension_loading_offset" in mode and "dimension_loading_z" not in mode
