@@ -85,7 +85,7 @@ def fit_runs(data: list[str], seeds: list[int], folder: Path) -> list[dict]:
     return rows
 
 
-def approx_runs(table: Path, truth: Path, repeats: int, folder: Path) -> list[dict]:
+def approx_runs(table: Path, truth: tuple[Path, Path], repeats: int, folder: Path) -> list[dict]:
     from rosetta import Fit
     from rosetta.comparison import approximation_accuracy
 
@@ -108,15 +108,15 @@ def approx_runs(table: Path, truth: Path, repeats: int, folder: Path) -> list[di
     return rows
 
 
-def _recovery(fit, truth: Path) -> dict:
-    """Correlation of the capability means with the truth, and its 90% interval coverage."""
+def _recovery(fit, truth: tuple[Path, Path]) -> dict:
+    """Correlation of the capability means with the truth (models, benchmarks files), and its
+    90% interval coverage."""
     import pandas as pd
 
     from rosetta.intervals import interval
 
-    models = pd.read_csv(truth, index_col=0)
+    models, benchmarks = (pd.read_csv(path, index_col=0) for path in truth)
     anchor = fit.info.scale.benchmark
-    benchmarks = pd.read_csv(truth.with_name("truth_benchmarks.csv"), index_col=0)
     draws = fit.posterior["capability"].stack(sample=("chain", "draw")).transpose("sample", ...)
     true = benchmarks.loc[anchor, "slope"] * (
         models["capability"].reindex(draws["model"].to_numpy()).to_numpy()
@@ -164,15 +164,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.case in ("large", "approx"):
-            table, truth = folder / "large.csv", folder / "truth.csv"
+            table = folder / "large.csv"
+            truth = (folder / "truth.csv", folder / "truth_benchmarks.csv")
             simulate = ["simulate", "--models", "300", "--benchmarks", "200"]
             simulate += ["--observed-fraction", "0.23", "--seed", "5", "--out", str(table)]
-            simulate += [
-                "--truth",
-                str(truth),
-                "--truth-benchmarks",
-                str(folder / "truth_benchmarks.csv"),
-            ]
+            simulate += ["--truth", str(truth[0]), "--truth-benchmarks", str(truth[1])]
             run(simulate)
             if args.case == "large":
                 rows = fit_runs([str(table)], list(range(1, args.repeats + 1)), folder)
