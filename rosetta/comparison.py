@@ -241,6 +241,9 @@ def approximation_accuracy(approximate, reference, names=APPROXIMATED) -> pd.Dat
     approximate, reference = as_fit(approximate), as_fit(reference)
     if approximate.info.data_sha256 != reference.info.data_sha256:
         raise IncompatibleFitError("an approximation is compared with a fit of the same scores")
+    missing = [n for n in names if n not in approximate.posterior or n not in reference.posterior]
+    if missing:
+        raise ValueError(f"not in both posteriors: {missing} (compare e.g. {list(APPROXIMATED)})")
     rows = {}
     for name in names:
         a, r = (_draws(fit.posterior[name]) for fit in (approximate, reference))

@@ -178,6 +178,8 @@ def test_approximation_accuracy_against_nuts(tiny_fit, tiny_sim):
     other.posterior.attrs["data_sha256"] = "a fit of other scores"
     with pytest.raises(IncompatibleFitError, match="same scores"):
         approximation_accuracy(other, nuts)
+    with pytest.raises(ValueError, match=r"not in both posteriors.*dimension_loading"):
+        approximation_accuracy(nuts, nuts, names=("capability", "dimension_loading"))
 
 
 def test_bad_convergence_warns(tiny_sim):
