@@ -76,3 +76,18 @@ def tiny_fit(tiny_sim, tmp_path_factory):
     path = tmp_path_factory.mktemp("fit") / "tiny.nc"
     save_fit(idata, path)
     return idata, path
+
+
+@pytest.fixture
+def local_cluster():
+    """A two-process Dask cluster whose dashboard takes a free port.
+
+    The default port (8787) is shared by every cluster on the machine, and a clash is a warning,
+    so a test run beside another cluster would fail.
+    """
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        yield cluster

@@ -235,30 +235,25 @@ TINY = {
 
 
 @pytest.mark.slow
-def test_sweep_on_a_dask_cluster_resumes_and_refuses_other_settings(tmp_path):
+def test_sweep_on_a_dask_cluster_resumes_and_refuses_other_settings(tmp_path, local_cluster):
     """Two tiny worlds on a LocalCluster, then a third: only the new one runs."""
-    from distributed import LocalCluster
-
     from rosetta.acceleration.calibration import SweepSettings, load_records, summarise_folder
     from rosetta.acceleration.calibration import sweep as run_sweep
 
     settings = SweepSettings(**TINY)
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        first = run_sweep(
-            tmp_path, (1.0, 4.0), 1, settings=settings, scheduler=cluster.scheduler_address
-        )
-        assert sorted((r["factor"], r["seed"]) for r in first) == [(1.0, 0), (4.0, 0)]
-        stamp = (tmp_path / "worlds.jsonl").read_text()
-        second = run_sweep(
-            tmp_path,
-            (1.0,),
-            1,
-            null_worlds=2,
-            settings=settings,
-            scheduler=cluster.scheduler_address,
-        )
+    first = run_sweep(
+        tmp_path, (1.0, 4.0), 1, settings=settings, scheduler=local_cluster.scheduler_address
+    )
+    assert sorted((r["factor"], r["seed"]) for r in first) == [(1.0, 0), (4.0, 0)]
+    stamp = (tmp_path / "worlds.jsonl").read_text()
+    second = run_sweep(
+        tmp_path,
+        (1.0,),
+        1,
+        null_worlds=2,
+        settings=settings,
+        scheduler=local_cluster.scheduler_address,
+    )
     assert (tmp_path / "worlds.jsonl").read_text().startswith(stamp)  # nothing rerun
     assert len(second) == 3 and len(load_records(tmp_path / "worlds.jsonl")) == 3
     record = second[0]

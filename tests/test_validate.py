@@ -50,16 +50,11 @@ def test_nuts_folds_share_one_model_and_report_their_convergence(tiny_sim):
     assert 0 < one.rmse < 0.2
 
 
-def test_folds_on_a_dask_cluster_match_local_fits(tiny_sim):
-    from distributed import LocalCluster
-
+def test_folds_on_a_dask_cluster_match_local_fits(tiny_sim, local_cluster):
     table, _ = tiny_sim
     settings = {"folds": 3, "random_seed": 2, "method": "map", "draws": 50, "chains": 1}
     local = cross_validate(table, **settings)
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        remote = cross_validate(table, scheduler=cluster.scheduler_address, **settings)
+    remote = cross_validate(table, scheduler=local_cluster.scheduler_address, **settings)
     pd.testing.assert_frame_equal(local.predictions, remote.predictions)
 
 
