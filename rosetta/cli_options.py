@@ -13,6 +13,7 @@ from rosetta.constants import (
     DEFAULT_FAMILY_EFFECTS,
     DEFAULT_MIN_MODELS,
     DEFAULT_SEED,
+    DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
     DIMENSION_DRAWS,
     DUPLICATE_POLICIES,
@@ -182,6 +183,13 @@ def _sampler_options() -> list[Callable]:
             help="Tuning steps per chain.",
         ),
         click.option(
+            "--target-accept",
+            type=click.FloatRange(0.5, 1.0, max_open=True),
+            default=DEFAULT_TARGET_ACCEPT,
+            show_default=True,
+            help="NUTS acceptance target: higher takes smaller steps, for divergent transitions.",
+        ),
+        click.option(
             "--chains",
             type=click.IntRange(min=1),
             default=DEFAULT_CHAINS,
@@ -293,7 +301,8 @@ def spec_and_fit_kwargs(kwargs: dict, table):
         dimensions=kwargs.pop("dimensions"),
     )
     fit_kwargs = {
-        name: kwargs.pop(name) for name in ("draws", "tune", "chains", "sampler", "method")
+        name: kwargs.pop(name)
+        for name in ("draws", "tune", "target_accept", "chains", "sampler", "method")
     }
     fit_kwargs["random_seed"] = kwargs.pop("seed")
     return spec, fit_kwargs

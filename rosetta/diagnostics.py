@@ -8,7 +8,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from rosetta.constants import ESS_MIN, RHAT_MAX
+from rosetta.constants import DEFAULT_TARGET_ACCEPT, ESS_MIN, RHAT_MAX
 from rosetta.errors import ConvergenceWarning
 
 #: Variables whose convergence is checked (the ones every later number is built from).
@@ -94,10 +94,23 @@ def warn_unconverged(summary: dict) -> None:
         warnings.warn(
             "the posterior may not be reliable: "
             + "; ".join(summary["problems"])
-            + " (try more --tune/--draws, or check the data of the worst variables)",
+            + f" ({_advice(summary)})",
             ConvergenceWarning,
             stacklevel=3,
         )
+
+
+def _advice(summary: dict) -> str:
+    """What to try for the problems of a `summarize_diagnostics` summary."""
+    steps = []
+    if summary.get("divergences"):
+        steps.append(
+            f"a higher --target-accept (default {DEFAULT_TARGET_ACCEPT}; e.g. 0.95) for the "
+            "divergent transitions"
+        )
+    if len(summary.get("problems", ())) > bool(summary.get("divergences")):
+        steps.append("more --tune/--draws for R-hat and ESS")
+    return "try " + ", and ".join(steps) + ", or check the data of the worst variables"
 
 
 def _varies(array) -> bool:

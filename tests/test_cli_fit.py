@@ -69,6 +69,29 @@ def test_fit_rejects_bad_anchor_and_bad_data(capsys, tmp_path, write_csv):
     assert not (tmp_path / "x.nc").exists()
 
 
+def test_fit_passes_the_target_accept_and_rejects_one_outside_its_range(
+    capsys, monkeypatch, tmp_path, tiny_sim
+):
+    import rosetta.model
+
+    table, _ = tiny_sim
+    path = tmp_path / "scores.csv"
+    table.scores[["model", "benchmark", "score"]].to_csv(path, index=False)
+    real, seen = rosetta.model.fit, {}
+
+    def recording_fit(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rosetta.model, "fit", recording_fit)
+    args = ["fit", str(path), "--method", "map", "--draws", "50", "--chains", "1"]
+    args += ["--anchor-benchmark", "b01", "--out", str(tmp_path / "p.nc")]
+    assert main([*args, "--target-accept", "0.97"]) == 0
+    assert seen["target_accept"] == 0.97
+    assert main([*args, "--target-accept", "1"]) == 2
+    assert "--target-accept" in capsys.readouterr().err
+
+
 def test_approximate_fit_text_makes_no_convergence_claim(capsys, tmp_path, tiny_sim):
     table, _ = tiny_sim
     path = tmp_path / "scores.csv"

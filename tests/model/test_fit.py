@@ -195,6 +195,25 @@ def test_bad_convergence_warns(tiny_sim):
         )
 
 
+@pytest.mark.parametrize(
+    ("problems", "divergences", "says", "not_said"),
+    [
+        (["3 divergent transitions"], 3, "--target-accept", "--draws"),
+        (["max R-hat 1.030 > 1.01"], 0, "--draws", "--target-accept"),
+        (["max R-hat 1.030 > 1.01", "3 divergent transitions"], 3, "--draws", None),
+    ],
+)
+def test_the_convergence_warning_says_what_to_try(problems, divergences, says, not_said):
+    from rosetta.diagnostics import warn_unconverged
+
+    summary = {"problems": problems, "divergences": divergences}
+    with pytest.warns(ConvergenceWarning) as caught:
+        warn_unconverged(summary)
+    text = str(caught[0].message)
+    assert says in text and (not_said is None or not_said not in text)
+    assert ("--target-accept" in text) == bool(divergences)
+
+
 def test_bad_arguments(tiny_sim):
     table, _ = tiny_sim
     with pytest.raises(ValueError, match="method"):
