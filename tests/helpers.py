@@ -54,3 +54,28 @@ def nap(seconds: float) -> dict:
 
     time.sleep(seconds)
     return {"slept": seconds}
+
+
+#: Flags for a headless, offline Chromium: no sandbox (root in CI), no background requests.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> str | None:
+    """The Chromium to drive: ``ROSETTA_CHROMIUM``, else the first one on the path, else None."""
+    import os
+    import shutil
+
+    given = os.environ.get("ROSETTA_CHROMIUM")
+    if given:
+        return given
+    names = ("chromium", "chromium-browser", "google-chrome")
+    return next((path for path in map(shutil.which, names) if path), None)

@@ -8,36 +8,14 @@ points the test at an existing report (the bundled fit's, say) instead of a fres
 from __future__ import annotations
 
 import os
-import shutil
-import time
 from pathlib import Path
 
 import pytest
+from helpers import CHROMIUM_ARGS, chromium
 
 pytestmark = pytest.mark.slow  # a fit, every analysis and a browser
 
-#: Flags for a headless, offline Chromium: no sandbox (root in CI), no background requests.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-#: The report must be usable this soon after navigation starts (load event).
-MAX_OPEN_SECONDS = 2.0
 CAPABILITY_PLOT = "capability-against-release-date"
-
-
-def chromium() -> str | None:
-    given = os.environ.get("ROSETTA_CHROMIUM")
-    if given:
-        return given
-    names = ("chromium", "chromium-browser", "google-chrome")
-    return next((path for path in map(shutil.which, names) if path), None)
 
 
 @pytest.fixture(scope="module")
@@ -76,30 +54,24 @@ def report(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def opened(browser, report):
-    """The report loaded: the page, the fastest of three loads, requests and console errors.
+    """The report loaded: the page, the requests it made and its console errors.
 
-    The fastest of three, because CI shares its two cores with other tests: the budget is for
-    the page's own work, not for waiting on a busy machine.
+    How fast it loads is measured by ``benchmarks/bench_report.py``, not here: a timed test on a
+    shared machine fails on the machine's load, not on the page.
     """
-    requests, errors, seconds = [], [], []
-    for _ in range(3):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("request", lambda request: requests.append(request.url))
-        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        start = time.perf_counter()
-        page.goto(report.resolve().as_uri(), wait_until="load")
-        seconds.append(time.perf_counter() - start)
-        if len(seconds) < 3:
-            page.close()
-    yield page, min(seconds), requests, errors
+    requests, errors = [], []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(report.resolve().as_uri(), wait_until="load")
+    yield page, requests, errors
     page.close()
 
 
-def test_opens_fast_offline_and_without_errors(opened, report):
-    _, seconds, requests, errors = opened
+def test_opens_offline_and_without_errors(opened, report):
+    _, requests, errors = opened
     assert report.stat().st_size < 8e6
-    assert seconds < MAX_OPEN_SECONDS
     assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
     assert errors == []
 
