@@ -47,20 +47,8 @@ def summarize_diagnostics(idata, *, warn: bool = True) -> dict:
         (one chain of independent draws) R-hat is ``None``.
     """
     posterior = idata.posterior
-    names = [v for v in CHECKED if v in posterior and _varies(posterior[v])]
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    rows = []
-    for name in names:
-        sub = posterior[[name]]
-        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-            # anchored entries are constant: their R-hat/ESS are NaN and are skipped
-            warnings.simplefilter("ignore", RuntimeWarning)
-            rhat = float(az.rhat(sub)[name].max(skipna=True)) if n_chains > 1 else np.nan
-            bulk = float(az.ess(sub, method="bulk")[name].min(skipna=True))
-            tail = float(az.ess(sub, method="tail")[name].min(skipna=True))
-        rows.append(
-            {"variable": name, "max_rhat": rhat, "min_ess_bulk": bulk, "min_ess_tail": tail}
-        )
+    rows = [variable_diagnostics(posterior, name) for name in checked_variables(posterior)]
     table = pd.DataFrame(rows)
     stats = getattr(idata, "sample_stats", None)
     divergences = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
@@ -86,6 +74,26 @@ def summarize_diagnostics(idata, *, warn: bool = True) -> dict:
     if warn:
         warn_unconverged(summary)
     return summary
+
+
+def checked_variables(posterior) -> list[str]:
+    """The `CHECKED` variables of ``posterior`` that vary (fixed floors have no diagnostics)."""
+    return [name for name in CHECKED if name in posterior and _varies(posterior[name])]
+
+
+def variable_diagnostics(posterior, name: str) -> dict:
+    """``variable``, ``max_rhat`` (NaN with one chain), ``min_ess_bulk``, ``min_ess_tail``.
+
+    Over the entries of one posterior variable; anchored (constant) entries are skipped.
+    """
+    sub = posterior[[name]]
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        multi = posterior.sizes["chain"] > 1
+        rhat = float(az.rhat(sub)[name].max(skipna=True)) if multi else np.nan
+        bulk = float(az.ess(sub, method="bulk")[name].min(skipna=True))
+        tail = float(az.ess(sub, method="tail")[name].min(skipna=True))
+    return {"variable": name, "max_rhat": rhat, "min_ess_bulk": bulk, "min_ess_tail": tail}
 
 
 def warn_unconverged(summary: dict) -> None:

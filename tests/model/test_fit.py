@@ -136,6 +136,42 @@ def test_sampling_stops_at_the_first_checkpoint_with_enough_effective_draws(tiny
     assert everything.posterior.sizes["draw"] == 400
 
 
+def test_the_early_stop_check_gives_the_full_summarys_verdict(tiny_sim):
+    """Checked one variable at a time up to the first shortfall: the verdict of all of them."""
+    from rosetta.model import _enough, anchored_diagnostics, build_model
+    from rosetta.model.sampling import RawPosterior, run_nuts
+
+    table, _ = tiny_sim
+    spec = MeasurementSpec(scale=Scale(benchmark="b01")).resolved_for(table)
+    settings = {"tune": 200, "chains": 2, "random_seed": 4, "sampler": "nutpie"}
+    raw = run_nuts(
+        build_model(table, spec), draws=600, target_accept=0.9, progress=False, **settings
+    )
+    verdicts = []
+    for min_ess in (100, 300, 600, 900):
+        check = _enough(spec, table, min_ess)  # one per run: it remembers the last shortfall
+        for kept in (100, 300, 600):
+            window = RawPosterior(
+                raw.posterior.isel(draw=slice(kept)),
+                raw.sample_stats.isel(draw=slice(kept)),
+                "nuts",
+                "nutpie",
+            )
+            _, full = anchored_diagnostics(window, spec, table)
+            expected = (
+                full["max_rhat"] <= 1.01
+                and min(full["min_ess_bulk"], full["min_ess_tail"]) >= min_ess
+                and full["divergences"] == 0
+            )
+            assert check(window) == expected, (min_ess, kept, full)
+            verdicts.append(expected)
+    assert True in verdicts and False in verdicts  # both verdicts exercised
+    diverged = raw.sample_stats.copy()
+    diverged["diverging"] = diverged["diverging"].copy(data=np.zeros_like(diverged["diverging"]))
+    diverged["diverging"][0, 5] = True
+    assert not _enough(spec, table, 1)(RawPosterior(raw.posterior, diverged, "nuts", "nutpie"))
+
+
 @pytest.mark.parametrize("method", ["map", "advi"])
 def test_approximate_methods(tiny_sim, method):
     table, truth = tiny_sim
