@@ -193,6 +193,7 @@ def run_nuts_each(
                     seed=seed,
                     progress_bar=False,
                     low_rank_modified_mass_matrix=True,
+                    save_warmup=False,
                     blocking=False,
                     **settings,
                 )
@@ -251,6 +252,7 @@ def _best_start(compiled, model: pm.Model, cores: int, random_seed: int):
             progress_bar=False,
             low_rank_modified_mass_matrix=True,
             store_unconstrained=True,
+            save_warmup=False,
         )
     logp = trace.sample_stats["logp"].isel(draw=-1).to_numpy()
     best = int(np.argmax(logp))
@@ -279,6 +281,7 @@ def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept
         target_accept=target_accept,
         progress_bar=progress,
         low_rank_modified_mass_matrix=True,
+        save_warmup=False,  # not used, and each look at a running sampler would copy it
         blocking=False,
     )
     names = _kept(model)
