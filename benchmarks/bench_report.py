@@ -7,8 +7,8 @@ Usage::
 Without --report it builds the bundled fit's report (``results/report.html``, from
 ``results/posterior.nc``, fitting the bundled data first when that file is missing). Each repeat
 opens the file in a new page and waits for the load event; it prints the file size and the
-median, fastest and slowest load. The target (README): under 2 s on a 2-core machine.
-Needs Playwright and a Chromium (``make browser``, or ``ROSETTA_CHROMIUM``).
+median, fastest and slowest load (the README quotes the figure; the budget is 2 s on a 2-core
+machine). Needs Playwright and a Chromium (``make browser``, or ``ROSETTA_CHROMIUM``).
 """
 
 from __future__ import annotations
