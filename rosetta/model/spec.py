@@ -20,7 +20,8 @@ DEFAULT_PRIORS = MappingProxyType(
         "log_slope_sigma_sd": 0.5,  # log_slope_sigma ~ HalfNormal(.)
         "log_precision_mu_mean": 4.0,  # log_precision_mu ~ Normal(., log_precision_mu_sd)
         "log_precision_mu_sd": 1.5,
-        "log_precision_sigma_sd": 1.0,  # log_precision_sigma ~ HalfNormal(.)
+        "log_precision_sigma_median": 1.0,  # log_precision_sigma ~ LogNormal(log ., log_sd)
+        "log_precision_sigma_log_sd": 0.5,
         "zero_cutpoint_mean": -4.0,  # ordered-beta cutpoint for exact zeros
         "one_cutpoint_mean": 4.0,  # ... and for exact ones
         "cutpoint_sd": 2.0,
@@ -127,4 +128,11 @@ class MeasurementSpec:
         scale = Scale.from_json(json.dumps(data.pop("scale")))
         domains = tuple(tuple(pair) for pair in data.pop("domains", []))
         data.setdefault("family_effects", False)  # fits saved before family effects had none
+        # Fits saved before the spread of log precisions became log-normal name its half-normal
+        # scale; read back, they take today's prior (their posterior is what it is).
+        data["priors"] = {
+            name: value
+            for name, value in data.get("priors", {}).items()
+            if name != "log_precision_sigma_sd"
+        }
         return cls(scale=scale, domains=domains, **data)

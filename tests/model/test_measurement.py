@@ -1,3 +1,4 @@
+import json
 import warnings
 
 import numpy as np
@@ -78,6 +79,32 @@ def test_spec_validation_and_json():
         MeasurementSpec(likelihood="cauchy")
     with pytest.raises(ValueError, match="unknown prior"):
         MeasurementSpec(priors={"nope": 1})
+
+
+def test_the_spread_of_log_precisions_is_log_normal(tiny):
+    """Away from zero: a spread near zero pushed trajectories into one-sided bounds."""
+    import pymc as pm
+
+    spec = MeasurementSpec(
+        priors={"log_precision_sigma_median": 0.8, "log_precision_sigma_log_sd": 0.3}
+    )
+    model = build_model(tiny, spec)
+    sigma = model["log_precision_sigma"]
+    draws = pm.draw(sigma, draws=4000, random_seed=1)
+    assert np.median(np.log(draws)) == pytest.approx(np.log(0.8), abs=0.02)
+    assert np.std(np.log(draws)) == pytest.approx(0.3, rel=0.05)
+    kept = tiny.scores["benchmark"].isin(tiny.benchmarks[:2])
+    two = load_scores(tiny.scores[kept], metadata=False)
+    fixed = build_model(two, spec)["log_precision_sigma"].eval()  # too few to learn from
+    assert fixed == pytest.approx(np.hypot(1.5, 0.8 * np.exp(0.3**2)))
+
+
+def test_specs_saved_with_a_half_normal_precision_spread_read_back():
+    saved = json.loads(MeasurementSpec().to_json())
+    saved["priors"].pop("log_precision_sigma_median")
+    saved["priors"].pop("log_precision_sigma_log_sd")
+    saved["priors"]["log_precision_sigma_sd"] = 1.0
+    assert MeasurementSpec.from_json(json.dumps(saved)) == MeasurementSpec()
 
 
 def test_initial_capability_is_never_degenerate():
