@@ -1,0 +1,102 @@
+"""The sampler's work on a table, in gradient evaluations: a speed measure no machine's load moves.
+
+Runs NUTS as `rosetta fit` does (nutpie, its settings and start; warm-up draws kept for the
+count), then replays `rosetta fit`'s early stop on the draws, and prints one JSON line per seed:
+gradients in warm-up, the draws per chain the early stop would keep, gradients to that point,
+divergences (all draws and up to the stop), mean leapfrog steps per draw and step size, and the
+convergence summary of the kept draws. Seeds give the same numbers on any machine with the same
+libraries, so two revisions or settings can be compared while other work runs.
+
+    python benchmarks/sampler_work.py --seeds 2025 2026 2027 2028 2029
+    python benchmarks/sampler_work.py --data big.csv --seeds 1 2 3 --tune 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+
+import nutpie
+
+from rosetta.constants import (
+    DEFAULT_DRAWS,
+    DEFAULT_MIN_ESS,
+    DEFAULT_TARGET_ACCEPT,
+    DEFAULT_TUNE,
+    DIMENSION_DRAWS,
+    ESS_CHECK_EVERY,
+)
+from rosetta.data import load_scores
+from rosetta.model import _enough, anchored_diagnostics, build_model
+from rosetta.model.sampling import RawPosterior, _best_start, _compile_nutpie, _kept
+from rosetta.model.spec import MeasurementSpec
+
+
+def work(table, spec, seed: int, tune: int, draws: int) -> dict:
+    """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
+    model = build_model(table, spec)
+    compiled = _best_start(_compile_nutpie(model), model, 2, seed)
+    trace = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=tune,
+        chains=2,
+        cores=2,
+        seed=seed,
+        target_accept=DEFAULT_TARGET_ACCEPT,
+        progress_bar=False,
+        low_rank_modified_mass_matrix=True,
+    )
+    stats = trace.sample_stats
+
+    def kept(n: int) -> RawPosterior:
+        window = {"draw": slice(0, n)}
+        return RawPosterior(
+            trace.posterior[_kept(model)].isel(window), stats.isel(window), "nuts", "nutpie"
+        )
+
+    enough = _enough(spec, table, DEFAULT_MIN_ESS)
+    stop = next(
+        (n for n in range(ESS_CHECK_EVERY, draws, ESS_CHECK_EVERY) if enough(kept(n))), draws
+    )
+    diagnostics = anchored_diagnostics(kept(stop), spec, table)[1]
+    window = {"draw": slice(0, stop)}
+    return {
+        "seed": seed,
+        "tune": tune,
+        "warmup_gradients": int(trace.warmup_sample_stats["n_steps"].sum()),
+        "draws_kept": stop,
+        "sampling_gradients": int(stats["n_steps"].isel(window).sum()),
+        "divergences": int(stats["diverging"].sum()),
+        "divergences_kept": int(stats["diverging"].isel(window).sum()),
+        "steps_per_draw": round(float(stats["n_steps"].mean()), 2),
+        "step_size": round(float(stats["step_size"].mean()), 4),
+        "max_rhat": round(diagnostics["max_rhat"], 4),
+        "min_ess_bulk": round(diagnostics["min_ess_bulk"]),
+        "min_ess_tail": round(diagnostics["min_ess_tail"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="a score table (default: the bundled one, as the README)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[2025])
+    parser.add_argument("--tune", type=int, default=DEFAULT_TUNE)
+    parser.add_argument("--draws", type=int, default=None, help="default: as `rosetta fit`")
+    parser.add_argument("--dimensions", type=int, default=0)
+    args = parser.parse_args()
+    if args.data:
+        table = load_scores(args.data)
+    else:
+        table = load_scores(None, min_benchmarks=4, since="2022-11-01")
+    spec = MeasurementSpec(dimensions=args.dimensions).resolved_for(table)
+    draws = args.draws or (DIMENSION_DRAWS if args.dimensions else DEFAULT_DRAWS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
+        for seed in args.seeds:
+            print(json.dumps(work(table, spec, seed, args.tune, draws)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
