@@ -137,7 +137,7 @@ def test_nuts_on_items_converges_and_agrees_with_truth():
     responses, truth = simulate_items(30, 6, 15, random_seed=9)
     idata = fit(
         load_items(responses, metadata=False),
-        draws=300,
+        draws=600,
         tune=400,
         chains=2,
         random_seed=3,
