@@ -20,6 +20,7 @@ import warnings
 import nutpie
 
 from rosetta.constants import (
+    DEFAULT_CHAINS,
     DEFAULT_DRAWS,
     DEFAULT_MIN_ESS,
     DEFAULT_TARGET_ACCEPT,
@@ -36,13 +37,13 @@ from rosetta.model.spec import MeasurementSpec
 def work(table, spec, seed: int, tune: int, draws: int) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     model = build_model(table, spec)
-    compiled = _best_start(_compile_nutpie(model), model, 2, seed)
+    compiled = _best_start(_compile_nutpie(model), model, DEFAULT_CHAINS, seed)
     trace = nutpie.sample(
         compiled,
         draws=draws,
         tune=tune,
-        chains=2,
-        cores=2,
+        chains=DEFAULT_CHAINS,
+        cores=DEFAULT_CHAINS,
         seed=seed,
         target_accept=DEFAULT_TARGET_ACCEPT,
         progress_bar=False,
