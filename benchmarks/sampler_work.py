@@ -30,14 +30,15 @@ from rosetta.constants import (
 )
 from rosetta.data import load_scores
 from rosetta.model import _enough, anchored_diagnostics, build_model
-from rosetta.model.sampling import RawPosterior, _best_start, _compile_nutpie, _kept
+from rosetta.model.numba_cache import compile_nutpie
+from rosetta.model.sampling import RawPosterior, _best_start, _kept
 from rosetta.model.spec import MeasurementSpec
 
 
 def work(table, spec, seed: int, tune: int, draws: int) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     model = build_model(table, spec)
-    compiled = _best_start(_compile_nutpie(model), model, DEFAULT_CHAINS, seed)
+    compiled = _best_start(compile_nutpie(model), model, DEFAULT_CHAINS, seed)
     trace = nutpie.sample(
         compiled,
         draws=draws,

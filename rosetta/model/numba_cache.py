@@ -1,5 +1,7 @@
 """Let Numba cache the compiled log density on disk, so a repeated fit skips most compilation.
 
+Two obstacles, one section each: PyTensor's digamma, and nutpie's C callbacks.
+
 PyTensor's Numba backend caches every compiled function whose ops all have a cache key. Its
 digamma (``Psi``, the derivative of ``gammaln`` in every Beta gradient) calls SciPy's Cython
 function through a pointer, which Numba cannot cache; so the whole log-density graph was
@@ -62,3 +64,112 @@ def register_cacheable_digamma() -> None:
         return digamma, scalar_op_cache_key(op, cache_version="rosetta-digamma-1")
 
     _REGISTERED = True
+
+
+# nutpie calls the log density through a C callback (a Numba ``cfunc``) that wraps PyTensor's
+# compiled function. Numba links the wrapped function's code into the callback and generates
+# machine code for all of it again, on every fit: about 8 of the bundled fit's 16 s of compiling,
+# even when PyTensor's own function came from its cache. nutpie's callbacks cannot be cached
+# (their closures pickle differently in every process), so `compile_nutpie` gives nutpie
+# callbacks of its own, defined from source and cached under a key made of the wrapped
+# function's PyTensor cache key: the second fit of the same model loads them from disk.
+
+_LOGP_SOURCE = """
+def rosetta_logp(dim, x_ptr, grad_ptr, logp_ptr, user_data):
+    if dim != N_DIM:
+        return -1
+    try:
+        x = numba.carray(x_ptr, (N_DIM,))
+        logp, grad = INNER(x)
+        numba.carray(logp_ptr, ())[()] = logp
+        numba.carray(grad_ptr, (N_DIM,))[:] = grad
+        if not np.all(np.isfinite(grad)):
+            return 3
+        if not np.isfinite(logp):
+            return 4
+    except Exception:
+        return 1
+    return 0
+"""
+
+_EXPAND_SOURCE = """
+def rosetta_expand(dim, expanded, x_ptr, out_ptr, user_data):
+    if dim != N_DIM or expanded != N_EXPANDED:
+        return -1
+    try:
+        (values,) = INNER(numba.carray(x_ptr, (N_DIM,)))
+        numba.carray(out_ptr, (N_EXPANDED,))[:] = values
+    except Exception:
+        return -2
+    return 0
+"""
+
+
+class _NotCacheable(Exception):
+    """The model's callbacks cannot be cached (shared data, or an op without a cache key)."""
+
+
+def _cached_source_function(source: str, name: str, inner, **sizes):
+    """``name`` from ``source``, calling ``inner``, registered with PyTensor's Numba cache."""
+    import hashlib
+
+    import numba
+    import numpy as np
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
+
+    inner_key = CACHED_SRC_FUNCTIONS.get(getattr(inner, "py_func", None))
+    if inner_key is None:
+        raise _NotCacheable(name)
+    parts = [source, inner_key, __name__, *(f"{k}={v}" for k, v in sorted(sizes.items()))]
+    text = "\n".join(parts)
+    key = "rosetta-nutpie-" + hashlib.sha256(text.encode()).hexdigest()
+    # the module a cached callback's environment is rebuilt from when Numba loads it
+    env = {"__name__": __name__, "numba": numba, "np": np, "INNER": inner, **sizes}
+    return compile_numba_function_src(source, name, env, cache_key=key)
+
+
+def _logp_callback(n_dim, logp_fn, user_data, shared_names, shared_data):
+    """Stands in for nutpie's ``_make_c_logp_func``: (function, C signature)."""
+    from numba import types
+
+    if shared_names:
+        raise _NotCacheable("shared data")
+    function = _cached_source_function(_LOGP_SOURCE, "rosetta_logp", logp_fn, N_DIM=n_dim)
+    double = types.CPointer(types.double)
+    return function, types.int64(types.uint64, double, double, double, types.voidptr)
+
+
+def _expand_callback(n_dim, n_expanded, expand_fn, user_data, shared_names, shared_data):
+    """Stands in for nutpie's ``_make_c_expand_func``: (function, C signature)."""
+    from numba import types
+
+    if shared_names:
+        raise _NotCacheable("shared data")
+    function = _cached_source_function(
+        _EXPAND_SOURCE, "rosetta_expand", expand_fn, N_DIM=n_dim, N_EXPANDED=n_expanded
+    )
+    double = types.CPointer(types.double)
+    return function, types.int64(types.uint64, types.uint64, double, double, types.voidptr)
+
+
+def compile_nutpie(model):
+    """``nutpie.compile_pymc_model(model)``, with callbacks Numba caches on disk where it can.
+
+    Models with shared data (compiled once, data swapped per fold) and graphs PyTensor does not
+    cache get nutpie's own callbacks, compiled afresh.
+    """
+    import nutpie
+    from nutpie import compile_pymc
+
+    register_cacheable_digamma()
+    originals = compile_pymc._make_c_logp_func, compile_pymc._make_c_expand_func
+    if not model.data_vars:
+        compile_pymc._make_c_logp_func = _logp_callback
+        compile_pymc._make_c_expand_func = _expand_callback
+        try:
+            return nutpie.compile_pymc_model(model, cache=True)
+        except _NotCacheable:
+            pass
+        finally:
+            compile_pymc._make_c_logp_func, compile_pymc._make_c_expand_func = originals
+    return nutpie.compile_pymc_model(model)

@@ -24,6 +24,7 @@ import xarray as xr
 
 from rosetta.constants import ESS_CHECK_EVERY, SAMPLERS
 from rosetta.errors import SamplingError
+from rosetta.model.numba_cache import compile_nutpie
 
 log = logging.getLogger("rosetta")
 
@@ -177,7 +178,7 @@ def run_nuts_each(
         return
     import nutpie
 
-    compiled = _compile_nutpie(model)
+    compiled = compile_nutpie(model)
     cores = min(chains, os.cpu_count() or 1)
     at_once = max(1, concurrent or (os.cpu_count() or 1) // chains)
     running: deque = deque()
@@ -209,15 +210,6 @@ def run_nuts_each(
     finally:
         for background in running:
             background.cancel()
-
-
-def _compile_nutpie(model: pm.Model):
-    import nutpie
-
-    from rosetta.model.numba_cache import register_cacheable_digamma
-
-    register_cacheable_digamma()
-    return nutpie.compile_pymc_model(model)
 
 
 #: Models with learned dimensions: short runs from random starts, the best one the chains' start.
@@ -272,7 +264,7 @@ def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept
     import nutpie
 
     background = nutpie.sample(
-        _best_start(_compile_nutpie(model), model, cores, random_seed),
+        _best_start(compile_nutpie(model), model, cores, random_seed),
         draws=draws,
         tune=tune,
         chains=chains,

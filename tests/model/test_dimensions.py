@@ -173,11 +173,12 @@ def test_nuts_fit_starts_its_chains_from_the_best_short_run(sim2, caplog):
 
 
 def test_chains_of_a_dimensions_model_start_where_the_best_short_run_ended(sim2):
-    from rosetta.model.sampling import _best_start, _compile_nutpie
+    from rosetta.model.numba_cache import compile_nutpie
+    from rosetta.model.sampling import _best_start
 
     table, _ = sim2
     model = build_model(table, MeasurementSpec(dimensions=1, family_effects=False))
-    compiled = _compile_nutpie(model)
+    compiled = compile_nutpie(model)
     started = _best_start(compiled, model, cores=1, random_seed=3)
     first = started.initial_point_func(0)
     assert first.shape == (compiled.n_dim,) and np.all(np.isfinite(first))
