@@ -32,6 +32,7 @@ from rosetta.constants import (
     DEFAULT_SEED,
     DIMENSION_BOUND,
     ESS_CHECK_EVERY,
+    MAX_DRAWS_FACTOR,
     RHAT_MAX,
 )
 from rosetta.errors import RosettaError, RosettaWarning
@@ -120,8 +121,9 @@ def data_command(as_json: bool, out: str | None, **kwargs) -> None:
     default=DEFAULT_MIN_ESS,
     show_default=True,
     help="NUTS stops before --draws once every quantity has this many effective draws "
-    f"(checked every {ESS_CHECK_EVERY} draws, with R-hat <= {RHAT_MAX} and no divergence); "
-    "0 takes all --draws.",
+    f"(checked every {ESS_CHECK_EVERY} draws, with R-hat <= {RHAT_MAX} and no divergence), and "
+    f"samples on, up to {MAX_DRAWS_FACTOR}x --draws, while not converged; 0 takes --draws "
+    "exactly.",
 )
 @click.option(
     "--auto",

@@ -107,6 +107,11 @@ DEFAULT_TARGET_ACCEPT: Final = 0.92
 #: noise does not decide convergence. Big, well-identified tables get there in a few hundred draws.
 DEFAULT_MIN_ESS: Final = 800
 ESS_CHECK_EVERY: Final = 200
+#: ... and where the convergence bars (`ESS_MIN`, `RHAT_MAX`, no divergence) are not met at
+#: ``draws``, it samples on, up to this many times ``draws``, to the first checkpoint where they
+#: are (the full bundled table, 469 models, seed 2025: one benchmark's precision had bulk ESS 327
+#: after 1,800 draws). A divergence ends it at once: more draws do not remove one.
+MAX_DRAWS_FACTOR: Final = 2
 
 # Item-level data (`rosetta.data.items`): minibatch ADVI settings of the fast path. On 1e6
 # responses (200 models x 50 benchmarks x 100 items), batches of 20,000 and 5,000 Adam steps at

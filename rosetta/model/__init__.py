@@ -33,6 +33,7 @@ from rosetta.constants import (
     DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
     DIMENSION_DRAWS,
+    ESS_MIN,
     ITEM,
     ITEM_ADVI_ITERATIONS,
     ITEM_ADVI_LEARNING_RATE,
@@ -117,8 +118,10 @@ def fit(
     min_ess
         NUTS with nutpie: stop before ``draws`` at the first checkpoint (every
         `ESS_CHECK_EVERY` draws per chain) where every checked quantity has bulk and tail ESS
-        of at least this, R-hat at most `RHAT_MAX` and no divergence; ``None`` draws them all.
-        ``info.draws`` is the number kept.
+        of at least this, R-hat at most `RHAT_MAX` and no divergence; if the convergence bars
+        (`summarize_diagnostics`'s) are not met at ``draws``, sample on, up to
+        `MAX_DRAWS_FACTOR` times ``draws``, to the first checkpoint where they are (or a
+        divergence shows). ``None`` draws exactly ``draws``. ``info.draws`` is the number kept.
 
     Returns
     -------
@@ -169,9 +172,14 @@ def fit(
             PREDICTIVE_DRAWS, max(PREDICTIVE_MIN_DRAWS, PREDICTIVE_VALUES // max(fitting, 1))
         )
     settings = {"draws": draws, "chains": chains, "random_seed": random_seed}
-    enough = _enough(spec, table, min_ess) if min_ess and method == "nuts" else None
+    checks = {}
+    if min_ess and method == "nuts":
+        checks = {
+            "enough": _enough(spec, table, min_ess),
+            "converged": _enough(spec, table, ESS_MIN, tail=False),
+        }
     start = time.perf_counter()
-    raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress, enough)
+    raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress, checks)
     wall = time.perf_counter() - start
     if method == "nuts":
         settings["draws"] = raw.posterior.sizes["draw"]
@@ -184,8 +192,11 @@ def fit(
     return Fit.stamped(idata, info)
 
 
-def _sample(model, method, items, settings, sampler, tune, target_accept, progress, enough):
-    """Run ``method`` on ``model``; turn numerical failures into a `SamplingError`."""
+def _sample(model, method, items, settings, sampler, tune, target_accept, progress, checks):
+    """Run ``method`` on ``model``; turn numerical failures into a `SamplingError`.
+
+    ``checks``: NUTS's ``enough`` and ``converged`` stopping checks (`run_nuts`), if any.
+    """
     try:
         if method == "nuts":
             return run_nuts(
@@ -194,7 +205,7 @@ def _sample(model, method, items, settings, sampler, tune, target_accept, progre
                 sampler=sampler,
                 target_accept=target_accept,
                 progress=progress,
-                enough=enough,
+                **checks,
                 **settings,
             )
         if method == "map":
@@ -212,18 +223,20 @@ def _sample(model, method, items, settings, sampler, tune, target_accept, progre
         ) from err
 
 
-def _enough(spec: MeasurementSpec, table, min_ess: int):
+def _enough(spec: MeasurementSpec, table, min_ess: int, *, tail: bool = True):
     """Whether raw draws so far meet the convergence bars with ``min_ess`` effective draws.
 
-    The same verdict as `summarize_diagnostics` with these bars, reached sooner: a divergence
-    fails at once, and the variables are checked one at a time, the one that fell short at the
-    previous checkpoint first, up to the first that falls short. Most checkpoints fail, and
-    these checks run beside the sampler, on its cores.
+    Every checked quantity's bulk ESS (and tail ESS too, if ``tail``) at least ``min_ess``,
+    R-hat at most `RHAT_MAX`, no divergence: with ``ESS_MIN`` and no ``tail``, the verdict of
+    `summarize_diagnostics`. Reached sooner than a full summary: a divergence fails at once,
+    and the variables are checked one at a time, the one that fell short at the previous
+    checkpoint first, up to the first that falls short. Most checkpoints fail, and these checks
+    run beside the sampler, on its cores.
     """
     short: list[str] = []
 
     def falls_short(row: dict) -> bool:  # NaN (constant entries only) is no shortfall
-        low = row["min_ess_bulk"] < min_ess or row["min_ess_tail"] < min_ess
+        low = row["min_ess_bulk"] < min_ess or (tail and row["min_ess_tail"] < min_ess)
         return row["max_rhat"] > RHAT_MAX or low
 
     def check(raw) -> bool:

@@ -22,7 +22,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from rosetta.constants import ESS_CHECK_EVERY, SAMPLERS
+from rosetta.constants import ESS_CHECK_EVERY, MAX_DRAWS_FACTOR, SAMPLERS
 from rosetta.errors import SamplingError
 from rosetta.model.numba_cache import compile_nutpie
 
@@ -101,12 +101,15 @@ def run_nuts(
     target_accept: float,
     progress: bool,
     enough: Callable[[RawPosterior], bool] | None = None,
+    converged: Callable[[RawPosterior], bool] | None = None,
 ) -> RawPosterior:
     """Sample with NUTS through the chosen backend.
 
     With nutpie and ``enough``, sampling stops at the first checkpoint (every
     `ESS_CHECK_EVERY` draws per chain) where ``enough`` holds for the draws so far, which are
-    then the posterior. Checkpoints are taken in order on completed draws only, so the same
+    then the posterior. With ``converged`` too, a run that reaches ``draws`` without it goes on,
+    up to `MAX_DRAWS_FACTOR` times ``draws``, to the first checkpoint where ``converged`` holds
+    or a divergence shows. Checkpoints are taken in order on completed draws only, so the same
     seed gives the same posterior however fast the machine is.
     """
     backend = choose_sampler(sampler)
@@ -122,6 +125,7 @@ def run_nuts(
             target_accept=target_accept,
             progress=progress,
             enough=enough,
+            converged=converged,
         )
     kwargs: dict = {}
     if backend == "numpyro":
@@ -260,12 +264,15 @@ def _best_start(compiled, model: pm.Model, cores: int, random_seed: int):
     return dataclasses.replace(compiled, initial_point_func=lambda seed: point.copy())
 
 
-def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept, progress, enough):
+def _run_nutpie(
+    model, *, draws, tune, chains, cores, random_seed, target_accept, progress, enough, converged
+):
     import nutpie
 
+    limit = draws * MAX_DRAWS_FACTOR if enough and converged else draws
     background = nutpie.sample(
         _best_start(compile_nutpie(model), model, cores, random_seed),
-        draws=draws,
+        draws=limit,
         tune=tune,
         chains=chains,
         cores=cores,
@@ -284,14 +291,23 @@ def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept
             trace.posterior[names].isel(window), trace.sample_stats.isel(window), "nuts", "nutpie"
         )
 
+    def stop_at(checkpoint: int, draws_so_far: RawPosterior) -> bool:
+        if checkpoint < draws:
+            return enough(draws_so_far)
+        return bool(draws_so_far.sample_stats["diverging"].any()) or converged(draws_so_far)
+
     if enough is None:
         return raw(background.wait())
+    checkpoints = sorted({*range(ESS_CHECK_EVERY, limit, ESS_CHECK_EVERY), draws} - {limit})
     final = None
     try:
-        for checkpoint in range(ESS_CHECK_EVERY, draws, ESS_CHECK_EVERY):
+        for checkpoint in checkpoints:
             trace, final = _trace_with(background, checkpoint, final)
-            if enough(raw(trace, checkpoint)):
-                log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
+            if stop_at(checkpoint, raw(trace, checkpoint)):
+                if checkpoint > draws:
+                    log.info("sampled on to %d draws per chain: converged there", checkpoint)
+                elif checkpoint < draws:
+                    log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
                 if final is None:
                     background.cancel()
                 return raw(trace, checkpoint)
