@@ -86,14 +86,28 @@ def variable_diagnostics(posterior, name: str) -> dict:
 
     Over the entries of one posterior variable; anchored (constant) entries are skipped.
     """
-    sub = posterior[[name]]
+    row = {"variable": name}
+    row.update((key, variable_diagnostic(posterior, name, key)) for key in DIAGNOSTICS)
+    return row
+
+
+#: The per-variable diagnostics, cheapest first: ArviZ's function and how entries combine.
+DIAGNOSTICS = {
+    "min_ess_bulk": (lambda sub: az.ess(sub, method="bulk"), "min"),
+    "min_ess_tail": (lambda sub: az.ess(sub, method="tail"), "min"),
+    "max_rhat": (az.rhat, "max"),
+}
+
+
+def variable_diagnostic(posterior, name: str, key: str) -> float:
+    """One of `DIAGNOSTICS` over the entries of one variable (NaN if all are constant)."""
+    if key == "max_rhat" and posterior.sizes["chain"] < 2:
+        return np.nan
+    function, combine = DIAGNOSTICS[key]
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        multi = posterior.sizes["chain"] > 1
-        rhat = float(az.rhat(sub)[name].max(skipna=True)) if multi else np.nan
-        bulk = float(az.ess(sub, method="bulk")[name].min(skipna=True))
-        tail = float(az.ess(sub, method="tail")[name].min(skipna=True))
-    return {"variable": name, "max_rhat": rhat, "min_ess_bulk": bulk, "min_ess_tail": tail}
+        values = function(posterior[[name]])[name]
+    return float(getattr(values, combine)(skipna=True))
 
 
 def warn_unconverged(summary: dict) -> None:

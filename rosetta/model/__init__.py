@@ -47,7 +47,12 @@ from rosetta.constants import (
 )
 from rosetta.data import ScoreTable, load_scores
 from rosetta.data.items import ItemTable
-from rosetta.diagnostics import checked_variables, summarize_diagnostics, variable_diagnostics
+from rosetta.diagnostics import (
+    DIAGNOSTICS,
+    checked_variables,
+    summarize_diagnostics,
+    variable_diagnostic,
+)
 from rosetta.dimensions import align_dimensions
 from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
@@ -234,10 +239,16 @@ def _enough(spec: MeasurementSpec, table, min_ess: int, *, tail: bool = True):
     run beside the sampler, on its cores.
     """
     short: list[str] = []
+    bars = {"min_ess_bulk": min_ess, "max_rhat": RHAT_MAX}
+    if tail:
+        bars["min_ess_tail"] = min_ess
 
-    def falls_short(row: dict) -> bool:  # NaN (constant entries only) is no shortfall
-        low = row["min_ess_bulk"] < min_ess or (tail and row["min_ess_tail"] < min_ess)
-        return row["max_rhat"] > RHAT_MAX or low
+    def falls_short(posterior, name: str) -> bool:  # NaN (constant entries only) is no shortfall
+        for key in (key for key in DIAGNOSTICS if key in bars):  # cheapest first, up to a shortfall
+            value = variable_diagnostic(posterior, name, key)
+            if value > bars[key] if key == "max_rhat" else value < bars[key]:
+                return True
+        return False
 
     def check(raw) -> bool:
         stats = raw.sample_stats
@@ -246,7 +257,7 @@ def _enough(spec: MeasurementSpec, table, min_ess: int, *, tail: bool = True):
         posterior = anchor_posterior(raw.posterior, spec, table)
         names = sorted(checked_variables(posterior), key=lambda name: name not in short)
         for name in names:
-            if falls_short(variable_diagnostics(posterior, name)):
+            if falls_short(posterior, name):
                 short[:] = [name]
                 return False
         return True
