@@ -13,8 +13,11 @@ It agrees with SciPy to about 1e-15 relative and is no slower.
 from __future__ import annotations
 
 import math
+import threading
 
 _REGISTERED = False
+#: `compile_nutpie` swaps nutpie's callback factories: one compile at a time.
+_SWAP_LOCK = threading.Lock()
 
 
 def _digamma_positive(x: float) -> float:
@@ -156,20 +159,22 @@ def compile_nutpie(model):
     """``nutpie.compile_pymc_model(model)``, with callbacks Numba caches on disk where it can.
 
     Models with shared data (compiled once, data swapped per fold) and graphs PyTensor does not
-    cache get nutpie's own callbacks, compiled afresh.
+    cache get nutpie's own callbacks, compiled afresh. One compile at a time (threads too):
+    nutpie's callback factories are swapped for the duration.
     """
     import nutpie
     from nutpie import compile_pymc
 
     register_cacheable_digamma()
-    originals = compile_pymc._make_c_logp_func, compile_pymc._make_c_expand_func
-    if not model.data_vars:
-        compile_pymc._make_c_logp_func = _logp_callback
-        compile_pymc._make_c_expand_func = _expand_callback
-        try:
-            return nutpie.compile_pymc_model(model, cache=True)
-        except _NotCacheable:
-            pass
-        finally:
-            compile_pymc._make_c_logp_func, compile_pymc._make_c_expand_func = originals
-    return nutpie.compile_pymc_model(model)
+    with _SWAP_LOCK:
+        if not model.data_vars:
+            originals = compile_pymc._make_c_logp_func, compile_pymc._make_c_expand_func
+            compile_pymc._make_c_logp_func = _logp_callback
+            compile_pymc._make_c_expand_func = _expand_callback
+            try:
+                return nutpie.compile_pymc_model(model, cache=True)
+            except _NotCacheable:
+                pass
+            finally:
+                compile_pymc._make_c_logp_func, compile_pymc._make_c_expand_func = originals
+        return nutpie.compile_pymc_model(model)
