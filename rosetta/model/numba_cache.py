@@ -166,8 +166,9 @@ def compile_nutpie(model):
     from nutpie import compile_pymc
 
     register_cacheable_digamma()
+    factories = ("_make_c_logp_func", "_make_c_expand_func")  # private to nutpie
     with _SWAP_LOCK:
-        if not model.data_vars:
+        if not model.data_vars and all(hasattr(compile_pymc, name) for name in factories):
             originals = compile_pymc._make_c_logp_func, compile_pymc._make_c_expand_func
             compile_pymc._make_c_logp_func = _logp_callback
             compile_pymc._make_c_expand_func = _expand_callback
