@@ -70,9 +70,8 @@ def tiny_fit(tiny_sim, tmp_path_factory):
 
     table, _ = tiny_sim
     spec = MeasurementSpec(scale=Scale(benchmark="b01"))
-    idata = fit(
-        table, spec, draws=150, tune=150, chains=2, random_seed=3, progress=False, warn=False
-    )
+    settings = {"draws": 150, "tune": 150, "chains": 2, "random_seed": 3, "min_ess": None}
+    idata = fit(table, spec, progress=False, warn=False, **settings)  # exactly 150 draws
     path = tmp_path_factory.mktemp("fit") / "tiny.nc"
     save_fit(idata, path)
     return idata, path
