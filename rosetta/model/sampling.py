@@ -293,8 +293,17 @@ def _run_nutpie(
 
     def stop_at(checkpoint: int, draws_so_far: RawPosterior) -> bool:
         if checkpoint < draws:
-            return enough(draws_so_far)
-        return bool(draws_so_far.sample_stats["diverging"].any()) or converged(draws_so_far)
+            if enough(draws_so_far):
+                log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
+                return True
+            return False
+        if draws_so_far.sample_stats["diverging"].any():
+            return True
+        if converged(draws_so_far):
+            if checkpoint > draws:
+                log.info("sampled on to %d draws per chain: converged there", checkpoint)
+            return True
+        return False
 
     if enough is None:
         return raw(background.wait())
@@ -304,10 +313,6 @@ def _run_nutpie(
         for checkpoint in checkpoints:
             trace, final = _trace_with(background, checkpoint, final)
             if stop_at(checkpoint, raw(trace, checkpoint)):
-                if checkpoint > draws:
-                    log.info("sampled on to %d draws per chain: converged there", checkpoint)
-                elif checkpoint < draws:
-                    log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
                 if final is None:
                     background.cancel()
                 return raw(trace, checkpoint)
