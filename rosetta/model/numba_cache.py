@@ -71,10 +71,10 @@ def register_cacheable_digamma() -> None:
 
 # nutpie calls the log density through a C callback (a Numba ``cfunc``) that wraps PyTensor's
 # compiled function. Numba links the wrapped function's code into the callback and generates
-# machine code for all of it again, on every fit: about 8 of the bundled fit's 16 s of compiling,
-# even when PyTensor's own function came from its cache. nutpie's callbacks cannot be cached
-# (their closures pickle differently in every process), so `compile_nutpie` gives nutpie
-# callbacks of its own, defined from source and cached under a key made of the wrapped
+# machine code for all of it again, on every fit: about 10 of the bundled model's 14 s of
+# compiling, even when PyTensor's own function came from its cache. nutpie's callbacks cannot
+# be cached (their closures pickle differently in every process), so `compile_nutpie` gives
+# nutpie callbacks of its own, defined from source and cached under a key made of the wrapped
 # function's PyTensor cache key: the second fit of the same model loads them from disk.
 
 _LOGP_SOURCE = """
@@ -120,7 +120,8 @@ def _cached_source_function(source: str, name: str, inner, **sizes):
     import numpy as np
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
-    inner_key = CACHED_SRC_FUNCTIONS.get(getattr(inner, "py_func", None))
+    py_func = getattr(inner, "py_func", None)  # a Numba dispatcher's Python function
+    inner_key = None if py_func is None else CACHED_SRC_FUNCTIONS.get(py_func)
     if inner_key is None:
         raise _NotCacheable(name)
     parts = [source, inner_key, __name__, *(f"{k}={v}" for k, v in sorted(sizes.items()))]
