@@ -46,6 +46,7 @@ def test_the_python_examples_run(tmp_path, monkeypatch):
     def quick_fit(*args, **kwargs):
         kwargs.setdefault("draws", 150)
         kwargs.setdefault("tune", 150)
+        kwargs.setdefault("min_ess", None)  # exactly those draws, converged or not
         kwargs.update(progress=False, warn=False)
         return fit(*args, **kwargs)
 
