@@ -47,12 +47,7 @@ from rosetta.constants import (
 )
 from rosetta.data import ScoreTable, load_scores
 from rosetta.data.items import ItemTable
-from rosetta.diagnostics import (
-    DIAGNOSTICS,
-    checked_variables,
-    summarize_diagnostics,
-    variable_diagnostic,
-)
+from rosetta.diagnostics import checked_variables, summarize_diagnostics, variable_diagnostic
 from rosetta.dimensions import align_dimensions
 from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
@@ -239,14 +234,15 @@ def _enough(spec: MeasurementSpec, table, min_ess: int, *, tail: bool = True):
     run beside the sampler, on its cores.
     """
     short: list[str] = []
-    bars = {"min_ess_bulk": min_ess, "max_rhat": RHAT_MAX}
-    if tail:
-        bars["min_ess_tail"] = min_ess
+    # cheapest first
+    bars = {"min_ess_bulk": min_ess, "min_ess_tail": min_ess, "max_rhat": RHAT_MAX}
+    if not tail:
+        del bars["min_ess_tail"]
 
     def falls_short(posterior, name: str) -> bool:  # NaN (constant entries only) is no shortfall
-        for key in (key for key in DIAGNOSTICS if key in bars):  # cheapest first, up to a shortfall
+        for key, bar in bars.items():  # up to the first shortfall
             value = variable_diagnostic(posterior, name, key)
-            if value > bars[key] if key == "max_rhat" else value < bars[key]:
+            if value > bar if key == "max_rhat" else value < bar:
                 return True
         return False
 

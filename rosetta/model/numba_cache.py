@@ -112,7 +112,7 @@ class _NotCacheable(Exception):
     """The model's callbacks cannot be cached (shared data, or an op without a cache key)."""
 
 
-def _cached_source_function(source: str, name: str, inner, **sizes):
+def _cached_source_function(source: str, name: str, inner, shared_names, **sizes):
     """``name`` from ``source``, calling ``inner``, registered with PyTensor's Numba cache."""
     import hashlib
 
@@ -120,6 +120,8 @@ def _cached_source_function(source: str, name: str, inner, **sizes):
     import numpy as np
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
+    if shared_names:  # nutpie passes shared data through ``user_data``, which these ignore
+        raise _NotCacheable("shared data")
     py_func = getattr(inner, "py_func", None)  # a Numba dispatcher's Python function
     inner_key = None if py_func is None else CACHED_SRC_FUNCTIONS.get(py_func)
     if inner_key is None:
@@ -136,9 +138,9 @@ def _logp_callback(n_dim, logp_fn, user_data, shared_names, shared_data):
     """Stands in for nutpie's ``_make_c_logp_func``: (function, C signature)."""
     from numba import types
 
-    if shared_names:
-        raise _NotCacheable("shared data")
-    function = _cached_source_function(_LOGP_SOURCE, "rosetta_logp", logp_fn, N_DIM=n_dim)
+    function = _cached_source_function(
+        _LOGP_SOURCE, "rosetta_logp", logp_fn, shared_names, N_DIM=n_dim
+    )
     double = types.CPointer(types.double)
     return function, types.int64(types.uint64, double, double, double, types.voidptr)
 
@@ -147,10 +149,13 @@ def _expand_callback(n_dim, n_expanded, expand_fn, user_data, shared_names, shar
     """Stands in for nutpie's ``_make_c_expand_func``: (function, C signature)."""
     from numba import types
 
-    if shared_names:
-        raise _NotCacheable("shared data")
     function = _cached_source_function(
-        _EXPAND_SOURCE, "rosetta_expand", expand_fn, N_DIM=n_dim, N_EXPANDED=n_expanded
+        _EXPAND_SOURCE,
+        "rosetta_expand",
+        expand_fn,
+        shared_names,
+        N_DIM=n_dim,
+        N_EXPANDED=n_expanded,
     )
     double = types.CPointer(types.double)
     return function, types.int64(types.uint64, types.uint64, double, double, types.voidptr)
