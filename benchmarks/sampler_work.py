@@ -1,14 +1,16 @@
 """The sampler's work on a table, in gradient evaluations: a speed measure no machine's load moves.
 
 Runs NUTS as `rosetta fit` does (nutpie, its settings and start; warm-up draws kept for the
-count), then replays `rosetta fit`'s early stop on the draws, and prints one JSON line per seed:
-gradients in warm-up, the draws per chain the early stop would keep, gradients to that point,
-divergences (all draws and up to the stop), mean leapfrog steps per draw and step size, and the
-convergence summary of the kept draws. Seeds give the same numbers on any machine with the same
-libraries, so two revisions or settings can be compared while other work runs.
+count), then replays `rosetta fit`'s early stop and sample-on on the draws, and prints one
+JSON line per seed: gradients in warm-up, the draws per chain `rosetta fit` would keep,
+gradients to that point, divergences (all draws and up to the stop), mean leapfrog steps per
+draw and step size, and the convergence summary of the kept draws. Seeds give the same numbers
+on any machine with the same libraries, so two revisions or settings can be compared while other
+work runs.
 
     python benchmarks/sampler_work.py --seeds 2025 2026 2027 2028 2029
     python benchmarks/sampler_work.py --data big.csv --seeds 1 2 3 --tune 300
+    python benchmarks/sampler_work.py --dimensions 1 --seeds 2025 2026 2027
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ from rosetta.constants import (
     DEFAULT_MIN_ESS,
     DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
-    DIMENSION_DRAWS,
-    ESS_CHECK_EVERY,
+    ESS_MIN,
+    MAX_DRAWS_FACTOR,
 )
 from rosetta.data import load_scores
 from rosetta.model import _enough, anchored_diagnostics, build_model
 from rosetta.model.numba_cache import compile_nutpie
-from rosetta.model.sampling import RawPosterior, _best_start, _kept
+from rosetta.model.sampling import RawPosterior, _best_start, _kept, checkpoints, stops_at
 from rosetta.model.spec import MeasurementSpec
 
 
@@ -41,7 +43,7 @@ def work(table, spec, seed: int, tune: int, draws: int) -> dict:
     compiled = _best_start(compile_nutpie(model), model, DEFAULT_CHAINS, seed)
     trace = nutpie.sample(
         compiled,
-        draws=draws,
+        draws=draws * MAX_DRAWS_FACTOR,
         tune=tune,
         chains=DEFAULT_CHAINS,
         cores=DEFAULT_CHAINS,
@@ -59,8 +61,11 @@ def work(table, spec, seed: int, tune: int, draws: int) -> dict:
         )
 
     enough = _enough(spec, table, DEFAULT_MIN_ESS)
+    converged = _enough(spec, table, ESS_MIN, tail=False)
+    limit = draws * MAX_DRAWS_FACTOR
     stop = next(
-        (n for n in range(ESS_CHECK_EVERY, draws, ESS_CHECK_EVERY) if enough(kept(n))), draws
+        (n for n in checkpoints(draws, limit) if stops_at(n, draws, kept(n), enough, converged)),
+        limit,
     )
     diagnostics = anchored_diagnostics(kept(stop), spec, table)[1]
     window = {"draw": slice(0, stop)}
@@ -93,7 +98,7 @@ def main() -> None:
     else:
         table = load_scores(None, min_benchmarks=4, since="2022-11-01")
     spec = MeasurementSpec(dimensions=args.dimensions).resolved_for(table)
-    draws = args.draws or (DIMENSION_DRAWS if args.dimensions else DEFAULT_DRAWS)
+    draws = args.draws or DEFAULT_DRAWS
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
         for seed in args.seeds:

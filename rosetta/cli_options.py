@@ -15,7 +15,6 @@ from rosetta.constants import (
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
-    DIMENSION_DRAWS,
     DUPLICATE_POLICIES,
     FLOOR_MODES,
     ITEM_APPROX_DRAWS,
@@ -171,9 +170,8 @@ def _sampler_options() -> list[Callable]:
             "--draws",
             type=click.IntRange(min=1),
             default=None,
-            help=f"Posterior draws per chain, at most [default: {DEFAULT_DRAWS}; with "
-            f"--dimensions: {DIMENSION_DRAWS}; approximate item-level fits: {ITEM_APPROX_DRAWS} "
-            "in all].",
+            help=f"Posterior draws per chain [default: {DEFAULT_DRAWS}; approximate item-level "
+            f"fits: {ITEM_APPROX_DRAWS} in all] (fit: see --min-ess).",
         ),
         click.option(
             "--tune",

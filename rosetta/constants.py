@@ -87,11 +87,6 @@ SAMPLERS: Final = ("auto", "nutpie", "numpyro", "pymc")
 DEFAULT_CHAINS: Final = 2
 DEFAULT_TUNE: Final = 600
 DEFAULT_DRAWS: Final = 1800
-#: ... and with learned dimensions, whose scores and loadings mix more slowly: on the bundled
-#: table one dimension left min bulk ESS at 189-248 and R-hat up to 1.026 after 1,800 draws
-#: (seeds 2025, 2026); 3,600 (loadings centred) gave 497 and 563, R-hat <= 1.006. Sampling
-#: stops sooner where `DEFAULT_MIN_ESS` is reached (the 3-dimension simulation: 2,800).
-DIMENSION_DRAWS: Final = 3600
 #: Posterior-predictive draws stored with a fit (evenly thinned over each chain): enough for
 #: predictive intervals and checks, while the file grows with the parameters, not scores x draws.
 #: ``rosetta fit --full-predictive`` keeps one per posterior draw.
@@ -110,7 +105,9 @@ ESS_CHECK_EVERY: Final = 200
 #: ... and where the convergence bars (`ESS_MIN`, `RHAT_MAX`, no divergence) are not met at
 #: ``draws``, it samples on, up to this many times ``draws``, to the first checkpoint where they
 #: are (the full bundled table, 469 models, seed 2025: one benchmark's precision had bulk ESS 327
-#: after 1,800 draws). A divergence ends it at once: more draws do not remove one.
+#: after 1,800 draws; learned dimensions mix more slowly: one dimension on the README's table,
+#: seed 2025, had 319 at 1,800 draws and converged on). A divergence ends it at once: more
+#: draws do not remove one.
 MAX_DRAWS_FACTOR: Final = 2
 
 # Item-level data (`rosetta.data.items`): minibatch ADVI settings of the fast path. On 1e6

@@ -32,7 +32,6 @@ from rosetta.constants import (
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
-    DIMENSION_DRAWS,
     ESS_MIN,
     ITEM,
     ITEM_ADVI_ITERATIONS,
@@ -96,9 +95,8 @@ def fit(
         NUTS backend: ``"auto"`` (nutpie, else numpyro, else PyMC), or one of them by name.
     draws, tune, chains
         NUTS settings; approximate methods return ``chains * draws`` draws as one chain. By
-        default ``draws`` is `DEFAULT_DRAWS` (NUTS with learned dimensions: `DIMENSION_DRAWS`),
-        and for approximate item-level fits `ITEM_APPROX_DRAWS` in all (their draws are cheap
-        and independent).
+        default ``draws`` is `DEFAULT_DRAWS`, and for approximate item-level fits
+        `ITEM_APPROX_DRAWS` in all (their draws are cheap and independent).
     random_seed
         The same table, settings and seed give the same posterior.
     target_accept
@@ -150,11 +148,7 @@ def fit(
     batched = items is not None and method == "advi"
     if draws is None:
         approximate_items = items is not None and method != "nuts"
-        if approximate_items:
-            draws = max(1, ITEM_APPROX_DRAWS // chains)
-        else:
-            slow_mixing = spec.dimensions and method == "nuts"
-            draws = DIMENSION_DRAWS if slow_mixing else DEFAULT_DRAWS
+        draws = max(1, ITEM_APPROX_DRAWS // chains) if approximate_items else DEFAULT_DRAWS
     model = build_model(
         items or table, spec, batch_size=batch_size if batched else None, centred=method == "nuts"
     )

@@ -550,7 +550,8 @@ def _learned_dimensions(
     sd = pm.HalfNormal("dimension_sd", spec.priors["dimension_sd_sd"], initval=_INITIAL_LOADING_SD)
     # Centred for NUTS: on the bundled table (one dimension, 3,600 draws) seeds 2025 and 2026
     # converged (R-hat 1.006, 1.002; min bulk ESS 497, 563; no divergence); non-centred, seed
-    # 2026 had 7 divergent transitions.
+    # 2026 had 7 divergent transitions. (Today's libraries: centred, seed 2026 has 9, at
+    # GSM8K's precision far in its tail; README.)
     if centred:
         z = pm.Normal("dimension_loading_z", 0.0, sd, dims=(BENCHMARK, DIMENSION))
     else:

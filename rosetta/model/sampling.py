@@ -291,28 +291,13 @@ def _run_nutpie(
             trace.posterior[names].isel(window), trace.sample_stats.isel(window), "nuts", "nutpie"
         )
 
-    def stop_at(checkpoint: int, draws_so_far: RawPosterior) -> bool:
-        if checkpoint < draws:
-            if enough(draws_so_far):
-                log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
-                return True
-            return False
-        if draws_so_far.sample_stats["diverging"].any():
-            return True
-        if converged(draws_so_far):
-            if checkpoint > draws:
-                log.info("sampled on to %d draws per chain: converged there", checkpoint)
-            return True
-        return False
-
     if enough is None:
         return raw(background.wait())
-    checkpoints = sorted({*range(ESS_CHECK_EVERY, limit, ESS_CHECK_EVERY), draws} - {limit})
     final = None
     try:
-        for checkpoint in checkpoints:
+        for checkpoint in checkpoints(draws, limit):
             trace, final = _trace_with(background, checkpoint, final)
-            if stop_at(checkpoint, raw(trace, checkpoint)):
+            if stops_at(checkpoint, draws, raw(trace, checkpoint), enough, converged):
                 if final is None:
                     background.cancel()
                 return raw(trace, checkpoint)
@@ -321,6 +306,33 @@ def _run_nutpie(
         if final is None:
             background.cancel()
         raise
+
+
+def checkpoints(draws: int, limit: int) -> list[int]:
+    """Draws per chain at which a run of ``draws`` (sampling on up to ``limit``) is checked."""
+    return sorted({*range(ESS_CHECK_EVERY, limit, ESS_CHECK_EVERY), draws} - {limit})
+
+
+def stops_at(
+    checkpoint: int,
+    draws: int,
+    so_far: RawPosterior,
+    enough: Callable[[RawPosterior], bool],
+    converged: Callable[[RawPosterior], bool] | None,
+) -> bool:
+    """Whether NUTS stops at ``checkpoint`` with the draws ``so_far`` (see `run_nuts`)."""
+    if checkpoint < draws:
+        if enough(so_far):
+            log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
+            return True
+        return False
+    if so_far.sample_stats["diverging"].any():
+        return True
+    if converged is not None and converged(so_far):
+        if checkpoint > draws:
+            log.info("sampled on to %d draws per chain: converged there", checkpoint)
+        return True
+    return False
 
 
 def _trace_with(background, draws: int, final):
