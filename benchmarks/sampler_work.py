@@ -11,6 +11,7 @@ work runs.
     python benchmarks/sampler_work.py --seeds 2025 2026 2027 2028 2029
     python benchmarks/sampler_work.py --data big.csv --seeds 1 2 3 --tune 300
     python benchmarks/sampler_work.py --dimensions 1 --seeds 2025 2026 2027
+    python benchmarks/sampler_work.py --dimensions 1 --seeds 2027 --target-accept 0.95
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from rosetta.model.sampling import RawPosterior, _best_start, _kept, checkpoints
 from rosetta.model.spec import MeasurementSpec
 
 
-def work(table, spec, seed: int, tune: int, draws: int) -> dict:
+def work(table, spec, seed: int, tune: int, draws: int, target_accept: float) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     model = build_model(table, spec)
     compiled = _best_start(compile_nutpie(model), model, DEFAULT_CHAINS, seed)
@@ -48,7 +49,7 @@ def work(table, spec, seed: int, tune: int, draws: int) -> dict:
         chains=DEFAULT_CHAINS,
         cores=DEFAULT_CHAINS,
         seed=seed,
-        target_accept=DEFAULT_TARGET_ACCEPT,
+        target_accept=target_accept,
         progress_bar=False,
         low_rank_modified_mass_matrix=True,
     )
@@ -72,6 +73,7 @@ def work(table, spec, seed: int, tune: int, draws: int) -> dict:
     return {
         "seed": seed,
         "tune": tune,
+        "target_accept": target_accept,
         "warmup_gradients": int(trace.warmup_sample_stats["n_steps"].sum()),
         "draws_kept": stop,
         "sampling_gradients": int(stats["n_steps"].isel(window).sum()),
@@ -92,6 +94,7 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=DEFAULT_TUNE)
     parser.add_argument("--draws", type=int, default=None, help="default: as `rosetta fit`")
     parser.add_argument("--dimensions", type=int, default=0)
+    parser.add_argument("--target-accept", type=float, default=DEFAULT_TARGET_ACCEPT)
     args = parser.parse_args()
     if args.data:
         table = load_scores(args.data)
@@ -102,7 +105,10 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
         for seed in args.seeds:
-            print(json.dumps(work(table, spec, seed, args.tune, draws)), flush=True)
+            print(
+                json.dumps(work(table, spec, seed, args.tune, draws, args.target_accept)),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
