@@ -236,7 +236,7 @@ def _best_start(compiled, model: pm.Model, cores: int, random_seed: int):
     their first steps, before the mass matrix adapts, full-depth trees cost some 125,000
     gradients on the bundled table, capped ones 50,000, and in 72 capped runs (seeds 2030-2035,
     both at 150 and 100 steps) every capability ranked the models at Spearman 0.955 or more with
-    the one-number model's. Other models are returned as they are.
+    the one-number model's (`benchmarks/start_search.py`). Other models are returned as they are.
     """
     import nutpie
 
