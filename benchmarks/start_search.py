@@ -5,8 +5,8 @@ Usage::
     rosetta fit --min-benchmarks 4 --since 2022-11-01 --seed 2026 --out k0.nc
     .venv/bin/python benchmarks/start_search.py k0.nc --seeds 2030 2031 2032 --maxdepth 6 10
 
-Runs the short runs of `rosetta.model.sampling._best_start` (one dimension, the README's table:
-`DIMENSION_STARTS` runs of `_START_STEPS` warm-up steps, nutpie with `rosetta fit`'s settings)
+Runs the short runs of `rosetta.model.sampling._best_start` (`_start_runs`; one dimension, the
+README's table: `DIMENSION_STARTS` runs of `_START_STEPS` warm-up steps by default)
 once per seed and tree-depth cap, and prints one JSON line each: wall seconds, gradient
 evaluations, each run's last log density (the search's criterion) and the Spearman correlation
 of each run's last capabilities with the one-number fit's posterior means. A run in the local
@@ -19,17 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import warnings
 
 import numpy as np
-import nutpie
 from scipy.stats import spearmanr
 
 from rosetta import Fit
 from rosetta.data import load_scores
 from rosetta.model import build_model
 from rosetta.model.numba_cache import compile_nutpie
-from rosetta.model.sampling import _START_STEPS, DIMENSION_STARTS
+from rosetta.model.sampling import _START_STEPS, DIMENSION_STARTS, _start_runs
 from rosetta.model.spec import MeasurementSpec
 
 
@@ -45,21 +43,10 @@ def main() -> None:
     table = load_scores(None, min_benchmarks=4, since="2022-11-01")
     model = build_model(table, MeasurementSpec(dimensions=1).resolved_for(table))
     compiled = compile_nutpie(model)
-    warnings.simplefilter("ignore")  # ArviZ: more chains than draws, as intended
     for seed in args.seeds:
         for depth in args.maxdepth:
             start = time.perf_counter()
-            trace = nutpie.sample(
-                compiled,
-                draws=1,
-                tune=args.steps,
-                chains=args.runs,
-                cores=2,
-                seed=seed,
-                progress_bar=False,
-                low_rank_modified_mass_matrix=True,
-                maxdepth=depth,
-            )
+            trace = _start_runs(compiled, 2, seed, runs=args.runs, steps=args.steps, maxdepth=depth)
             wall = time.perf_counter() - start
             last = trace.posterior["capability"].isel(draw=-1).sel(model=reference["model"])
             rho = [spearmanr(last.isel(chain=c), reference).statistic for c in range(args.runs)]

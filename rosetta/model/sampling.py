@@ -224,6 +224,38 @@ _START_STEPS = 150
 _START_MAXDEPTH = 6
 
 
+def _start_runs(
+    compiled,
+    cores: int,
+    random_seed: int,
+    *,
+    runs: int = DIMENSION_STARTS,
+    steps: int = _START_STEPS,
+    maxdepth: int = _START_MAXDEPTH,
+):
+    """The start search's short runs (see `_best_start`): one draw after ``steps`` of warm-up each.
+
+    Warm-up statistics are kept, so ``n_steps`` counts the search's gradient evaluations
+    (`benchmarks/start_search.py` varies ``runs``, ``steps`` and ``maxdepth``).
+    """
+    import nutpie
+
+    with warnings.catch_warnings():  # ArviZ: more chains than draws, as intended
+        warnings.simplefilter("ignore", UserWarning)
+        return nutpie.sample(
+            compiled,
+            draws=1,
+            tune=steps,
+            chains=runs,
+            cores=cores,
+            seed=random_seed,
+            progress_bar=False,
+            low_rank_modified_mass_matrix=True,
+            store_unconstrained=True,
+            maxdepth=maxdepth,
+        )
+
+
 def _best_start(compiled, model: pm.Model, cores: int, random_seed: int):
     """``compiled`` with every chain starting at the best of several short runs, if need be.
 
@@ -238,25 +270,9 @@ def _best_start(compiled, model: pm.Model, cores: int, random_seed: int):
     both at 150 and 100 steps) every capability ranked the models at Spearman 0.955 or more with
     the one-number model's (`benchmarks/start_search.py`). Other models are returned as they are.
     """
-    import nutpie
-
     if "dimension_loading" not in model.named_vars:
         return compiled
-    with warnings.catch_warnings():  # ArviZ: more chains than draws, as intended
-        warnings.simplefilter("ignore", UserWarning)
-        trace = nutpie.sample(
-            compiled,
-            draws=1,
-            tune=_START_STEPS,
-            chains=DIMENSION_STARTS,
-            cores=cores,
-            seed=random_seed,
-            progress_bar=False,
-            low_rank_modified_mass_matrix=True,
-            store_unconstrained=True,
-            save_warmup=False,
-            maxdepth=_START_MAXDEPTH,
-        )
+    trace = _start_runs(compiled, cores, random_seed)
     logp = trace.sample_stats["logp"].isel(draw=-1).to_numpy()
     best = int(np.argmax(logp))
     log.info(
