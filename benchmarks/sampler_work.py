@@ -3,13 +3,14 @@
 Runs NUTS as `rosetta fit` does (nutpie, its settings and start; warm-up draws kept for the
 count), then replays `rosetta fit`'s early stop and sample-on on the draws, and prints one
 JSON line per seed: gradients in warm-up, the draws per chain `rosetta fit` would keep,
-gradients to that point, divergences (all draws and up to the stop), mean leapfrog steps per
-draw and step size, and the convergence summary of the kept draws. Seeds give the same numbers
-on any machine with the same libraries, so two revisions or settings can be compared while other
-work runs.
+gradients to that point, divergences (all draws and up to the stop), leapfrog steps per draw
+(mean, most, and the draws whose tree hit ``--maxdepth``), step size, and the convergence
+summary of the kept draws. Seeds give the same numbers on any machine with the same libraries,
+so two revisions or settings can be compared while other work runs. ``--max-draws`` stops
+sampling sooner than `rosetta fit` could (its stop is then looked for up to there only).
 
     python benchmarks/sampler_work.py --seeds 2025 2026 2027 2028 2029
-    python benchmarks/sampler_work.py --data big.csv --seeds 1 2 3 --tune 300
+    python benchmarks/sampler_work.py --data big.csv --seeds 1 2 3 --tune 600 --maxdepth 10
     python benchmarks/sampler_work.py --dimensions 1 --seeds 2025 2026 2027
     python benchmarks/sampler_work.py --dimensions 1 --seeds 2027 --target-accept 0.95
 """
@@ -27,9 +28,9 @@ from rosetta.constants import (
     DEFAULT_DRAWS,
     DEFAULT_MIN_ESS,
     DEFAULT_TARGET_ACCEPT,
-    DEFAULT_TUNE,
     ESS_MIN,
     MAX_DRAWS_FACTOR,
+    NUTS_MAXDEPTH,
 )
 from rosetta.data import load_scores
 from rosetta.model import _enough, anchored_diagnostics, build_model
@@ -38,14 +39,17 @@ from rosetta.model.sampling import RawPosterior, _best_start, _kept, checkpoints
 from rosetta.model.spec import MeasurementSpec
 
 
-def work(table, spec, seed: int, tune: int, draws: int, target_accept: float) -> dict:
+def work(
+    table, spec, seed: int, tune: int, draws: int, target_accept: float, maxdepth: int, limit: int
+) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     model = build_model(table, spec)
     compiled = _best_start(compile_nutpie(model), model, DEFAULT_CHAINS, seed)
     trace = nutpie.sample(
         compiled,
-        draws=draws * MAX_DRAWS_FACTOR,
+        draws=limit,
         tune=tune,
+        maxdepth=maxdepth,
         chains=DEFAULT_CHAINS,
         cores=DEFAULT_CHAINS,
         seed=seed,
@@ -63,7 +67,6 @@ def work(table, spec, seed: int, tune: int, draws: int, target_accept: float) ->
 
     enough = _enough(spec, table, DEFAULT_MIN_ESS)
     converged = _enough(spec, table, ESS_MIN, tail=False)
-    limit = draws * MAX_DRAWS_FACTOR
     stop = next(
         (n for n in checkpoints(draws, limit) if stops_at(n, draws, kept(n), enough, converged)),
         limit,
@@ -74,12 +77,15 @@ def work(table, spec, seed: int, tune: int, draws: int, target_accept: float) ->
         "seed": seed,
         "tune": tune,
         "target_accept": target_accept,
+        "maxdepth": maxdepth,
         "warmup_gradients": int(trace.warmup_sample_stats["n_steps"].sum()),
         "draws_kept": stop,
         "sampling_gradients": int(stats["n_steps"].isel(window).sum()),
         "divergences": int(stats["diverging"].sum()),
         "divergences_kept": int(stats["diverging"].isel(window).sum()),
         "steps_per_draw": round(float(stats["n_steps"].mean()), 2),
+        "max_steps": int(stats["n_steps"].max()),
+        "draws_at_maxdepth": int(stats["maxdepth_reached"].sum()),
         "step_size": round(float(stats["step_size"].mean()), 4),
         "max_rhat": round(diagnostics["max_rhat"], 4),
         "min_ess_bulk": round(diagnostics["min_ess_bulk"]),
@@ -91,10 +97,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="a score table (default: the bundled one, as the README)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[2025])
-    parser.add_argument("--tune", type=int, default=DEFAULT_TUNE)
+    parser.add_argument("--tune", type=int, default=None, help="default: as `rosetta fit`")
     parser.add_argument("--draws", type=int, default=None, help="default: as `rosetta fit`")
     parser.add_argument("--dimensions", type=int, default=0)
     parser.add_argument("--target-accept", type=float, default=DEFAULT_TARGET_ACCEPT)
+    parser.add_argument("--maxdepth", type=int, default=NUTS_MAXDEPTH, help="tree depth cap")
+    parser.add_argument(
+        "--max-draws", type=int, default=None, help="sample at most this many (default: as fit)"
+    )
     args = parser.parse_args()
     if args.data:
         table = load_scores(args.data)
@@ -102,13 +112,13 @@ def main() -> None:
         table = load_scores(None, min_benchmarks=4, since="2022-11-01")
     spec = MeasurementSpec(dimensions=args.dimensions).resolved_for(table)
     draws = args.draws or DEFAULT_DRAWS
+    limit = args.max_draws or draws * MAX_DRAWS_FACTOR
+    tune = spec.default_tune if args.tune is None else args.tune
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
         for seed in args.seeds:
-            print(
-                json.dumps(work(table, spec, seed, args.tune, draws, args.target_accept)),
-                flush=True,
-            )
+            result = work(table, spec, seed, tune, draws, args.target_accept, args.maxdepth, limit)
+            print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

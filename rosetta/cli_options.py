@@ -16,6 +16,7 @@ from rosetta.constants import (
     DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
     DUPLICATE_POLICIES,
+    FACTOR_TUNE,
     FLOOR_MODES,
     ITEM_APPROX_DRAWS,
     LIKELIHOODS,
@@ -176,9 +177,9 @@ def _sampler_options() -> list[Callable]:
         click.option(
             "--tune",
             type=click.IntRange(min=0),
-            default=DEFAULT_TUNE,
-            show_default=True,
-            help="Tuning steps per chain.",
+            default=None,
+            help=f"Tuning steps per chain [default: {DEFAULT_TUNE}; with --dimensions or "
+            f"--domains {FACTOR_TUNE}].",
         ),
         click.option(
             "--target-accept",

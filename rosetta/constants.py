@@ -79,14 +79,25 @@ METHODS: Final = ("nuts", "map", "advi")
 SAMPLERS: Final = ("auto", "nutpie", "numpyro", "pymc")
 
 # NUTS defaults: two chains suit a 2-core laptop (PyMC's own default there is two chains).
-# With difficulties sampled through their gaps and family effects, 600 tuning steps and 1800
-# draws at target_accept 0.92 gave min bulk ESS 562-726, max R-hat <= 1.008 and no divergence on
-# seeds 2025, 1002, 1 and 7 (500 + 1200 left OSWorld's slope at ESS 323-481, R-hat up to 1.017;
-# 0.90 let one divergence through on one seed, 0.95 lowered ESS), and `rosetta fit` on the
-# reference data stays under a minute (benchmarks/bench_fit.py).
+# With difficulties sampled through their gaps and family effects, 1800 draws at target_accept
+# 0.92 gave min bulk ESS 562-726, max R-hat <= 1.008 and no divergence on seeds 2025, 1002, 1 and
+# 7 after 600 tuning steps (0.90 let one divergence through on one seed, 0.95 lowered ESS).
 DEFAULT_CHAINS: Final = 2
-DEFAULT_TUNE: Final = 600
+#: Warm-up steps per chain. With trees capped at `NUTS_MAXDEPTH`, 300 steps cost half the
+#: gradients of 600 (bundled table 32-40k against 61-78k; 300 x 200 table 24-27k against 50k),
+#: and every one of seeds 2025-2029 (bundled) and 1-3 (300 x 200) converged with no divergence,
+#: one of them (2028) after sampling on to 2,600 draws (`benchmarks/sampler_work.py`).
+DEFAULT_TUNE: Final = 300
+#: ... but models with learned dimensions or domains keep 600: one dimension after 300 (seed
+#: 2025) had two divergent transitions, after 600 none on seeds 2025 and 2026.
+FACTOR_TUNE: Final = 600
 DEFAULT_DRAWS: Final = 1800
+#: NUTS trajectories have at most 2**this - 1 leapfrog steps (nutpie's and Stan's default: 10).
+#: The one-number model samples at 31 (never above 63, bundled and 300 x 200 tables) and one
+#: learned dimension at 63-127 (0.15% of draws above 255), so the cap binds in sampling almost
+#: never; it trims the first warm-up steps, whose trees, before the mass matrix adapts, ran to
+#: 1,023 steps: 20-25% of warm-up's gradients (`benchmarks/sampler_work.py --maxdepth`).
+NUTS_MAXDEPTH: Final = 8
 #: Posterior-predictive draws stored with a fit (evenly thinned over each chain): enough for
 #: predictive intervals and checks, while the file grows with the parameters, not scores x draws.
 #: ``rosetta fit --full-predictive`` keeps one per posterior draw.

@@ -16,7 +16,6 @@ from rosetta.constants import (
     DEFAULT_DRAWS,
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
-    DEFAULT_TUNE,
 )
 from rosetta.data import ScoreTable, find_components
 from rosetta.errors import RosettaError
@@ -484,7 +483,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         weights,
         [random_seed + k for k in held],
         draws=options.get("draws") or DEFAULT_DRAWS,
-        tune=options.get("tune", DEFAULT_TUNE),
+        tune=spec.default_tune if options.get("tune") is None else options["tune"],
         chains=options.get("chains", DEFAULT_CHAINS),
         sampler=options.get("sampler", "auto"),
         target_accept=options.get("target_accept", DEFAULT_TARGET_ACCEPT),

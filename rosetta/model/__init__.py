@@ -31,7 +31,6 @@ from rosetta.constants import (
     DEFAULT_MIN_ESS,
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
-    DEFAULT_TUNE,
     ESS_MIN,
     ITEM,
     ITEM_ADVI_ITERATIONS,
@@ -70,7 +69,7 @@ def fit(
     method: str = "nuts",
     sampler: str = "auto",
     draws: int | None = None,
-    tune: int = DEFAULT_TUNE,
+    tune: int | None = None,
     chains: int = DEFAULT_CHAINS,
     random_seed: int = DEFAULT_SEED,
     target_accept: float = DEFAULT_TARGET_ACCEPT,
@@ -96,7 +95,8 @@ def fit(
     draws, tune, chains
         NUTS settings; approximate methods return ``chains * draws`` draws as one chain. By
         default ``draws`` is `DEFAULT_DRAWS`, and for approximate item-level fits
-        `ITEM_APPROX_DRAWS` in all (their draws are cheap and independent).
+        `ITEM_APPROX_DRAWS` in all (their draws are cheap and independent); ``tune`` is
+        ``spec.default_tune`` (`DEFAULT_TUNE`, or `FACTOR_TUNE` with dimensions or domains).
     random_seed
         The same table, settings and seed give the same posterior.
     target_accept
@@ -145,6 +145,7 @@ def fit(
         table = data if isinstance(data, ScoreTable) else load_scores(data)
     spec = spec or MeasurementSpec()
     spec = spec.resolved_for(table)
+    tune = spec.default_tune if tune is None else tune
     batched = items is not None and method == "advi"
     if draws is None:
         approximate_items = items is not None and method != "nuts"

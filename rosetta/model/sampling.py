@@ -22,7 +22,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from rosetta.constants import ESS_CHECK_EVERY, MAX_DRAWS_FACTOR, SAMPLERS
+from rosetta.constants import ESS_CHECK_EVERY, MAX_DRAWS_FACTOR, NUTS_MAXDEPTH, SAMPLERS
 from rosetta.errors import SamplingError
 from rosetta.model.numba_cache import compile_nutpie
 
@@ -127,10 +127,15 @@ def run_nuts(
             enough=enough,
             converged=converged,
         )
-    kwargs: dict = {}
+    kwargs: dict = {"max_treedepth": NUTS_MAXDEPTH}
     if backend == "numpyro":
         _allow_parallel_jax_chains(chains)
-        kwargs["nuts_sampler_kwargs"] = {"chain_method": _numpyro_chain_method(chains)}
+        kwargs = {
+            "nuts_sampler_kwargs": {
+                "chain_method": _numpyro_chain_method(chains),
+                "nuts_kwargs": {"max_tree_depth": NUTS_MAXDEPTH},
+            }
+        }
     with model, warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*[Tt]he effective sample size.*")
         warnings.filterwarnings("ignore", ".*rhat statistic.*")
@@ -198,6 +203,7 @@ def run_nuts_each(
                     seed=seed,
                     progress_bar=False,
                     low_rank_modified_mass_matrix=True,
+                    maxdepth=NUTS_MAXDEPTH,
                     save_warmup=False,
                     blocking=False,
                     **settings,
@@ -303,6 +309,7 @@ def _run_nutpie(
         target_accept=target_accept,
         progress_bar=progress,
         low_rank_modified_mass_matrix=True,
+        maxdepth=NUTS_MAXDEPTH,
         save_warmup=False,  # not used, and each look at a running sampler would copy it
         blocking=False,
     )

@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from rosetta.constants import DEFAULT_FAMILY_EFFECTS, DIMENSION_BOUND, FLOOR_MODES, LIKELIHOODS
+from rosetta.constants import (
+    DEFAULT_FAMILY_EFFECTS,
+    DEFAULT_TUNE,
+    DIMENSION_BOUND,
+    FACTOR_TUNE,
+    FLOOR_MODES,
+    LIKELIHOODS,
+)
 from rosetta.scale import Scale
 
 #: Prior hyperparameters on the raw scale, where capabilities are standard normal.
@@ -96,6 +103,11 @@ class MeasurementSpec:
         pairs = dict(self.domains.items() if isinstance(self.domains, Mapping) else self.domains)
         domains = tuple(sorted((str(b), str(d)) for b, d in pairs.items() if d))
         object.__setattr__(self, "domains", domains)
+
+    @property
+    def default_tune(self) -> int:
+        """NUTS warm-up steps per chain by default: `FACTOR_TUNE` with dimensions or domains."""
+        return FACTOR_TUNE if self.dimensions or self.domains else DEFAULT_TUNE
 
     def with_scale(self, scale: Scale) -> MeasurementSpec:
         """The same specification on another scale."""

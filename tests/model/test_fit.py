@@ -320,3 +320,27 @@ def test_the_stored_predictive_is_thinned_unless_asked(tiny_sim):
     full = fit(table, predictive_draws=None, **quick)
     assert full.posterior_predictive["score"].sizes["draw"] == 1200
     assert full.posterior.sizes["draw"] == 1200
+
+
+def test_warm_up_length_follows_the_model_and_trees_are_capped(tiny_sim, monkeypatch):
+    import rosetta.model.sampling as sampling
+    from rosetta.constants import DEFAULT_TUNE, FACTOR_TUNE
+
+    assert MeasurementSpec().default_tune == DEFAULT_TUNE
+    assert MeasurementSpec(dimensions=1).default_tune == FACTOR_TUNE
+    assert MeasurementSpec(domains={"b01": "math"}).default_tune == FACTOR_TUNE
+    table, _ = tiny_sim
+    monkeypatch.setattr(sampling, "NUTS_MAXDEPTH", 2)
+    result = fit(
+        table,
+        MeasurementSpec(scale=Scale(benchmark="b01")),
+        draws=30,
+        chains=2,
+        random_seed=1,
+        progress=False,
+        warn=False,
+        min_ess=None,
+    )
+    assert result.info.tune == DEFAULT_TUNE
+    depth = result.idata.sample_stats["depth"]
+    assert int(depth.max()) == 2 and bool(result.idata.sample_stats["maxdepth_reached"].any())
