@@ -30,7 +30,6 @@ from rosetta.constants import (
     DEFAULT_TARGET_ACCEPT,
     ESS_MIN,
     MAX_DRAWS_FACTOR,
-    NUTS_MAXDEPTH,
 )
 from rosetta.data import load_scores
 from rosetta.model import _enough, anchored_diagnostics, build_model
@@ -101,7 +100,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=None, help="default: as `rosetta fit`")
     parser.add_argument("--dimensions", type=int, default=0)
     parser.add_argument("--target-accept", type=float, default=DEFAULT_TARGET_ACCEPT)
-    parser.add_argument("--maxdepth", type=int, default=NUTS_MAXDEPTH, help="tree depth cap")
+    parser.add_argument("--maxdepth", type=int, default=None, help="default: as `rosetta fit`")
     parser.add_argument(
         "--max-draws", type=int, default=None, help="sample at most this many (default: as fit)"
     )
@@ -114,10 +113,11 @@ def main() -> None:
     draws = args.draws or DEFAULT_DRAWS
     limit = args.max_draws or draws * MAX_DRAWS_FACTOR
     tune = spec.default_tune if args.tune is None else args.tune
+    maxdepth = spec.maxdepth if args.maxdepth is None else args.maxdepth
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
         for seed in args.seeds:
-            result = work(table, spec, seed, tune, draws, args.target_accept, args.maxdepth, limit)
+            result = work(table, spec, seed, tune, draws, args.target_accept, maxdepth, limit)
             print(json.dumps(result), flush=True)
 
 

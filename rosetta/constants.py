@@ -88,16 +88,18 @@ DEFAULT_CHAINS: Final = 2
 #: and every one of seeds 2025-2029 (bundled) and 1-3 (300 x 200) converged with no divergence,
 #: one of them (2028) after sampling on to 2,600 draws (`benchmarks/sampler_work.py`).
 DEFAULT_TUNE: Final = 300
-#: ... but models with learned dimensions or domains keep 600: one dimension after 300 (seed
-#: 2025) had two divergent transitions, after 600 none on seeds 2025 and 2026.
-FACTOR_TUNE: Final = 600
 DEFAULT_DRAWS: Final = 1800
 #: NUTS trajectories have at most 2**this - 1 leapfrog steps (nutpie's and Stan's default: 10).
-#: The one-number model samples at 31 (never above 63, bundled and 300 x 200 tables) and one
-#: learned dimension at 63-127 (0.15% of draws above 255), so the cap binds in sampling almost
-#: never; it trims the first warm-up steps, whose trees, before the mass matrix adapts, ran to
-#: 1,023 steps: 20-25% of warm-up's gradients (`benchmarks/sampler_work.py --maxdepth`).
+#: The one-number model samples at 31 (never above 63, bundled and 300 x 200 tables), so the cap
+#: never binds in sampling; it trims the first warm-up steps, whose trees, before the mass
+#: matrix adapts, ran to 1,023 steps (`benchmarks/sampler_work.py --maxdepth`).
 NUTS_MAXDEPTH: Final = 8
+#: Models with learned dimensions or domains keep 600 warm-up steps and depth 10: one dimension
+#: samples at 63-127 steps per draw, and on the bundled table seed 2025 had two divergent
+#: transitions after 300 steps at depth 8 and two after 600 at depth 8, none after 600 at depth
+#: 10 (nor had seed 2026; seed 2027 had one).
+FACTOR_TUNE: Final = 600
+FACTOR_MAXDEPTH: Final = 10
 #: Posterior-predictive draws stored with a fit (evenly thinned over each chain): enough for
 #: predictive intervals and checks, while the file grows with the parameters, not scores x draws.
 #: ``rosetta fit --full-predictive`` keeps one per posterior draw.

@@ -487,6 +487,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         chains=options.get("chains", DEFAULT_CHAINS),
         sampler=options.get("sampler", "auto"),
         target_accept=options.get("target_accept", DEFAULT_TARGET_ACCEPT),
+        maxdepth=spec.maxdepth,
         concurrent=workers,
     )
     for k, raw in zip(held, posteriors, strict=True):

@@ -167,14 +167,12 @@ def fit(
             PREDICTIVE_DRAWS, max(PREDICTIVE_MIN_DRAWS, PREDICTIVE_VALUES // max(fitting, 1))
         )
     settings = {"draws": draws, "chains": chains, "random_seed": random_seed}
-    checks = {}
+    nuts = {"tune": tune, "maxdepth": spec.maxdepth, "target_accept": target_accept}
     if min_ess and method == "nuts":
-        checks = {
-            "enough": _enough(spec, table, min_ess),
-            "converged": _enough(spec, table, ESS_MIN, tail=False),
-        }
+        nuts["enough"] = _enough(spec, table, min_ess)
+        nuts["converged"] = _enough(spec, table, ESS_MIN, tail=False)
     start = time.perf_counter()
-    raw = _sample(model, method, items, settings, sampler, tune, target_accept, progress, checks)
+    raw = _sample(model, method, items, settings, sampler, nuts, progress)
     wall = time.perf_counter() - start
     if method == "nuts":
         settings["draws"] = raw.posterior.sizes["draw"]
@@ -187,22 +185,14 @@ def fit(
     return Fit.stamped(idata, info)
 
 
-def _sample(model, method, items, settings, sampler, tune, target_accept, progress, checks):
+def _sample(model, method, items, settings, sampler, nuts, progress):
     """Run ``method`` on ``model``; turn numerical failures into a `SamplingError`.
 
-    ``checks``: NUTS's ``enough`` and ``converged`` stopping checks (`run_nuts`), if any.
+    ``nuts``: NUTS's own settings (`run_nuts`: tune, maxdepth, target_accept, stopping checks).
     """
     try:
         if method == "nuts":
-            return run_nuts(
-                model,
-                tune=tune,
-                sampler=sampler,
-                target_accept=target_accept,
-                progress=progress,
-                **checks,
-                **settings,
-            )
+            return run_nuts(model, sampler=sampler, progress=progress, **nuts, **settings)
         if method == "map":
             return run_map(model, progress=progress, **settings)
         advi = {}

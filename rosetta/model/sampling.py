@@ -100,10 +100,11 @@ def run_nuts(
     sampler: str,
     target_accept: float,
     progress: bool,
+    maxdepth: int = NUTS_MAXDEPTH,
     enough: Callable[[RawPosterior], bool] | None = None,
     converged: Callable[[RawPosterior], bool] | None = None,
 ) -> RawPosterior:
-    """Sample with NUTS through the chosen backend.
+    """Sample with NUTS through the chosen backend, trees at most ``maxdepth`` deep.
 
     With nutpie and ``enough``, sampling stops at the first checkpoint (every
     `ESS_CHECK_EVERY` draws per chain) where ``enough`` holds for the draws so far, which are
@@ -123,17 +124,18 @@ def run_nuts(
             cores=cores,
             random_seed=random_seed,
             target_accept=target_accept,
+            maxdepth=maxdepth,
             progress=progress,
             enough=enough,
             converged=converged,
         )
-    kwargs: dict = {"max_treedepth": NUTS_MAXDEPTH}
+    kwargs: dict = {"max_treedepth": maxdepth}
     if backend == "numpyro":
         _allow_parallel_jax_chains(chains)
         kwargs = {
             "nuts_sampler_kwargs": {
                 "chain_method": _numpyro_chain_method(chains),
-                "nuts_kwargs": {"max_tree_depth": NUTS_MAXDEPTH},
+                "nuts_kwargs": {"max_tree_depth": maxdepth},
             }
         }
     with model, warnings.catch_warnings():
@@ -166,6 +168,7 @@ def run_nuts_each(
     chains: int,
     sampler: str,
     target_accept: float,
+    maxdepth: int = NUTS_MAXDEPTH,
     concurrent: int | None = None,
 ) -> Iterator[RawPosterior]:
     """NUTS on one model under several values of its `pymc.Data`, one posterior per value.
@@ -177,7 +180,13 @@ def run_nuts_each(
     Other backends set the data and sample in turn. Posteriors come in the order of
     ``data``; the same seeds give the same posteriors whatever ``concurrent`` is.
     """
-    settings = {"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}
+    settings = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+        "maxdepth": maxdepth,
+    }
     jobs = list(zip(data, seeds, strict=True))
     if choose_sampler(sampler) != "nutpie":
         for values, seed in jobs:
@@ -203,7 +212,6 @@ def run_nuts_each(
                     seed=seed,
                     progress_bar=False,
                     low_rank_modified_mass_matrix=True,
-                    maxdepth=NUTS_MAXDEPTH,
                     save_warmup=False,
                     blocking=False,
                     **settings,
@@ -294,7 +302,18 @@ def _best_start(compiled, model: pm.Model, cores: int, random_seed: int):
 
 
 def _run_nutpie(
-    model, *, draws, tune, chains, cores, random_seed, target_accept, progress, enough, converged
+    model,
+    *,
+    draws,
+    tune,
+    chains,
+    cores,
+    random_seed,
+    target_accept,
+    maxdepth,
+    progress,
+    enough,
+    converged,
 ):
     import nutpie
 
@@ -309,7 +328,7 @@ def _run_nutpie(
         target_accept=target_accept,
         progress_bar=progress,
         low_rank_modified_mass_matrix=True,
-        maxdepth=NUTS_MAXDEPTH,
+        maxdepth=maxdepth,
         save_warmup=False,  # not used, and each look at a running sampler would copy it
         blocking=False,
     )

@@ -11,9 +11,11 @@ from rosetta.constants import (
     DEFAULT_FAMILY_EFFECTS,
     DEFAULT_TUNE,
     DIMENSION_BOUND,
+    FACTOR_MAXDEPTH,
     FACTOR_TUNE,
     FLOOR_MODES,
     LIKELIHOODS,
+    NUTS_MAXDEPTH,
 )
 from rosetta.scale import Scale
 
@@ -108,6 +110,11 @@ class MeasurementSpec:
     def default_tune(self) -> int:
         """NUTS warm-up steps per chain by default: `FACTOR_TUNE` with dimensions or domains."""
         return FACTOR_TUNE if self.dimensions or self.domains else DEFAULT_TUNE
+
+    @property
+    def maxdepth(self) -> int:
+        """NUTS tree depth cap: `FACTOR_MAXDEPTH` with dimensions or domains."""
+        return FACTOR_MAXDEPTH if self.dimensions or self.domains else NUTS_MAXDEPTH
 
     def with_scale(self, scale: Scale) -> MeasurementSpec:
         """The same specification on another scale."""

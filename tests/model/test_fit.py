@@ -323,14 +323,16 @@ def test_the_stored_predictive_is_thinned_unless_asked(tiny_sim):
 
 
 def test_warm_up_length_follows_the_model_and_trees_are_capped(tiny_sim, monkeypatch):
-    import rosetta.model.sampling as sampling
-    from rosetta.constants import DEFAULT_TUNE, FACTOR_TUNE
+    from rosetta.constants import DEFAULT_TUNE, FACTOR_MAXDEPTH, FACTOR_TUNE, NUTS_MAXDEPTH
 
-    assert MeasurementSpec().default_tune == DEFAULT_TUNE
-    assert MeasurementSpec(dimensions=1).default_tune == FACTOR_TUNE
-    assert MeasurementSpec(domains={"b01": "math"}).default_tune == FACTOR_TUNE
+    assert (MeasurementSpec().default_tune, MeasurementSpec().maxdepth) == (
+        DEFAULT_TUNE,
+        NUTS_MAXDEPTH,
+    )
+    for factor in (MeasurementSpec(dimensions=1), MeasurementSpec(domains={"b01": "math"})):
+        assert (factor.default_tune, factor.maxdepth) == (FACTOR_TUNE, FACTOR_MAXDEPTH)
     table, _ = tiny_sim
-    monkeypatch.setattr(sampling, "NUTS_MAXDEPTH", 2)
+    monkeypatch.setattr(MeasurementSpec, "maxdepth", 2)
     result = fit(
         table,
         MeasurementSpec(scale=Scale(benchmark="b01")),
