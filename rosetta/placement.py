@@ -72,6 +72,9 @@ _GRID_SDS = 7.0
 _EDGE_DENSITY = 1e-5
 _SCALE_TOLERANCE = 1.14
 _MAX_REDOS = 4
+#: A redo narrows a grid at most this many times over: a density narrower than one step puts all
+#: its weight on one point, where its sd reads 0, and a grid of width 0 has no evidence.
+_MAX_NARROWING = 16.0
 #: The grid pass is split over threads in chunks of at least this many (draw, grid point) cells.
 _CHUNK_CELLS = 2_000
 _MAX_THREADS = 8
@@ -728,7 +731,8 @@ def _integrate(loglik: _LogLik, n_draws: int):
         redo = _needs_redo(log_density, sd, scale)
         if not redo.any():
             break
-        scale[redo] = np.where(_edges(log_density[redo]), 1.5 * scale[redo], sd[redo])
+        narrower = np.maximum(sd[redo], scale[redo] / _MAX_NARROWING)
+        scale[redo] = np.where(_edges(log_density[redo]), 1.5 * scale[redo], narrower)
         grid[redo] = mean[redo, None] + scale[redo, None] * unit
         log_density[redo] = loglik(everyone[redo], grid[redo])
         mean[redo], sd[redo], log_evidence[redo] = _moments(log_density[redo], grid[redo])

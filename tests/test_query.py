@@ -178,3 +178,17 @@ def test_threaded_grid_pass_gives_the_same_answer(tiny_fit, monkeypatch):
     monkeypatch.setattr(q, "_CHUNK_CELLS", 1)  # as many chunks as cores allow
     threaded = q.query(idata, scores)
     np.testing.assert_array_equal(single.capability, threaded.capability)
+
+
+def test_a_density_narrower_than_a_grid_step_is_integrated_on_a_finer_grid():
+    from rosetta.placement import _integrate
+
+    def loglik(index, grid):  # a normal density of sd 1e-4 at 0.3, for every draw
+        grid = np.broadcast_to(grid, (len(index), np.shape(grid)[-1]))
+        return -(((grid - 0.3) / 1e-4) ** 2) / 2
+
+    grid, _, mean, sd, log_evidence = _integrate(loglik, 5)
+    assert (np.diff(grid, axis=1) > 0).all()
+    np.testing.assert_allclose(mean, 0.3, atol=1e-6)
+    np.testing.assert_allclose(sd, 1e-4, rtol=1e-3)
+    np.testing.assert_allclose(log_evidence, np.log(np.sqrt(2 * np.pi) * 1e-4), rtol=1e-6)
