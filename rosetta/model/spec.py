@@ -109,12 +109,16 @@ class MeasurementSpec:
     @property
     def default_tune(self) -> int:
         """NUTS warm-up steps per chain by default: `FACTOR_TUNE` with dimensions or domains."""
-        return FACTOR_TUNE if self.dimensions or self.domains else DEFAULT_TUNE
+        return FACTOR_TUNE if self._factors else DEFAULT_TUNE
 
     @property
     def maxdepth(self) -> int:
         """NUTS tree depth cap: `FACTOR_MAXDEPTH` with dimensions or domains."""
-        return FACTOR_MAXDEPTH if self.dimensions or self.domains else NUTS_MAXDEPTH
+        return FACTOR_MAXDEPTH if self._factors else NUTS_MAXDEPTH
+
+    @property
+    def _factors(self) -> bool:
+        return bool(self.dimensions or self.domains)
 
     def with_scale(self, scale: Scale) -> MeasurementSpec:
         """The same specification on another scale."""
