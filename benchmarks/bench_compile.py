@@ -23,6 +23,7 @@ warnings.simplefilter("ignore")
 import nutpie
 from rosetta.data import load_scores
 from rosetta.model import MeasurementSpec, build_model
+from rosetta.model.gamma_pair import register_gamma_pair
 from rosetta.model.numba_cache import compile_nutpie, register_cacheable_digamma
 path = sys.argv[2] or None
 table = load_scores(path) if path else load_scores(None, min_benchmarks=4, since="2022-11-01")
@@ -32,6 +33,7 @@ if sys.argv[1] == "cached":
     compile_nutpie(model)
 else:
     register_cacheable_digamma()
+    register_gamma_pair()
     nutpie.compile_pymc_model(model)
 print(time.perf_counter() - start)
 """

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import threading
 
+from rosetta.model.gamma_pair import register_gamma_pair
+
 _REGISTERED = False
 #: `compile_nutpie` swaps nutpie's callback factories: one compile at a time.
 _SWAP_LOCK = threading.Lock()
@@ -172,6 +174,7 @@ def compile_nutpie(model):
     from nutpie import compile_pymc
 
     register_cacheable_digamma()
+    register_gamma_pair()
     factories = ("_make_c_logp_func", "_make_c_expand_func")  # private to nutpie
     with _SWAP_LOCK:
         if not model.data_vars and all(hasattr(compile_pymc, name) for name in factories):
