@@ -4,8 +4,11 @@ Checks out ``--reference`` (default: the parent commit) into a temporary worktre
 README's fit command of the bundled data (or ``rosetta fit FILE`` with ``--data FILE``)
 alternately with the reference code and the working tree, in fresh processes (same virtualenv,
 the code chosen by ``PYTHONPATH``): ``--runs`` times each with the default seed, or once per
-seed of ``--seeds``. Prints the median wall time of each, their ratio, and the largest
-difference of posterior capability means and draws between the two fits of the same seed.
+seed of ``--seeds``. Before timing, each revision fits once briefly (untimed), so that both
+load their compiled model from Numba's cache as every fit after a table's first does, and a
+revision that changes the compiled graph is not charged its first compile. Prints the median
+wall time of each, their ratio, and the largest difference of posterior capability means and
+draws between the two fits of the same seed.
 
     python benchmarks/compare_revisions.py --reference 2961dcb --runs 3
     python benchmarks/compare_revisions.py --reference c1d8d3e --data big.csv --seeds 1 2 3
@@ -27,6 +30,10 @@ import xarray as xr
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ["--min-benchmarks", "4", "--since", "2022-11-01"]
+
+
+#: The untimed fit that fills each revision's compile cache.
+WARM_UP = ["--draws", "50", "--tune", "50"]
 
 
 def run_fit(code: Path, out: Path, data: list[str], seed: list[str]) -> tuple[float, dict]:
@@ -75,6 +82,8 @@ def main() -> None:
             capture_output=True,
         )
         try:
+            for code in (reference, ROOT):
+                run_fit(code, tmp / "warm-up.nc", data, WARM_UP)
             times: dict[str, list[float]] = {"reference": [], "current": []}
             differences = []
             for i, seed in enumerate(seeds):
