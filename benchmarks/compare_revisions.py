@@ -36,13 +36,13 @@ BUNDLED = ["--min-benchmarks", "4", "--since", "2022-11-01"]
 WARM_UP = ["--draws", "50", "--tune", "50"]
 
 
-def run_fit(code: Path, out: Path, data: list[str], seed: list[str]) -> tuple[float, dict]:
-    """Wall seconds of one `rosetta fit` with the package at ``code``, and its JSON."""
+def run_fit(code: Path, out: Path, data: list[str], options: list[str]) -> tuple[float, dict]:
+    """Wall seconds of one `rosetta fit` ``options`` with the package at ``code``, and its JSON."""
     env = {**os.environ, "PYTHONPATH": str(code)}
     command = [sys.executable, "-c", "from rosetta.cli import main; raise SystemExit(main())"]
     start = time.perf_counter()
     done = subprocess.run(  # cwd: not a checkout, whose rosetta `python -c` would import first
-        [*command, "fit", *data, *seed, "--quiet", "--json", "--out", str(out)],
+        [*command, "fit", *data, *options, "--quiet", "--json", "--out", str(out)],
         env=env,
         cwd=out.parent,
         capture_output=True,

@@ -108,8 +108,9 @@ def pair_gammaln_psi(fgraph, node):
     loop = node.op.scalar_op
     if not isinstance(loop, Composite):
         return None
+    inner = loop.fgraph
     found: dict = {}
-    for apply in loop.fgraph.apply_nodes:
+    for apply in inner.apply_nodes:
         if isinstance(apply.op, GammaLn | Psi):
             found.setdefault(apply.inputs[0], {})[type(apply.op)] = apply.outputs[0]
     replace = {}
@@ -118,7 +119,6 @@ def pair_gammaln_psi(fgraph, node):
             replace[outputs[GammaLn]], replace[outputs[Psi]] = gammaln_psi(x)
     if not replace:
         return None
-    inner = loop.fgraph
     paired = Composite(inner.inputs, graph_replace(inner.outputs, replace, strict=False))
     return Elemwise(paired, inplace_pattern=node.op.inplace_pattern)(*node.inputs, return_list=True)
 
