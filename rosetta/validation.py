@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from rosetta.constants import (
     CI_PROB,
@@ -16,8 +17,11 @@ from rosetta.constants import (
     DEFAULT_DRAWS,
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
+    ESS_MIN,
+    RHAT_MAX,
 )
 from rosetta.data import ScoreTable, find_components
+from rosetta.diagnostics import DIAGNOSTICS, variable_diagnostic
 from rosetta.errors import RosettaError
 from rosetta.executors import executor
 from rosetta.intervals import bounds, label
@@ -187,9 +191,11 @@ class ValidationResult(Result):
     ``predictions`` has one row per held-out score: ``fold``, ``model``, ``benchmark``,
     ``score``, ``predicted`` (posterior mean), ``lo``, ``hi`` (predictive interval).
     ``baselines`` holds the same validation of other specifications on the same folds, and
-    ``diagnostics`` the convergence of each fold's fit (``fold``, ``max_rhat``,
-    ``min_ess_bulk``, ``divergences``, ``ok``). ``method`` is the fits' (``nuts``, or an
-    approximation, whose folds claim no convergence).
+    ``diagnostics`` the convergence of each fold's fit: for NUTS that of what the fold is used
+    for, its held-out scores' expected values (``fold``, ``draws`` per chain, ``max_rhat``,
+    ``min_ess_bulk``, ``min_ess_tail``, ``divergences``; ``ok``: R-hat at most `RHAT_MAX`,
+    both ESS at least `ESS_MIN` for every held-out score, and no divergence).
+    ``method`` is the fits' (``nuts``, or an approximation, whose folds claim no convergence).
     """
 
     predictions: pd.DataFrame
@@ -291,9 +297,10 @@ class ValidationResult(Result):
         elif not self.diagnostics.empty:
             fits = self.diagnostics
             lines.append(
-                f"  fold fits converged: {int(fits['ok'].sum())}/{len(fits)} (worst R-hat "
-                f"{fits['max_rhat'].max():.3f}, lowest bulk ESS {fits['min_ess_bulk'].min():.0f}, "
-                f"{int(fits['divergences'].sum())} divergences)"
+                f"  fold fits converged: {int(fits['ok'].sum())}/{len(fits)} (held-out "
+                f"predictions: worst R-hat {fits['max_rhat'].max():.3f}, lowest bulk ESS "
+                f"{fits['min_ess_bulk'].min():.0f}; {int(fits['divergences'].sum())} divergences; "
+                f"{fits['draws'].median():.0f} draws per chain, median)"
             )
         names = {"reference": "reference least squares", "one_number": "one-number model"}
         for name, other in self.baselines.items():
@@ -390,11 +397,13 @@ def cross_validate(
 
 def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> ValidationResult:
     lo, hi = bounds(ci_prob)
+    nuts = (fit_options.get("method") or "nuts") == "nuts"
     rows, checks = [], []
     for k, posterior, diagnostics in _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         test = table.scores[fold == k]
         models, benchmarks = test["model"].tolist(), test["benchmark"].tolist()
-        mean = expected_score(posterior, models, benchmarks).mean(("chain", "draw"))
+        expected = expected_score(posterior, models, benchmarks)
+        mean = expected.mean(("chain", "draw"))
         draws = predictive_scores(
             posterior,
             models,
@@ -417,7 +426,11 @@ def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> Va
                 }
             )
         )
-        checks.append({"fold": k, **{key: diagnostics.get(key) for key in _FOLD_CHECKS}})
+        if nuts:
+            check = _prediction_diagnostics(expected, diagnostics["divergences"])
+        else:
+            check = {key: diagnostics.get(key) for key in _APPROXIMATE_CHECKS}
+        checks.append({"fold": k, **check})
     predictions = pd.concat(rows, ignore_index=True)
     return ValidationResult(
         predictions,
@@ -429,8 +442,43 @@ def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> Va
     )
 
 
-#: Convergence figures reported per fold.
-_FOLD_CHECKS = ("max_rhat", "min_ess_bulk", "divergences", "ok")
+#: Figures reported per fold of an approximate method (whose draws claim no convergence).
+_APPROXIMATE_CHECKS = ("max_rhat", "min_ess_bulk", "divergences", "ok")
+
+
+def _prediction_diagnostics(expected: xr.DataArray, divergences: int) -> dict:
+    """Convergence of a fold's held-out expected scores ``expected`` (chain, draw, pair).
+
+    ``draws`` per chain, ``max_rhat``, ``min_ess_bulk``, ``min_ess_tail``, ``divergences`` and
+    ``ok``: R-hat at most `RHAT_MAX`, bulk and tail ESS at least `ESS_MIN` for every held-out
+    score, and no divergence. Cross-validation uses a fold's fit for these predictions only, so
+    a fold samples until they converge (`_fold_fits`), not its every parameter.
+    """
+    values = expected.rename("expected").to_dataset()
+    out: dict = {"draws": int(expected.sizes["draw"])}
+    out.update((key, variable_diagnostic(values, "expected", key)) for key in DIAGNOSTICS)
+    out["divergences"] = int(divergences)
+    out["ok"] = bool(
+        out["max_rhat"] <= RHAT_MAX
+        and min(out["min_ess_bulk"], out["min_ess_tail"]) >= ESS_MIN
+        and not divergences
+    )
+    return out
+
+
+def _predictions_converged(table: ScoreTable, held: np.ndarray):
+    """A `run_nuts_each` check: the held-out scores' predictions meet `_prediction_diagnostics`."""
+    test = table.scores[held]
+    models, benchmarks = test["model"].tolist(), test["benchmark"].tolist()
+
+    def check(raw) -> bool:
+        divergences = int(raw.sample_stats["diverging"].sum())
+        if divergences:
+            return False
+        expected = expected_score(raw.posterior, models, benchmarks)  # same on any anchor scale
+        return _prediction_diagnostics(expected, divergences)["ok"]
+
+    return check
 
 
 def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
@@ -438,7 +486,9 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
 
     NUTS fits share one model compiled once: held-out scores get weight 0 in the likelihood
     (`rosetta.model.build_model` with ``weighted=True``), which is the posterior of the training
-    scores alone, and folds run side by side on the cores (`run_nuts_each`). The model's
+    scores alone, and folds run side by side on the cores (`run_nuts_each`). Each samples up to
+    ``draws`` per chain, stopping at the first checkpoint where its held-out predictions have
+    converged (`_prediction_diagnostics`): on the bundled table after some 600-1,200. The model's
     parameters are those of the whole table: every held-out model and benchmark keeps training
     scores (`assign_folds`). Approximate methods fit each training table in turn; with a Dask
     ``scheduler`` every fold fits its training table as a task of the cluster.
@@ -489,6 +539,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         target_accept=options.get("target_accept", DEFAULT_TARGET_ACCEPT),
         maxdepth=spec.maxdepth,
         concurrent=workers,
+        enough=[_predictions_converged(table, fold == k) for k in held],
     )
     for k, raw in zip(held, posteriors, strict=True):
         train = table.subset(fold != k)

@@ -36,18 +36,24 @@ def test_cross_validate_reports_errors_and_coverage(tiny_sim, tmp_path):
     check_result_interface(result, tmp_path)
 
 
-def test_nuts_folds_share_one_model_and_report_their_convergence(tiny_sim):
+def test_nuts_folds_share_one_model_and_stop_once_their_predictions_converge(tiny_sim):
+    from rosetta.constants import ESS_CHECK_EVERY, ESS_MIN, RHAT_MAX
+
     table, _ = tiny_sim
-    settings = {"folds": 3, "random_seed": 4, "draws": 100, "tune": 150, "chains": 2}
+    settings = {"folds": 3, "random_seed": 4, "draws": 800, "tune": 150, "chains": 2}
     one = cross_validate(table, workers=1, **settings)
     two = cross_validate(table, workers=2, **settings)
     pd.testing.assert_frame_equal(one.predictions, two.predictions)
+    pd.testing.assert_frame_equal(one.diagnostics, two.diagnostics)
     per_fold = one.per_fold()
     assert list(per_fold["fold"]) == [0, 1, 2]
-    assert {"max_rhat", "min_ess_bulk", "divergences", "ok"} <= set(per_fold.columns)
-    assert (per_fold["min_ess_bulk"] > 0).all()
-    assert "fold fits converged" in one.summary() and one.method == "nuts"
-    assert 0 < one.rmse < 0.2
+    assert (per_fold["draws"] % ESS_CHECK_EVERY == 0).all() and (per_fold["draws"] <= 800).all()
+    stopped = per_fold[per_fold["draws"] < 800]
+    assert len(stopped) > 0 and stopped["ok"].all() and (stopped["divergences"] == 0).all()
+    assert (stopped[["min_ess_bulk", "min_ess_tail"]] >= ESS_MIN).all(axis=None)
+    assert (stopped["max_rhat"] <= RHAT_MAX).all()
+    assert "fold fits converged" in one.summary() and "held-out predictions" in one.summary()
+    assert one.method == "nuts" and 0 < one.rmse < 0.2
 
 
 def test_folds_on_a_dask_cluster_match_local_fits(tiny_sim, local_cluster):

@@ -170,6 +170,7 @@ def run_nuts_each(
     target_accept: float,
     maxdepth: int = NUTS_MAXDEPTH,
     concurrent: int | None = None,
+    enough: Iterable[Callable[[RawPosterior], bool] | None] | None = None,
 ) -> Iterator[RawPosterior]:
     """NUTS on one model under several values of its `pymc.Data`, one posterior per value.
 
@@ -179,6 +180,9 @@ def run_nuts_each(
     sampling; a model with learned dimensions finds each data's start first (`_best_start`).
     Other backends set the data and sample in turn. Posteriors come in the order of
     ``data``; the same seeds give the same posteriors whatever ``concurrent`` is.
+
+    ``enough`` (nutpie only) holds one check per value of ``data`` (or ``None``): the run of
+    that value stops at the first checkpoint where its check holds, as in `run_nuts`.
     """
     settings = {
         "draws": draws,
@@ -187,9 +191,11 @@ def run_nuts_each(
         "target_accept": target_accept,
         "maxdepth": maxdepth,
     }
-    jobs = list(zip(data, seeds, strict=True))
+    data = list(data)
+    checks = list(enough) if enough is not None else [None] * len(data)
+    jobs = list(zip(data, seeds, checks, strict=True))
     if choose_sampler(sampler) != "nutpie":
-        for values, seed in jobs:
+        for values, seed, _ in jobs:
             with model:
                 pm.set_data(values)
             yield run_nuts(model, random_seed=seed, sampler=sampler, progress=False, **settings)
@@ -203,30 +209,38 @@ def run_nuts_each(
     pending = iter(jobs)
 
     def start() -> None:
-        for values, seed in itertools.islice(pending, 1):
+        for values, seed, check in itertools.islice(pending, 1):
             fold = _best_start(compiled.with_data(**values), model, cores, seed)
             running.append(
-                nutpie.sample(
-                    fold,
-                    cores=cores,
-                    seed=seed,
-                    progress_bar=False,
-                    low_rank_modified_mass_matrix=True,
-                    save_warmup=False,
-                    blocking=False,
-                    **settings,
+                (
+                    check,
+                    nutpie.sample(
+                        fold,
+                        cores=cores,
+                        seed=seed,
+                        progress_bar=False,
+                        low_rank_modified_mass_matrix=True,
+                        save_warmup=False,
+                        blocking=False,
+                        **settings,
+                    ),
                 )
             )
 
+    names = _kept(model)
     try:
         for _ in range(at_once):
             start()
         while running:
-            trace = running.popleft().wait()
+            check, background = running.popleft()  # cancelled by `_until_stop` if it fails
+            if check is None:
+                raw = _nutpie_raw(background.wait(), names)
+            else:
+                raw = _until_stop(background, names, draws, draws, check, None)
             start()
-            yield RawPosterior(trace.posterior[_kept(model)], trace.sample_stats, "nuts", "nutpie")
+            yield raw
     finally:
-        for background in running:
+        for _, background in running:
             background.cancel()
 
 
@@ -332,25 +346,31 @@ def _run_nutpie(
         save_warmup=False,  # not used, and each look at a running sampler would copy it
         blocking=False,
     )
-    names = _kept(model)
-
-    def raw(trace, kept=None) -> RawPosterior:
-        window = {"draw": slice(0, kept)}
-        return RawPosterior(
-            trace.posterior[names].isel(window), trace.sample_stats.isel(window), "nuts", "nutpie"
-        )
-
     if enough is None:
-        return raw(background.wait())
+        return _nutpie_raw(background.wait(), _kept(model))
+    return _until_stop(background, _kept(model), draws, limit, enough, converged)
+
+
+def _nutpie_raw(trace, names: list[str], kept: int | None = None) -> RawPosterior:
+    """The first ``kept`` draws (all by default) of variables ``names`` of a nutpie trace."""
+    window = {"draw": slice(0, kept)}
+    return RawPosterior(
+        trace.posterior[names].isel(window), trace.sample_stats.isel(window), "nuts", "nutpie"
+    )
+
+
+def _until_stop(background, names, draws, limit, enough, converged) -> RawPosterior:
+    """The draws of a running nutpie sampler up to its stop (see `run_nuts`); cancels it there."""
     final = None
     try:
         for checkpoint in checkpoints(draws, limit):
             trace, final = _trace_with(background, checkpoint, final)
-            if stops_at(checkpoint, draws, raw(trace, checkpoint), enough, converged):
+            so_far = _nutpie_raw(trace, names, checkpoint)
+            if stops_at(checkpoint, draws, so_far, enough, converged):
                 if final is None:
                     background.cancel()
-                return raw(trace, checkpoint)
-        return raw(final if final is not None else background.wait())
+                return so_far
+        return _nutpie_raw(final if final is not None else background.wait(), names)
     except BaseException:
         if final is None:
             background.cancel()
@@ -390,11 +410,7 @@ def _trace_with(background, draws: int, final):
     ``final`` is the trace of a finished sampler (``None`` while it runs), which is taken once.
     """
     while final is None:
-        try:
-            finished = background.is_finished
-        except TimeoutError:  # nutpie's way of saying "still running"
-            finished = False
-        if finished:
+        if _finished(background):
             final = background.wait()
             break
         with warnings.catch_warnings():  # ArviZ warns of a trace still in its warm-up
@@ -406,14 +422,25 @@ def _trace_with(background, draws: int, final):
             missing = first.isnull().any(inner) if inner else first.isnull()
             if first.sizes["draw"] - int(missing.sum("draw").max()) >= draws:
                 return trace, None
-        time.sleep(_POLL_SECONDS)
+        deadline = time.monotonic() + _POLL_SECONDS
+        while time.monotonic() < deadline and not _finished(background):
+            time.sleep(_FINISH_POLL_SECONDS)
     return final, final
+
+
+def _finished(background) -> bool:
+    try:
+        return background.is_finished
+    except TimeoutError:  # nutpie's way of saying "still running"
+        return False
 
 
 #: How often a running sampler is looked at (seconds): each look copies the whole trace into
 #: xarray, work taken from the sampling cores, so looks are few (checkpoints reached between two
 #: looks are still checked in order).
 _POLL_SECONDS = 5.0
+#: ... while whether it has finished, which costs nothing, is asked this often.
+_FINISH_POLL_SECONDS = 0.1
 
 
 def _kept(model: pm.Model) -> list[str]:
