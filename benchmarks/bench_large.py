@@ -14,7 +14,8 @@ checks and writing the file included), with default settings:
   --seed 5`` (14,403 scores with 50 items each: the beta-binomial likelihood), then ``rosetta
   fit`` on it ``--repeats`` times (seeds 1, 2, ...).
 - ``bundled``: ``rosetta fit --min-benchmarks 4 --since 2022-11-01`` once per seed.
-- ``validate``: ``rosetta validate --min-benchmarks 4 --since 2022-11-01 --folds 10``.
+- ``validate``: ``rosetta validate --min-benchmarks 4 --since 2022-11-01 --folds 10`` (per run
+  also the folds that converged and the median draws per chain at which folds stopped).
 - ``approx``: the ``large`` table fitted ``--method map`` and ``--method advi`` (seeds 1, 2, ...)
   beside one NUTS fit (seed 1): wall time and memory of each, the approximation's distance from
   NUTS (`rosetta.comparison.approximation_accuracy`: capabilities, difficulties, slopes) and how
@@ -139,6 +140,7 @@ def validate_run(folds: int) -> list[dict]:
         "folds_converged": sum(bool(f["ok"]) for f in result["per_fold"]),
         "worst_rhat": max(f["max_rhat"] for f in result["per_fold"]),
         "lowest_ess": round(min(f["min_ess_bulk"] for f in result["per_fold"])),
+        "fold_draws": statistics.median(f["draws"] for f in result["per_fold"]),
     }
     print(row, flush=True)
     return [row]

@@ -172,7 +172,8 @@ def _sampler_options() -> list[Callable]:
             type=click.IntRange(min=1),
             default=None,
             help=f"Posterior draws per chain [default: {DEFAULT_DRAWS}; approximate item-level "
-            f"fits: {ITEM_APPROX_DRAWS} in all] (fit: see --min-ess).",
+            f"fits: {ITEM_APPROX_DRAWS} in all] (fit: see --min-ess; validate: a fold stops "
+            "sooner once its held-out predictions converge).",
         ),
         click.option(
             "--tune",
