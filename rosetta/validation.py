@@ -21,7 +21,7 @@ from rosetta.constants import (
     RHAT_MAX,
 )
 from rosetta.data import ScoreTable, find_components
-from rosetta.diagnostics import DIAGNOSTICS, variable_diagnostic
+from rosetta.diagnostics import variable_diagnostic
 from rosetta.errors import RosettaError
 from rosetta.executors import executor
 from rosetta.intervals import bounds, label
@@ -396,14 +396,13 @@ def cross_validate(
 
 
 def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> ValidationResult:
-    lo, hi = bounds(ci_prob)
     nuts = (fit_options.get("method") or "nuts") == "nuts"
+    on_fold = fit_options.get("on_fold") or (lambda k, diagnostics: None)
     rows, checks = [], []
     for k, posterior, diagnostics in _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         test = table.scores[fold == k]
         models, benchmarks = test["model"].tolist(), test["benchmark"].tolist()
         expected = expected_score(posterior, models, benchmarks)
-        mean = expected.mean(("chain", "draw"))
         draws = predictive_scores(
             posterior,
             models,
@@ -412,24 +411,13 @@ def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> Va
             n_items=test["n_items"].to_numpy(dtype=float, na_value=np.nan),
             random_seed=random_seed + k,
         )
-        stacked = draws.stack(sample=("chain", "draw"))
-        rows.append(
-            pd.DataFrame(
-                {
-                    "fold": k,
-                    "model": models,
-                    "benchmark": benchmarks,
-                    "score": test["score"].to_numpy(),
-                    "predicted": mean.to_numpy(),
-                    "lo": stacked.quantile(lo, "sample").to_numpy(),
-                    "hi": stacked.quantile(hi, "sample").to_numpy(),
-                }
-            )
-        )
+        rows.append(_fold_predictions(k, test, expected, draws, ci_prob))
         if nuts:
             check = _prediction_diagnostics(expected, diagnostics["divergences"])
         else:
             check = {key: diagnostics.get(key) for key in _APPROXIMATE_CHECKS}
+        _log_fold(k, folds, fold, check)
+        on_fold(k, {**check, "n_draws": posterior.sizes["chain"] * posterior.sizes["draw"]})
         checks.append({"fold": k, **check})
     predictions = pd.concat(rows, ignore_index=True)
     return ValidationResult(
@@ -442,41 +430,67 @@ def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> Va
     )
 
 
+def _fold_predictions(k, test, expected, draws, ci_prob) -> pd.DataFrame:
+    """One row per held-out score of fold ``k``: mean prediction and predictive interval."""
+    lo, hi = bounds(ci_prob)
+    stacked = draws.stack(sample=("chain", "draw"))
+    return pd.DataFrame(
+        {
+            "fold": k,
+            "model": test["model"].to_numpy(),
+            "benchmark": test["benchmark"].to_numpy(),
+            "score": test["score"].to_numpy(),
+            "predicted": expected.mean(("chain", "draw")).to_numpy(),
+            "lo": stacked.quantile(lo, "sample").to_numpy(),
+            "hi": stacked.quantile(hi, "sample").to_numpy(),
+        }
+    )
+
+
 #: Figures reported per fold of an approximate method (whose draws claim no convergence).
 _APPROXIMATE_CHECKS = ("max_rhat", "min_ess_bulk", "divergences", "ok")
+#: What a NUTS fold's held-out predictions must reach, each entry (ESS at least, R-hat at most).
+_PREDICTION_BARS = {"min_ess_bulk": ESS_MIN, "min_ess_tail": ESS_MIN, "max_rhat": RHAT_MAX}
+
+
+def _meets(key: str, value: float) -> bool:
+    bar = _PREDICTION_BARS[key]
+    return value <= bar if key == "max_rhat" else value >= bar
 
 
 def _prediction_diagnostics(expected: xr.DataArray, divergences: int) -> dict:
     """Convergence of a fold's held-out expected scores ``expected`` (chain, draw, pair).
 
     ``draws`` per chain, ``max_rhat``, ``min_ess_bulk``, ``min_ess_tail``, ``divergences`` and
-    ``ok``: R-hat at most `RHAT_MAX`, bulk and tail ESS at least `ESS_MIN` for every held-out
-    score, and no divergence. Cross-validation uses a fold's fit for these predictions only, so
-    a fold samples until they converge (`_fold_fits`), not its every parameter.
+    ``ok``: every held-out score meets `_PREDICTION_BARS`, and no divergence. Cross-validation
+    uses a fold's fit for these predictions only, so a fold samples until they converge
+    (`_fold_fits`), not its every parameter.
     """
     values = expected.rename("expected").to_dataset()
     out: dict = {"draws": int(expected.sizes["draw"])}
-    out.update((key, variable_diagnostic(values, "expected", key)) for key in DIAGNOSTICS)
+    out.update((key, variable_diagnostic(values, "expected", key)) for key in _PREDICTION_BARS)
     out["divergences"] = int(divergences)
-    out["ok"] = bool(
-        out["max_rhat"] <= RHAT_MAX
-        and min(out["min_ess_bulk"], out["min_ess_tail"]) >= ESS_MIN
-        and not divergences
-    )
+    out["ok"] = not divergences and all(_meets(key, out[key]) for key in _PREDICTION_BARS)
     return out
 
 
 def _predictions_converged(table: ScoreTable, held: np.ndarray):
-    """A `run_nuts_each` check: the held-out scores' predictions meet `_prediction_diagnostics`."""
+    """A `run_nuts_each` check: no divergence, and the held-out predictions meet the bars.
+
+    The diagnostics are computed one at a time, up to the first shortfall (most checkpoints
+    fall short on bulk ESS), on the sampling cores' time.
+    """
     test = table.scores[held]
     models, benchmarks = test["model"].tolist(), test["benchmark"].tolist()
 
     def check(raw) -> bool:
-        divergences = int(raw.sample_stats["diverging"].sum())
-        if divergences:
+        if raw.sample_stats["diverging"].any():
             return False
         expected = expected_score(raw.posterior, models, benchmarks)  # same on any anchor scale
-        return _prediction_diagnostics(expected, divergences)["ok"]
+        values = expected.rename("expected").to_dataset()
+        return all(
+            _meets(key, variable_diagnostic(values, "expected", key)) for key in _PREDICTION_BARS
+        )
 
     return check
 
@@ -493,7 +507,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     scores (`assign_folds`). Approximate methods fit each training table in turn; with a Dask
     ``scheduler`` every fold fits its training table as a task of the cluster.
     """
-    from rosetta.model import anchored_diagnostics, build_model
+    from rosetta.model import anchor_posterior, build_model
     from rosetta.model.measurement import likelihood_order
     from rosetta.model.sampling import run_nuts_each
 
@@ -502,7 +516,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     options.pop("progress", None)
     workers = options.pop("workers", None)
     scheduler = options.pop("scheduler", None)
-    on_fold = options.pop("on_fold", None) or (lambda k, diagnostics: None)
+    options.pop("on_fold", None)
     if scheduler is not None:
         with executor(scheduler) as cluster:
             tasks = [
@@ -510,19 +524,12 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
                 for k in held
             ]
             for k, task in zip(held, tasks, strict=True):
-                posterior, diagnostics = task.result()
-                _log_fold(k, folds, fold, diagnostics)
-                on_fold(k, diagnostics)
-                yield k, posterior, diagnostics
+                yield k, *task.result()
         return
     if options.get("method", "nuts") != "nuts":
         for k in held:
-            _log_fold(k, folds, fold)
-            posterior, diagnostics = _fit_fold(
-                table.subset(fold != k), spec, random_seed + k, options
-            )
-            on_fold(k, diagnostics)
-            yield k, posterior, diagnostics
+            log.info("fold %d/%d: fitting", k + 1, folds)
+            yield k, *_fit_fold(table.subset(fold != k), spec, random_seed + k, options)
         return
     options.pop("method", None)
     model = build_model(table, spec, weighted=True)
@@ -543,10 +550,8 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     )
     for k, raw in zip(held, posteriors, strict=True):
         train = table.subset(fold != k)
-        posterior, diagnostics = anchored_diagnostics(raw, spec.resolved_for(train), train)
-        _log_fold(k, folds, fold, diagnostics)
-        on_fold(k, diagnostics)
-        yield k, posterior, diagnostics
+        posterior = anchor_posterior(raw.posterior, spec.resolved_for(train), train)
+        yield k, posterior, {"divergences": int(raw.sample_stats["diverging"].sum())}
 
 
 def _fit_fold(train, spec, seed: int, options: dict):
@@ -557,19 +562,13 @@ def _fit_fold(train, spec, seed: int, options: dict):
     return fitted.posterior, fitted.diagnostics
 
 
-def _log_fold(k: int, folds: int, fold: np.ndarray, diagnostics: dict | None = None) -> None:
+def _log_fold(k: int, folds: int, fold: np.ndarray, check: dict) -> None:
     held, trained = int((fold == k).sum()), int((fold != k).sum())
-    if diagnostics is None:
-        log.info("fold %d/%d: %d training scores, %d held out", k + 1, folds, trained, held)
-        return
-    log.info(
-        "fold %d/%d: %d training scores, %d held out; max R-hat %.3f, min bulk ESS %.0f, "
-        "%d divergences",
-        k + 1,
-        folds,
-        trained,
-        held,
-        diagnostics["max_rhat"],
-        diagnostics["min_ess_bulk"],
-        diagnostics["divergences"],
-    )
+    text = f"fold {k + 1}/{folds}: {trained} training scores, {held} held out"
+    if check.get("max_rhat") is not None:
+        text += (
+            f"; held-out predictions after {check['draws']} draws per chain: max R-hat "
+            f"{check['max_rhat']:.3f}, min bulk ESS {check['min_ess_bulk']:.0f}, "
+            f"{check['divergences']} divergences"
+        )
+    log.info(text)
