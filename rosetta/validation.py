@@ -502,7 +502,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     (`rosetta.model.build_model` with ``weighted=True``), which is the posterior of the training
     scores alone, and folds run side by side on the cores (`run_nuts_each`). Each samples up to
     ``draws`` per chain, stopping at the first checkpoint where its held-out predictions have
-    converged (`_prediction_diagnostics`): on the bundled table after some 600-1,200. The model's
+    converged (`_prediction_diagnostics`): on the bundled table after 600-1,400 draws. The model's
     parameters are those of the whole table: every held-out model and benchmark keeps training
     scores (`assign_folds`). Approximate methods fit each training table in turn; with a Dask
     ``scheduler`` every fold fits its training table as a task of the cluster.
