@@ -415,7 +415,7 @@ def _validate(table, spec, fold, folds, random_seed, ci_prob, fit_options) -> Va
         if nuts:
             check = _prediction_diagnostics(expected, diagnostics["divergences"])
         else:
-            check = {key: diagnostics.get(key) for key in _APPROXIMATE_CHECKS}
+            check = {key: diagnostics.get(key) for key in _APPROXIMATE_CHECKS} | {"ok": None}
         _log_fold(k, folds, fold, check)
         on_fold(k, {**check, "n_draws": posterior.sizes["chain"] * posterior.sizes["draw"]})
         checks.append({"fold": k, **check})
@@ -447,8 +447,9 @@ def _fold_predictions(k, test, expected, draws, ci_prob) -> pd.DataFrame:
     )
 
 
-#: Figures reported per fold of an approximate method (whose draws claim no convergence).
-_APPROXIMATE_CHECKS = ("max_rhat", "min_ess_bulk", "divergences", "ok")
+#: Figures reported per fold of an approximate method (``ok`` is None: its draws claim no
+#: convergence).
+_APPROXIMATE_CHECKS = ("max_rhat", "min_ess_bulk", "divergences")
 #: What a NUTS fold's held-out predictions must reach, each entry (ESS at least, R-hat at most).
 _PREDICTION_BARS = {"min_ess_bulk": ESS_MIN, "min_ess_tail": ESS_MIN, "max_rhat": RHAT_MAX}
 

@@ -33,6 +33,7 @@ def test_cross_validate_reports_errors_and_coverage(tiny_sim, tmp_path):
     assert "90% interval coverage" in result.summary()
     assert out["method"] == "map" and "map approximations" in result.summary()
     assert "converged" not in result.summary()  # an approximation claims no convergence
+    assert all(fold["ok"] is None for fold in out["per_fold"])
     check_result_interface(result, tmp_path)
 
 
