@@ -34,7 +34,7 @@ from rosetta.constants import (
 from rosetta.data import load_scores
 from rosetta.model import _enough, anchored_diagnostics, build_model
 from rosetta.model.numba_cache import compile_nutpie
-from rosetta.model.sampling import RawPosterior, _best_start, _kept, checkpoints, stops_at
+from rosetta.model.sampling import RawPosterior, _best_start, _kept, first_stop
 from rosetta.model.spec import MeasurementSpec
 
 
@@ -66,10 +66,7 @@ def work(
 
     enough = _enough(spec, table, DEFAULT_MIN_ESS)
     converged = _enough(spec, table, ESS_MIN, tail=False)
-    stop = next(
-        (n for n in checkpoints(draws, limit) if stops_at(n, draws, kept(n), enough, converged)),
-        limit,
-    )
+    stop = first_stop(draws, limit, kept, enough, converged) or limit
     diagnostics = anchored_diagnostics(kept(stop), spec, table)[1]
     window = {"draw": slice(0, stop)}
     return {

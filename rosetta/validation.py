@@ -21,7 +21,7 @@ from rosetta.constants import (
     RHAT_MAX,
 )
 from rosetta.data import ScoreTable, find_components
-from rosetta.diagnostics import variable_diagnostic
+from rosetta.diagnostics import meets, reach, variable_diagnostic
 from rosetta.errors import RosettaError
 from rosetta.executors import executor
 from rosetta.intervals import bounds, label
@@ -454,11 +454,6 @@ _APPROXIMATE_CHECKS = ("max_rhat", "min_ess_bulk", "divergences")
 _PREDICTION_BARS = {"min_ess_bulk": ESS_MIN, "min_ess_tail": ESS_MIN, "max_rhat": RHAT_MAX}
 
 
-def _meets(key: str, value: float) -> bool:
-    bar = _PREDICTION_BARS[key]
-    return value <= bar if key == "max_rhat" else value >= bar
-
-
 def _prediction_diagnostics(expected: xr.DataArray, divergences: int) -> dict:
     """Convergence of a fold's held-out expected scores ``expected`` (chain, draw, pair).
 
@@ -471,27 +466,27 @@ def _prediction_diagnostics(expected: xr.DataArray, divergences: int) -> dict:
     out: dict = {"draws": int(expected.sizes["draw"])}
     out.update((key, variable_diagnostic(values, "expected", key)) for key in _PREDICTION_BARS)
     out["divergences"] = int(divergences)
-    out["ok"] = not divergences and all(_meets(key, out[key]) for key in _PREDICTION_BARS)
+    out["ok"] = not divergences and all(
+        meets(key, out[key], bar) for key, bar in _PREDICTION_BARS.items()
+    )
     return out
 
 
 def _predictions_converged(table: ScoreTable, held: np.ndarray):
     """A `run_nuts_each` check: no divergence, and the held-out predictions meet the bars.
 
-    The diagnostics are computed one at a time, up to the first shortfall (most checkpoints
-    fall short on bulk ESS), on the sampling cores' time.
+    It returns its reach (`rosetta.diagnostics.reach`, 0.0 after a divergence); the diagnostics
+    are computed one at a time, up to the first shortfall (most checkpoints fall short on bulk
+    ESS), on the sampling cores' time.
     """
     test = table.scores[held]
     models, benchmarks = test["model"].tolist(), test["benchmark"].tolist()
 
-    def check(raw) -> bool:
+    def check(raw) -> float:
         if raw.sample_stats["diverging"].any():
-            return False
+            return 0.0
         expected = expected_score(raw.posterior, models, benchmarks)  # same on any anchor scale
-        values = expected.rename("expected").to_dataset()
-        return all(
-            _meets(key, variable_diagnostic(values, "expected", key)) for key in _PREDICTION_BARS
-        )
+        return reach(expected.rename("expected").to_dataset(), "expected", _PREDICTION_BARS)
 
     return check
 

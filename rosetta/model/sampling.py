@@ -22,7 +22,13 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from rosetta.constants import ESS_CHECK_EVERY, MAX_DRAWS_FACTOR, NUTS_MAXDEPTH, SAMPLERS
+from rosetta.constants import (
+    ESS_CHECK_EVERY,
+    MAX_DRAWS_FACTOR,
+    NUTS_MAXDEPTH,
+    SAMPLERS,
+    SKIP_BELOW_REACH,
+)
 from rosetta.errors import SamplingError
 from rosetta.model.numba_cache import compile_nutpie
 
@@ -70,6 +76,11 @@ class RawPosterior:
     sampler: str
 
 
+#: A stopping check of the draws so far: its reach toward the bars (`rosetta.diagnostics.reach`),
+#: 1.0 when they are met.
+Check = Callable[[RawPosterior], float]
+
+
 def choose_sampler(sampler: str = "auto") -> str:
     """Resolve ``"auto"`` to the fastest NUTS backend installed: nutpie, numpyro, then PyMC.
 
@@ -101,8 +112,8 @@ def run_nuts(
     target_accept: float,
     progress: bool,
     maxdepth: int = NUTS_MAXDEPTH,
-    enough: Callable[[RawPosterior], bool] | None = None,
-    converged: Callable[[RawPosterior], bool] | None = None,
+    enough: Check | None = None,
+    converged: Check | None = None,
 ) -> RawPosterior:
     """Sample with NUTS through the chosen backend, trees at most ``maxdepth`` deep.
 
@@ -110,8 +121,9 @@ def run_nuts(
     `ESS_CHECK_EVERY` draws per chain) where ``enough`` holds for the draws so far, which are
     then the posterior. With ``converged`` too, a run that reaches ``draws`` without it goes on,
     up to `MAX_DRAWS_FACTOR` times ``draws``, to the first checkpoint where ``converged`` holds
-    or a divergence shows. Checkpoints are taken in order on completed draws only, so the same
-    seed gives the same posterior however fast the machine is.
+    or a divergence shows (`first_stop`; checkpoints that cannot stop are skipped). Checkpoints
+    are taken in order on completed draws only, so the same seed gives the same posterior
+    however fast the machine is.
     """
     backend = choose_sampler(sampler)
     cores = min(chains, os.cpu_count() or 1)
@@ -170,7 +182,7 @@ def run_nuts_each(
     target_accept: float,
     maxdepth: int = NUTS_MAXDEPTH,
     concurrent: int | None = None,
-    enough: Iterable[Callable[[RawPosterior], bool] | None] | None = None,
+    enough: Iterable[Check | None] | None = None,
 ) -> Iterator[RawPosterior]:
     """NUTS on one model under several values of its `pymc.Data`, one posterior per value.
 
@@ -361,18 +373,22 @@ def _nutpie_raw(trace, names: list[str], kept: int | None = None) -> RawPosterio
 
 def _until_stop(background, names, draws, limit, enough, converged) -> RawPosterior:
     """The draws of a running nutpie sampler up to its stop (see `run_nuts`); cancels it there."""
-    final = None
+    looks = _Looks(background)
+    last: list[RawPosterior] = []
+
+    def draws_at(checkpoint: int) -> RawPosterior:
+        last[:] = [_nutpie_raw(looks.trace_with(checkpoint), names, checkpoint)]
+        return last[0]
+
     try:
-        for checkpoint in checkpoints(draws, limit):
-            trace, final = _trace_with(background, checkpoint, final)
-            so_far = _nutpie_raw(trace, names, checkpoint)
-            if stops_at(checkpoint, draws, so_far, enough, converged):
-                if final is None:
-                    background.cancel()
-                return so_far
-        return _nutpie_raw(final if final is not None else background.wait(), names)
+        stop = first_stop(draws, limit, draws_at, enough, converged)
+        if stop is None:
+            return _nutpie_raw(looks.final or background.wait(), names)
+        if looks.final is None:
+            background.cancel()
+        return last[0]
     except BaseException:
-        if final is None:
+        if looks.final is None:
             background.cancel()
         raise
 
@@ -382,64 +398,104 @@ def checkpoints(draws: int, limit: int) -> list[int]:
     return sorted({*range(ESS_CHECK_EVERY, limit, ESS_CHECK_EVERY), draws} - {limit})
 
 
-def stops_at(
-    checkpoint: int,
+def first_stop(
     draws: int,
-    so_far: RawPosterior,
-    enough: Callable[[RawPosterior], bool],
-    converged: Callable[[RawPosterior], bool] | None,
-) -> bool:
-    """Whether NUTS stops at ``checkpoint`` with the draws ``so_far`` (see `run_nuts`)."""
-    if checkpoint < draws:
-        if enough(so_far):
-            log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
-            return True
-        return False
-    if so_far.sample_stats["diverging"].any():
-        return True
-    if converged is not None and converged(so_far):
-        if checkpoint > draws:
-            log.info("sampled on to %d draws per chain: converged there", checkpoint)
-        return True
-    return False
+    limit: int,
+    draws_at: Callable[[int], RawPosterior],
+    enough: Check,
+    converged: Check | None,
+) -> int | None:
+    """The checkpoint where NUTS stops (see `run_nuts`), or ``None`` if it samples to ``limit``.
 
-
-def _trace_with(background, draws: int, final):
-    """``(trace, final)``: the trace once every chain has ``draws`` draws, and the finished one.
-
-    ``final`` is the trace of a finished sampler (``None`` while it runs), which is taken once.
+    ``draws_at(n)`` gives the draws so far at checkpoint ``n`` (draws per chain). Checks return
+    their reach (`rosetta.diagnostics.reach`): the draws are enough at 1.0. A checkpoint before
+    ``draws`` is not checked where the last check's reach, times the ratio of draws, projects
+    below `SKIP_BELOW_REACH`: effective draws grow about in proportion to draws, so the check
+    would fail there, and each check costs the sampling cores about a second.
     """
-    while final is None:
-        if _finished(background):
-            final = background.wait()
-            break
+    last = None  # (checkpoint, reach) of the last check before ``draws``
+    for checkpoint in checkpoints(draws, limit):
+        if checkpoint < draws:
+            if last is not None and last[1] * checkpoint / last[0] < SKIP_BELOW_REACH:
+                continue
+            got = enough(draws_at(checkpoint))
+            if got >= 1:
+                log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
+                return checkpoint
+            last = (checkpoint, got)
+            continue
+        so_far = draws_at(checkpoint)
+        if so_far.sample_stats["diverging"].any():
+            return checkpoint
+        if converged is not None and converged(so_far) >= 1:
+            if checkpoint > draws:
+                log.info("sampled on to %d draws per chain: converged there", checkpoint)
+            return checkpoint
+    return None
+
+
+class _Looks:
+    """Looks at a running nutpie sampler's trace, as few as a wait for draws allows.
+
+    Each look copies the whole trace into xarray, work taken from the sampling cores, so a wait
+    for ``n`` draws sleeps until the draws are due at the rate seen between the last two looks
+    (`_POLL_SECONDS` before a rate is known), asking meanwhile whether the sampler has finished,
+    which costs nothing; a trace that already has the draws is used again.
+    """
+
+    def __init__(self, background):
+        self.background = background
+        self.final = None  # the trace of the finished sampler, taken once
+        self.trace = None  # the last look
+        self.seen: list[tuple[float, int]] = []  # (time, draws per chain) of the looks
+
+    def trace_with(self, draws: int):
+        """The trace once every chain has ``draws`` draws (the final one if it has finished)."""
+        while self.final is None:
+            if self.seen and self.seen[-1][1] >= draws:
+                return self.trace
+            if self.finished():
+                self.final = self.background.wait()
+                break
+            self._look()
+            if self.seen[-1][1] < draws:
+                deadline = time.monotonic() + self._wait(draws)
+                while time.monotonic() < deadline and not self.finished():
+                    time.sleep(_FINISH_POLL_SECONDS)
+        return self.final
+
+    def finished(self) -> bool:
+        try:
+            return self.background.is_finished
+        except TimeoutError:  # nutpie's way of saying "still running"
+            return False
+
+    def _look(self) -> None:
         with warnings.catch_warnings():  # ArviZ warns of a trace still in its warm-up
             warnings.simplefilter("ignore")
-            trace = background.inspect()
-        if "posterior" in trace.groups() and trace.posterior.sizes.get("draw", 0):
-            first = next(iter(trace.posterior.data_vars.values()))
+            self.trace = self.background.inspect()
+        have = 0
+        if "posterior" in self.trace.groups() and self.trace.posterior.sizes.get("draw", 0):
+            first = next(iter(self.trace.posterior.data_vars.values()))
             inner = [d for d in first.dims if d not in ("chain", "draw")]
             missing = first.isnull().any(inner) if inner else first.isnull()
-            if first.sizes["draw"] - int(missing.sum("draw").max()) >= draws:
-                return trace, None
-        deadline = time.monotonic() + _POLL_SECONDS
-        while time.monotonic() < deadline and not _finished(background):
-            time.sleep(_FINISH_POLL_SECONDS)
-    return final, final
+            have = first.sizes["draw"] - int(missing.sum("draw").max())
+        self.seen.append((time.monotonic(), have))
+
+    def _wait(self, draws: int) -> float:
+        """Seconds until ``draws`` are due, from the last two looks (a little after, capped)."""
+        (then, before), (now, have) = ([(0.0, 0), *self.seen])[-2:]
+        if before == 0 or have <= before:
+            return _POLL_SECONDS
+        due = (draws - have) * (now - then) / (have - before)
+        return min(_MAX_WAIT_SECONDS, 1.05 * due + _FINISH_POLL_SECONDS)
 
 
-def _finished(background) -> bool:
-    try:
-        return background.is_finished
-    except TimeoutError:  # nutpie's way of saying "still running"
-        return False
-
-
-#: How often a running sampler is looked at (seconds): each look copies the whole trace into
-#: xarray, work taken from the sampling cores, so looks are few (checkpoints reached between two
-#: looks are still checked in order).
+#: How long to wait for draws before the sampler's rate is known (seconds) ...
 _POLL_SECONDS = 5.0
-#: ... while whether it has finished, which costs nothing, is asked this often.
+#: ... and at most, once it is.
+_MAX_WAIT_SECONDS = 30.0
+#: How often whether the sampler has finished, which costs nothing, is asked.
 _FINISH_POLL_SECONDS = 0.1
 
 
