@@ -438,9 +438,9 @@ class _Looks:
     """Looks at a running nutpie sampler's trace, as few as a wait for draws allows.
 
     Each look copies the whole trace into xarray, work taken from the sampling cores, so a wait
-    for ``n`` draws sleeps until the draws are due at the rate seen between the last two looks
-    (`_POLL_SECONDS` before a rate is known), asking meanwhile whether the sampler has finished,
-    which costs nothing; a trace that already has the draws is used again.
+    for ``n`` draws looks again only once they are due at the rate seen between the last two
+    looks (`_POLL_SECONDS` after the last look while no rate is known), asking meanwhile whether
+    the sampler has finished, which costs nothing; a look that has the draws is used again.
     """
 
     def __init__(self, background):
@@ -452,16 +452,16 @@ class _Looks:
     def trace_with(self, draws: int):
         """The trace once every chain has ``draws`` draws (the final one if it has finished)."""
         while self.final is None:
-            if self.seen and self.seen[-1][1] >= draws:
-                return self.trace
+            if self.seen:
+                if self.seen[-1][1] >= draws:
+                    return self.trace
+                deadline = self.seen[-1][0] + self._wait(draws)
+                while time.monotonic() < deadline and not self.finished():
+                    time.sleep(_FINISH_POLL_SECONDS)
             if self.finished():
                 self.final = self.background.wait()
                 break
             self._look()
-            if self.seen[-1][1] < draws:
-                deadline = time.monotonic() + self._wait(draws)
-                while time.monotonic() < deadline and not self.finished():
-                    time.sleep(_FINISH_POLL_SECONDS)
         return self.final
 
     def finished(self) -> bool:
