@@ -6,7 +6,9 @@ JSON line per seed: gradients in warm-up, the draws per chain `rosetta fit` woul
 gradients to that point, divergences (all draws and up to the stop), leapfrog steps per draw
 (mean, most, and the draws whose tree hit ``--maxdepth``), step size, and the convergence
 summary of the kept draws. Seeds give the same numbers on any machine with the same libraries,
-so two revisions or settings can be compared while other work runs. ``--max-draws`` stops
+so two revisions or settings can be compared while other work runs (all but the wall time of
+the sampling, to the limit, which a quiet machine needs for settings that change the cost of a
+step, such as ``--eigval-cutoff``). ``--max-draws`` stops
 sampling sooner than `rosetta fit` could (its stop is then looked for up to there only).
 
     python benchmarks/sampler_work.py --seeds 2025 2026 2027 2028 2029
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 import warnings
 
 import nutpie
@@ -34,16 +37,25 @@ from rosetta.constants import (
 from rosetta.data import load_scores
 from rosetta.model import _enough, anchored_diagnostics, build_model
 from rosetta.model.numba_cache import compile_nutpie
-from rosetta.model.sampling import RawPosterior, _best_start, _kept, first_stop
+from rosetta.model.sampling import NUTPIE_METRIC, RawPosterior, _best_start, _kept, first_stop
 from rosetta.model.spec import MeasurementSpec
 
 
 def work(
-    table, spec, seed: int, tune: int, draws: int, target_accept: float, maxdepth: int, limit: int
+    table,
+    spec,
+    seed: int,
+    tune: int,
+    draws: int,
+    target_accept: float,
+    maxdepth: int,
+    limit: int,
+    cutoff: float,
 ) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     model = build_model(table, spec)
     compiled = _best_start(compile_nutpie(model), model, DEFAULT_CHAINS, seed)
+    began = time.perf_counter()
     trace = nutpie.sample(
         compiled,
         draws=limit,
@@ -54,8 +66,9 @@ def work(
         seed=seed,
         target_accept=target_accept,
         progress_bar=False,
-        low_rank_modified_mass_matrix=True,
+        **{**NUTPIE_METRIC, "mass_matrix_eigval_cutoff": cutoff},
     )
+    seconds = time.perf_counter() - began
     stats = trace.sample_stats
 
     def kept(n: int) -> RawPosterior:
@@ -74,6 +87,7 @@ def work(
         "tune": tune,
         "target_accept": target_accept,
         "maxdepth": maxdepth,
+        "eigval_cutoff": cutoff,
         "warmup_gradients": int(trace.warmup_sample_stats["n_steps"].sum()),
         "draws_kept": stop,
         "sampling_gradients": int(stats["n_steps"].isel(window).sum()),
@@ -86,6 +100,7 @@ def work(
         "max_rhat": round(diagnostics["max_rhat"], 4),
         "min_ess_bulk": round(diagnostics["min_ess_bulk"]),
         "min_ess_tail": round(diagnostics["min_ess_tail"]),
+        "sampling_seconds": round(seconds, 1),  # all draws to the limit; moved by the load
     }
 
 
@@ -98,6 +113,12 @@ def main() -> None:
     parser.add_argument("--dimensions", type=int, default=0)
     parser.add_argument("--target-accept", type=float, default=DEFAULT_TARGET_ACCEPT)
     parser.add_argument("--maxdepth", type=int, default=None, help="default: as `rosetta fit`")
+    parser.add_argument(
+        "--eigval-cutoff",
+        type=float,
+        default=NUTPIE_METRIC["mass_matrix_eigval_cutoff"],
+        help="nutpie's low-rank mass matrix cutoff (default: as `rosetta fit`)",
+    )
     parser.add_argument(
         "--max-draws", type=int, default=None, help="sample at most this many (default: as fit)"
     )
@@ -114,7 +135,17 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
         for seed in args.seeds:
-            result = work(table, spec, seed, tune, draws, args.target_accept, maxdepth, limit)
+            result = work(
+                table,
+                spec,
+                seed,
+                tune,
+                draws,
+                args.target_accept,
+                maxdepth,
+                limit,
+                args.eigval_cutoff,
+            )
             print(json.dumps(result), flush=True)
 
 

@@ -94,6 +94,12 @@ DEFAULT_DRAWS: Final = 1800
 #: never binds in sampling; it trims the first warm-up steps, whose trees, before the mass
 #: matrix adapts, ran to 1,023 steps (`benchmarks/sampler_work.py --maxdepth`).
 NUTS_MAXDEPTH: Final = 8
+#: nutpie's low-rank mass matrix keeps the directions of posterior variance more than this
+#: factor from its diagonal's (nutpie's own default, pinned). On the bundled table it keeps ~150
+#: of 538 directions; 3.0 changed neither the gradients nor the ESS of seeds 2025-2029, nor the
+#: cost of a step, beyond noise (`benchmarks/sampler_work.py --eigval-cutoff`); a diagonal mass
+#: matrix is cheaper per step (0.72 times) but gave half the ESS (seeds 2025-2027, 1,800 draws).
+NUTS_EIGVAL_CUTOFF: Final = 2.0
 #: Models with learned dimensions or domains keep 600 warm-up steps and depth 10: one dimension
 #: samples at 63-127 steps per draw, and on the bundled table seed 2025 had two divergent
 #: transitions after 300 steps at depth 8 and two after 600 at depth 8, none after 600 at depth

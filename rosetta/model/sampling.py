@@ -25,6 +25,7 @@ import xarray as xr
 from rosetta.constants import (
     ESS_CHECK_EVERY,
     MAX_DRAWS_FACTOR,
+    NUTS_EIGVAL_CUTOFF,
     NUTS_MAXDEPTH,
     SAMPLERS,
     SKIP_BELOW_REACH,
@@ -79,6 +80,14 @@ class RawPosterior:
 #: A stopping check of the draws so far: its reach toward the bars (`rosetta.diagnostics.reach`),
 #: 1.0 when they are met.
 Check = Callable[[RawPosterior], float]
+
+
+#: nutpie's mass matrix: diagonal plus the directions whose variance its adaptation finds
+#: outside [1 / cutoff, cutoff] times the diagonal's (see `choose_sampler`).
+NUTPIE_METRIC = {
+    "low_rank_modified_mass_matrix": True,
+    "mass_matrix_eigval_cutoff": NUTS_EIGVAL_CUTOFF,
+}
 
 
 def choose_sampler(sampler: str = "auto") -> str:
@@ -231,9 +240,9 @@ def run_nuts_each(
                         cores=cores,
                         seed=seed,
                         progress_bar=False,
-                        low_rank_modified_mass_matrix=True,
                         save_warmup=False,
                         blocking=False,
+                        **NUTPIE_METRIC,
                         **settings,
                     ),
                 )
@@ -290,8 +299,8 @@ def _start_runs(
             cores=cores,
             seed=random_seed,
             progress_bar=False,
-            low_rank_modified_mass_matrix=True,
             store_unconstrained=True,
+            **NUTPIE_METRIC,
             maxdepth=maxdepth,
         )
 
@@ -353,9 +362,9 @@ def _run_nutpie(
         seed=random_seed,
         target_accept=target_accept,
         progress_bar=progress,
-        low_rank_modified_mass_matrix=True,
         maxdepth=maxdepth,
         save_warmup=False,  # not used, and each look at a running sampler would copy it
+        **NUTPIE_METRIC,
         blocking=False,
     )
     if enough is None:
