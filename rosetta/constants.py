@@ -121,11 +121,6 @@ DEFAULT_TARGET_ACCEPT: Final = 0.92
 #: noise does not decide convergence. Big, well-identified tables get there in a few hundred draws.
 DEFAULT_MIN_ESS: Final = 800
 ESS_CHECK_EVERY: Final = 200
-#: A checkpoint before ``draws`` goes unchecked where the last check's reach (ESS / bar of the
-#: quantity it found short) times the ratio of draws projects below this: skipping one that would
-#: have stopped costs `ESS_CHECK_EVERY` more draws, checking one that cannot costs the sampling
-#: cores about a second (the bundled fit checked 9 of its checkpoints, 7 s of CPU, none stopping).
-SKIP_BELOW_REACH: Final = 0.75
 #: ... and where the convergence bars (`ESS_MIN`, `RHAT_MAX`, no divergence) are not met at
 #: ``draws``, it samples on, up to this many times ``draws``, to the first checkpoint where they
 #: are (the full bundled table, 469 models, seed 2025: one benchmark's precision had bulk ESS 327

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import arviz as az
@@ -114,21 +113,6 @@ def variable_diagnostic(posterior, name: str, key: str) -> float:
 def meets(key: str, value: float, bar: float) -> bool:
     """Whether diagnostic ``key``'s ``value`` meets ``bar`` (NaN, from constant entries, does)."""
     return not value > bar if key == "max_rhat" else not value < bar
-
-
-def reach(posterior, name: str, bars: dict[str, float]) -> float:
-    """How far variable ``name`` of ``posterior`` is toward ``bars`` (`DIAGNOSTICS` key: bar).
-
-    Computed in the order of ``bars`` up to the first bar it falls short of: 1.0 when it meets
-    them all, ESS / bar when short of an ESS bar (effective draws grow about in proportion to
-    draws, so a sampler can project when it may get there), NaN when short of the R-hat bar
-    (which more draws mend by no such rule).
-    """
-    for key, bar in bars.items():
-        value = variable_diagnostic(posterior, name, key)
-        if not meets(key, value, bar):
-            return math.nan if key == "max_rhat" else value / bar
-    return 1.0
 
 
 def warn_unconverged(summary: dict) -> None:

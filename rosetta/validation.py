@@ -21,7 +21,7 @@ from rosetta.constants import (
     RHAT_MAX,
 )
 from rosetta.data import ScoreTable, find_components
-from rosetta.diagnostics import meets, reach, variable_diagnostic
+from rosetta.diagnostics import meets, variable_diagnostic
 from rosetta.errors import RosettaError
 from rosetta.executors import executor
 from rosetta.intervals import bounds, label
@@ -475,18 +475,21 @@ def _prediction_diagnostics(expected: xr.DataArray, divergences: int) -> dict:
 def _predictions_converged(table: ScoreTable, held: np.ndarray):
     """A `run_nuts_each` check: no divergence, and the held-out predictions meet the bars.
 
-    It returns its reach (`rosetta.diagnostics.reach`, 0.0 after a divergence); the diagnostics
-    are computed one at a time, up to the first shortfall (most checkpoints fall short on bulk
-    ESS), on the sampling cores' time.
+    The diagnostics are computed one at a time, up to the first shortfall (most checkpoints
+    fall short on bulk ESS), on the sampling cores' time.
     """
     test = table.scores[held]
     models, benchmarks = test["model"].tolist(), test["benchmark"].tolist()
 
-    def check(raw) -> float:
+    def check(raw) -> bool:
         if raw.sample_stats["diverging"].any():
-            return 0.0
+            return False
         expected = expected_score(raw.posterior, models, benchmarks)  # same on any anchor scale
-        return reach(expected.rename("expected").to_dataset(), "expected", _PREDICTION_BARS)
+        values = expected.rename("expected").to_dataset()
+        return all(
+            meets(key, variable_diagnostic(values, "expected", key), bar)
+            for key, bar in _PREDICTION_BARS.items()
+        )
 
     return check
 

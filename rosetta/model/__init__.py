@@ -45,7 +45,12 @@ from rosetta.constants import (
 )
 from rosetta.data import ScoreTable, load_scores
 from rosetta.data.items import ItemTable
-from rosetta.diagnostics import checked_variables, reach, summarize_diagnostics
+from rosetta.diagnostics import (
+    checked_variables,
+    meets,
+    summarize_diagnostics,
+    variable_diagnostic,
+)
 from rosetta.dimensions import align_dimensions
 from rosetta.domains import BENCHMARK_DOMAIN
 from rosetta.errors import SamplingError
@@ -209,34 +214,38 @@ def _sample(model, method, items, settings, sampler, nuts, progress):
 
 
 def _enough(spec: MeasurementSpec, table, min_ess: int, *, tail: bool = True):
-    """A check of raw draws so far against the convergence bars with ``min_ess`` effective draws.
+    """Whether raw draws so far meet the convergence bars with ``min_ess`` effective draws.
 
-    The bars: every checked quantity's bulk ESS (and tail ESS too, if ``tail``) at least
-    ``min_ess``, R-hat at most `RHAT_MAX`, no divergence; with ``ESS_MIN`` and no ``tail``, the
-    verdict of `summarize_diagnostics`. The check returns its `reach`: 1.0 when the draws meet
-    the bars, ESS / bar of the first quantity found short of an ESS bar, NaN when short of R-hat,
-    0.0 after a divergence (which no more draws remove) or with one chain (no R-hat). Reached
-    sooner than a full summary: the variables are checked one at a time, the one that fell
-    short at the previous checkpoint first, up to the first that falls short. Most checkpoints
-    fail, and these checks run beside the sampler, on its cores.
+    Every checked quantity's bulk ESS (and tail ESS too, if ``tail``) at least ``min_ess``,
+    R-hat at most `RHAT_MAX`, no divergence: with ``ESS_MIN`` and no ``tail``, the verdict of
+    `summarize_diagnostics`. Reached sooner than a full summary: a divergence fails at once,
+    and the variables are checked one at a time, the one that fell short at the previous
+    checkpoint first, up to the first that falls short. Most checkpoints fail, and these checks
+    run beside the sampler, on its cores.
     """
     short: list[str] = []
+    # cheapest first
     bars = {"min_ess_bulk": min_ess, "min_ess_tail": min_ess, "max_rhat": RHAT_MAX}
     if not tail:
         del bars["min_ess_tail"]
 
-    def check(raw) -> float:
+    def falls_short(posterior, name: str) -> bool:  # up to the first shortfall
+        return any(
+            not meets(key, variable_diagnostic(posterior, name, key), bar)
+            for key, bar in bars.items()
+        )
+
+    def check(raw) -> bool:
         stats = raw.sample_stats
         if raw.posterior.sizes["chain"] < 2 or ("diverging" in stats and stats["diverging"].any()):
-            return 0.0
+            return False
         posterior = anchor_posterior(raw.posterior, spec, table)
         names = sorted(checked_variables(posterior), key=lambda name: name not in short)
         for name in names:
-            got = reach(posterior, name, bars)
-            if not got >= 1:
+            if falls_short(posterior, name):
                 short[:] = [name]
-                return got
-        return 1.0
+                return False
+        return True
 
     return check
 

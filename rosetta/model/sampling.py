@@ -28,7 +28,6 @@ from rosetta.constants import (
     NUTS_EIGVAL_CUTOFF,
     NUTS_MAXDEPTH,
     SAMPLERS,
-    SKIP_BELOW_REACH,
 )
 from rosetta.errors import SamplingError
 from rosetta.model.numba_cache import compile_nutpie
@@ -77,9 +76,8 @@ class RawPosterior:
     sampler: str
 
 
-#: A stopping check of the draws so far: its reach toward the bars (`rosetta.diagnostics.reach`),
-#: 1.0 when they are met.
-Check = Callable[[RawPosterior], float]
+#: A stopping check: whether the draws so far are enough.
+Check = Callable[[RawPosterior], bool]
 
 
 #: nutpie's mass matrix: diagonal plus the directions whose variance its adaptation finds
@@ -130,9 +128,8 @@ def run_nuts(
     `ESS_CHECK_EVERY` draws per chain) where ``enough`` holds for the draws so far, which are
     then the posterior. With ``converged`` too, a run that reaches ``draws`` without it goes on,
     up to `MAX_DRAWS_FACTOR` times ``draws``, to the first checkpoint where ``converged`` holds
-    or a divergence shows (`first_stop`; checkpoints that cannot stop are skipped). Checkpoints
-    are taken in order on completed draws only, so the same seed gives the same posterior
-    however fast the machine is.
+    or a divergence shows (`first_stop`). Checkpoints are taken in order on completed draws
+    only, so the same seed gives the same posterior however fast the machine is.
     """
     backend = choose_sampler(sampler)
     cores = min(chains, os.cpu_count() or 1)
@@ -392,7 +389,8 @@ def _until_stop(background, names, draws, limit, enough, converged) -> RawPoster
     try:
         stop = first_stop(draws, limit, draws_at, enough, converged)
         if stop is None:
-            return _nutpie_raw(looks.final or background.wait(), names)
+            final = looks.final if looks.final is not None else background.wait()
+            return _nutpie_raw(final, names)
         if looks.final is None:
             background.cancel()
         return last[0]
@@ -416,27 +414,17 @@ def first_stop(
 ) -> int | None:
     """The checkpoint where NUTS stops (see `run_nuts`), or ``None`` if it samples to ``limit``.
 
-    ``draws_at(n)`` gives the draws so far at checkpoint ``n`` (draws per chain). Checks return
-    their reach (`rosetta.diagnostics.reach`): the draws are enough at 1.0. A checkpoint before
-    ``draws`` is not checked where the last check's reach, times the ratio of draws, projects
-    below `SKIP_BELOW_REACH`: effective draws grow about in proportion to draws, so the check
-    would fail there, and each check costs the sampling cores about a second.
+    ``draws_at(n)`` gives the draws so far at checkpoint ``n`` (draws per chain).
     """
-    last = None  # (checkpoint, reach) of the last check before ``draws``
     for checkpoint in checkpoints(draws, limit):
+        so_far = draws_at(checkpoint)
         if checkpoint < draws:
-            if last is not None and last[1] * checkpoint / last[0] < SKIP_BELOW_REACH:
-                continue
-            got = enough(draws_at(checkpoint))
-            if got >= 1:
+            if enough(so_far):
                 log.info("stopped at %d draws per chain: enough effective draws", checkpoint)
                 return checkpoint
-            last = (checkpoint, got)
-            continue
-        so_far = draws_at(checkpoint)
-        if so_far.sample_stats["diverging"].any():
+        elif so_far.sample_stats["diverging"].any():
             return checkpoint
-        if converged is not None and converged(so_far) >= 1:
+        elif converged is not None and converged(so_far):
             if checkpoint > draws:
                 log.info("sampled on to %d draws per chain: converged there", checkpoint)
             return checkpoint
