@@ -8,13 +8,14 @@ gradients to that point, divergences (all draws and up to the stop), leapfrog st
 summary of the kept draws. Seeds give the same numbers on any machine with the same libraries,
 so two revisions or settings can be compared while other work runs (all but the wall time of
 the sampling, to the limit, which a quiet machine needs for settings that change the cost of a
-step, such as ``--eigval-cutoff``). ``--max-draws`` stops
+step, such as ``--eigval-cutoff`` or ``--diagonal``). ``--max-draws`` stops
 sampling sooner than `rosetta fit` could (its stop is then looked for up to there only).
 
     python benchmarks/sampler_work.py --seeds 2025 2026 2027 2028 2029
     python benchmarks/sampler_work.py --data big.csv --seeds 1 2 3 --tune 600 --maxdepth 10
     python benchmarks/sampler_work.py --dimensions 1 --seeds 2025 2026 2027
     python benchmarks/sampler_work.py --dimensions 1 --seeds 2027 --target-accept 0.95
+    python benchmarks/sampler_work.py --seeds 2025 2026 2027 --diagonal --max-draws 1800
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def work(
     target_accept: float,
     maxdepth: int,
     limit: int,
-    cutoff: float,
+    cutoff: float | None,
 ) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     model = build_model(table, spec)
@@ -66,7 +67,11 @@ def work(
         seed=seed,
         target_accept=target_accept,
         progress_bar=False,
-        **{**NUTPIE_METRIC, "mass_matrix_eigval_cutoff": cutoff},
+        **(
+            {"low_rank_modified_mass_matrix": False}  # diagonal
+            if cutoff is None
+            else {**NUTPIE_METRIC, "mass_matrix_eigval_cutoff": cutoff}
+        ),
     )
     seconds = time.perf_counter() - began
     stats = trace.sample_stats
@@ -87,6 +92,7 @@ def work(
         "tune": tune,
         "target_accept": target_accept,
         "maxdepth": maxdepth,
+        "metric": "diagonal" if cutoff is None else "low-rank",
         "eigval_cutoff": cutoff,
         "warmup_gradients": int(trace.warmup_sample_stats["n_steps"].sum()),
         "draws_kept": stop,
@@ -120,6 +126,9 @@ def main() -> None:
         help="nutpie's low-rank mass matrix cutoff (default: as `rosetta fit`)",
     )
     parser.add_argument(
+        "--diagonal", action="store_true", help="a diagonal mass matrix instead of the low-rank one"
+    )
+    parser.add_argument(
         "--max-draws", type=int, default=None, help="sample at most this many (default: as fit)"
     )
     args = parser.parse_args()
@@ -144,7 +153,7 @@ def main() -> None:
                 args.target_accept,
                 maxdepth,
                 limit,
-                args.eigval_cutoff,
+                None if args.diagonal else args.eigval_cutoff,
             )
             print(json.dumps(result), flush=True)
 
