@@ -98,7 +98,8 @@ NUTS_MAXDEPTH: Final = 8
 #: factor from its diagonal's (nutpie's own default, pinned). On the bundled table it keeps ~150
 #: of 538 directions; 3.0 changed neither the gradients nor the ESS of seeds 2025-2029, nor the
 #: cost of a step, beyond noise (`benchmarks/sampler_work.py --eigval-cutoff`); a diagonal mass
-#: matrix is cheaper per step (0.72 times) but gave half the ESS (seeds 2025-2027, 1,800 draws).
+#: matrix is cheaper per step (0.72 times) but samples fewer effective draws (seeds 2025-2027,
+#: 1,800 draws: lowest bulk ESS 343-407 against 438-775; `sampler_work.py --diagonal`).
 NUTS_EIGVAL_CUTOFF: Final = 2.0
 #: Models with learned dimensions or domains keep 600 warm-up steps and depth 10: one dimension
 #: samples at 63-127 steps per draw, and on the bundled table seed 2025 had two divergent

@@ -43,3 +43,11 @@ def test_an_unconverged_run_is_checked_past_its_draws_until_it_converges():
     assert stop == 1400 and looked == [200, 400, 600, 800, 1000, 1200, 1400]
     assert _run(enough_from=10**6, converged=lambda raw: False)[0] is None  # to the limit
     assert _run(enough_from=10**6, limit=1000)[0] is None  # no sampling on: the last is kept
+
+
+def test_a_bar_is_met_at_its_value_and_by_constant_entries():
+    from rosetta.diagnostics import meets
+
+    assert meets("max_rhat", 1.01, 1.01) and not meets("max_rhat", 1.0101, 1.01)
+    assert meets("min_ess_bulk", 400, 400) and not meets("min_ess_tail", 399.9, 400)
+    assert meets("min_ess_bulk", float("nan"), 400) and meets("max_rhat", float("nan"), 1.01)
