@@ -51,7 +51,7 @@ def work(
     target_accept: float,
     maxdepth: int,
     limit: int,
-    cutoff: float | None,
+    metric: dict,
 ) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     model = build_model(table, spec)
@@ -67,11 +67,7 @@ def work(
         seed=seed,
         target_accept=target_accept,
         progress_bar=False,
-        **(
-            {"low_rank_modified_mass_matrix": False}  # diagonal
-            if cutoff is None
-            else {**NUTPIE_METRIC, "mass_matrix_eigval_cutoff": cutoff}
-        ),
+        **metric,
     )
     seconds = time.perf_counter() - began
     stats = trace.sample_stats
@@ -92,8 +88,8 @@ def work(
         "tune": tune,
         "target_accept": target_accept,
         "maxdepth": maxdepth,
-        "metric": "diagonal" if cutoff is None else "low-rank",
-        "eigval_cutoff": cutoff,
+        "metric": "low-rank" if metric["low_rank_modified_mass_matrix"] else "diagonal",
+        "eigval_cutoff": metric.get("mass_matrix_eigval_cutoff"),
         "warmup_gradients": int(trace.warmup_sample_stats["n_steps"].sum()),
         "draws_kept": stop,
         "sampling_gradients": int(stats["n_steps"].isel(window).sum()),
@@ -141,6 +137,9 @@ def main() -> None:
     limit = args.max_draws or draws * MAX_DRAWS_FACTOR
     tune = spec.default_tune if args.tune is None else args.tune
     maxdepth = spec.maxdepth if args.maxdepth is None else args.maxdepth
+    metric = {**NUTPIE_METRIC, "mass_matrix_eigval_cutoff": args.eigval_cutoff}
+    if args.diagonal:
+        metric = {"low_rank_modified_mass_matrix": False}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
         for seed in args.seeds:
@@ -153,7 +152,7 @@ def main() -> None:
                 args.target_accept,
                 maxdepth,
                 limit,
-                None if args.diagonal else args.eigval_cutoff,
+                metric,
             )
             print(json.dumps(result), flush=True)
 

@@ -380,11 +380,9 @@ def _nutpie_raw(trace, names: list[str], kept: int | None = None) -> RawPosterio
 def _until_stop(background, names, draws, limit, enough, converged) -> RawPosterior:
     """The draws of a running nutpie sampler up to its stop (see `run_nuts`); cancels it there."""
     looks = _Looks(background)
-    last: list[RawPosterior] = []
 
-    def draws_at(checkpoint: int) -> RawPosterior:
-        last[:] = [_nutpie_raw(looks.trace_with(checkpoint), names, checkpoint)]
-        return last[0]
+    def draws_at(checkpoint: int) -> RawPosterior:  # the trace a stop was checked on is kept
+        return _nutpie_raw(looks.trace_with(checkpoint), names, checkpoint)
 
     try:
         stop = first_stop(draws, limit, draws_at, enough, converged)
@@ -393,7 +391,7 @@ def _until_stop(background, names, draws, limit, enough, converged) -> RawPoster
             return _nutpie_raw(final, names)
         if looks.final is None:
             background.cancel()
-        return last[0]
+        return draws_at(stop)
     except BaseException:
         if looks.final is None:
             background.cancel()
