@@ -29,7 +29,6 @@ import nutpie
 
 from rosetta.constants import (
     DEFAULT_CHAINS,
-    DEFAULT_DRAWS,
     DEFAULT_MIN_ESS,
     DEFAULT_TARGET_ACCEPT,
     ESS_MIN,
@@ -133,7 +132,7 @@ def main() -> None:
     else:
         table = load_scores(None, min_benchmarks=4, since="2022-11-01")
     spec = MeasurementSpec(dimensions=args.dimensions).resolved_for(table)
-    draws = args.draws or DEFAULT_DRAWS
+    draws = args.draws or spec.default_draws
     limit = args.max_draws or draws * MAX_DRAWS_FACTOR
     tune = spec.default_tune if args.tune is None else args.tune
     maxdepth = spec.maxdepth if args.maxdepth is None else args.maxdepth

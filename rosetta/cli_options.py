@@ -16,8 +16,10 @@ from rosetta.constants import (
     DEFAULT_TARGET_ACCEPT,
     DEFAULT_TUNE,
     DUPLICATE_POLICIES,
+    FACTOR_DRAWS,
     FACTOR_TUNE,
     FLOOR_MODES,
+    FOLD_DRAWS,
     ITEM_APPROX_DRAWS,
     LIKELIHOODS,
     METHODS,
@@ -171,8 +173,9 @@ def _sampler_options() -> list[Callable]:
             "--draws",
             type=click.IntRange(min=1),
             default=None,
-            help=f"Posterior draws per chain [default: {DEFAULT_DRAWS}; approximate item-level "
-            f"fits: {ITEM_APPROX_DRAWS} in all] (fit: see --min-ess; validate: a fold stops "
+            help=f"Posterior draws per chain [default: {DEFAULT_DRAWS}, {FACTOR_DRAWS} with "
+            f"dimensions or domains; approximate item-level fits: {ITEM_APPROX_DRAWS} in all; "
+            f"validate: at most {FOLD_DRAWS}] (fit: see --min-ess; validate: a fold stops "
             "sooner once its held-out predictions converge).",
         ),
         click.option(

@@ -14,10 +14,10 @@ import xarray as xr
 from rosetta.constants import (
     CI_PROB,
     DEFAULT_CHAINS,
-    DEFAULT_DRAWS,
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
     ESS_MIN,
+    FOLD_DRAWS,
     RHAT_MAX,
 )
 from rosetta.data import ScoreTable, find_components
@@ -538,7 +538,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         model,
         weights,
         [random_seed + k for k in held],
-        draws=options.get("draws") or DEFAULT_DRAWS,
+        draws=options.get("draws") or FOLD_DRAWS,
         tune=spec.default_tune if options.get("tune") is None else options["tune"],
         chains=options.get("chains", DEFAULT_CHAINS),
         sampler=options.get("sampler", "auto"),

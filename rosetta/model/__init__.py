@@ -27,7 +27,6 @@ from rosetta._version import __version__
 from rosetta.constants import (
     BENCHMARK,
     DEFAULT_CHAINS,
-    DEFAULT_DRAWS,
     DEFAULT_MIN_ESS,
     DEFAULT_SEED,
     DEFAULT_TARGET_ACCEPT,
@@ -99,9 +98,10 @@ def fit(
         NUTS backend: ``"auto"`` (nutpie, else numpyro, else PyMC), or one of them by name.
     draws, tune, chains
         NUTS settings; approximate methods return ``chains * draws`` draws as one chain. By
-        default ``draws`` is `DEFAULT_DRAWS`, and for approximate item-level fits
-        `ITEM_APPROX_DRAWS` in all (their draws are cheap and independent); ``tune`` is
-        ``spec.default_tune`` (`DEFAULT_TUNE`, or `FACTOR_TUNE` with dimensions or domains).
+        default ``draws`` is ``spec.default_draws`` (`DEFAULT_DRAWS`, or `FACTOR_DRAWS` with
+        dimensions or domains), and for approximate item-level fits `ITEM_APPROX_DRAWS` in all
+        (their draws are cheap and independent); ``tune`` is ``spec.default_tune``
+        (`DEFAULT_TUNE`, or `FACTOR_TUNE` with dimensions or domains).
     random_seed
         The same table, settings and seed give the same posterior.
     target_accept
@@ -154,7 +154,7 @@ def fit(
     batched = items is not None and method == "advi"
     if draws is None:
         approximate_items = items is not None and method != "nuts"
-        draws = max(1, ITEM_APPROX_DRAWS // chains) if approximate_items else DEFAULT_DRAWS
+        draws = max(1, ITEM_APPROX_DRAWS // chains) if approximate_items else spec.default_draws
     model = build_model(
         items or table, spec, batch_size=batch_size if batched else None, centred=method == "nuts"
     )

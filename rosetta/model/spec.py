@@ -8,9 +8,11 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from rosetta.constants import (
+    DEFAULT_DRAWS,
     DEFAULT_FAMILY_EFFECTS,
     DEFAULT_TUNE,
     DIMENSION_BOUND,
+    FACTOR_DRAWS,
     FACTOR_MAXDEPTH,
     FACTOR_TUNE,
     FLOOR_MODES,
@@ -105,6 +107,11 @@ class MeasurementSpec:
         pairs = dict(self.domains.items() if isinstance(self.domains, Mapping) else self.domains)
         domains = tuple(sorted((str(b), str(d)) for b, d in pairs.items() if d))
         object.__setattr__(self, "domains", domains)
+
+    @property
+    def default_draws(self) -> int:
+        """NUTS draws per chain by default: `FACTOR_DRAWS` with dimensions or domains."""
+        return FACTOR_DRAWS if self._factors else DEFAULT_DRAWS
 
     @property
     def default_tune(self) -> int:

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 from scipy.linalg import sqrtm
 
-from rosetta.constants import DEFAULT_DRAWS
+from rosetta.constants import FACTOR_DRAWS
 from rosetta.data import load_scores
 from rosetta.dimensions import align_dimensions, principal_axes
 from rosetta.model import MeasurementSpec, build_model, fit
@@ -204,7 +204,7 @@ def test_nuts_with_dimensions_samples_on_from_the_default_draws(sim2, monkeypatc
     with pytest.raises(Drawn) as drawn:
         fit(sim2[0], spec, progress=False)
     # Slower mixing is met by sampling on until converged (up to MAX_DRAWS_FACTOR x draws).
-    assert drawn.value.args == (DEFAULT_DRAWS, True)
+    assert drawn.value.args == (FACTOR_DRAWS, True)
 
 
 def test_loadings_are_centred_for_nuts_and_not_for_the_mode(sim2):

@@ -323,14 +323,27 @@ def test_the_stored_predictive_is_thinned_unless_asked(tiny_sim):
 
 
 def test_warm_up_length_follows_the_model_and_trees_are_capped(tiny_sim, monkeypatch):
-    from rosetta.constants import DEFAULT_TUNE, FACTOR_MAXDEPTH, FACTOR_TUNE, NUTS_MAXDEPTH
+    from rosetta.constants import (
+        DEFAULT_DRAWS,
+        DEFAULT_TUNE,
+        FACTOR_DRAWS,
+        FACTOR_MAXDEPTH,
+        FACTOR_TUNE,
+        NUTS_MAXDEPTH,
+    )
 
-    assert (MeasurementSpec().default_tune, MeasurementSpec().maxdepth) == (
+    one = MeasurementSpec()
+    assert (one.default_draws, one.default_tune, one.maxdepth) == (
+        DEFAULT_DRAWS,
         DEFAULT_TUNE,
         NUTS_MAXDEPTH,
     )
     for factor in (MeasurementSpec(dimensions=1), MeasurementSpec(domains={"b01": "math"})):
-        assert (factor.default_tune, factor.maxdepth) == (FACTOR_TUNE, FACTOR_MAXDEPTH)
+        assert (factor.default_draws, factor.default_tune, factor.maxdepth) == (
+            FACTOR_DRAWS,
+            FACTOR_TUNE,
+            FACTOR_MAXDEPTH,
+        )
     table, _ = tiny_sim
     monkeypatch.setattr(MeasurementSpec, "maxdepth", 2)
     result = fit(
