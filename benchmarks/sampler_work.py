@@ -54,7 +54,7 @@ def work(
 ) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     model = build_model(table, spec)
-    compiled = _best_start(compile_nutpie(model), model, DEFAULT_CHAINS, seed)
+    compiled = _best_start(compile_nutpie(model, _kept(model)), model, DEFAULT_CHAINS, seed)
     began = time.perf_counter()
     trace = nutpie.sample(
         compiled,

@@ -45,7 +45,7 @@ from rosetta.model.spec import MeasurementSpec
 def long_run(table, spec, seed: int, limit: int) -> RawPosterior:
     """``limit`` draws per chain of `rosetta fit`'s NUTS (nutpie, its settings and start)."""
     model = build_model(table, spec)
-    compiled = _best_start(compile_nutpie(model), model, DEFAULT_CHAINS, seed)
+    compiled = _best_start(compile_nutpie(model, _kept(model)), model, DEFAULT_CHAINS, seed)
     trace = nutpie.sample(
         compiled,
         draws=limit,

@@ -7,6 +7,7 @@ import warnings
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from rosetta.constants import DEFAULT_TARGET_ACCEPT, ESS_MIN, RHAT_MAX
 from rosetta.errors import ConvergenceWarning
@@ -103,11 +104,34 @@ def variable_diagnostic(posterior, name: str, key: str) -> float:
     """One of `DIAGNOSTICS` over the entries of one variable (NaN if all are constant)."""
     if key == "max_rhat" and posterior.sizes["chain"] < 2:
         return np.nan
-    function, combine = DIAGNOSTICS[key]
+    return combined(entry_diagnostics(posterior, name, key), key)
+
+
+def combined(values: xr.DataArray, key: str) -> float:
+    """A variable's figure from its `entry_diagnostics`: lowest ESS or highest R-hat (NaN-free)."""
+    return float(getattr(values, DIAGNOSTICS[key][1])(skipna=True))
+
+
+def entry_diagnostics(posterior, name: str, key: str) -> xr.DataArray:
+    """One of `DIAGNOSTICS` for each entry of one variable (NaN where the entry is constant)."""
+    function = DIAGNOSTICS[key][0]
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        values = function(posterior[[name]])[name]
-    return float(getattr(values, combine)(skipna=True))
+        return function(posterior[[name]])[name]
+
+
+def weakest_entry(values: xr.DataArray, key: str) -> dict[str, int]:
+    """Position (for ``isel``) of the entry of `entry_diagnostics` ``values`` furthest from the bar.
+
+    The highest R-hat or the lowest ESS; constant entries (NaN) are never the weakest.
+    """
+    if not values.dims:
+        return {}
+    if key == "max_rhat":
+        worst = values.fillna(-np.inf).argmax(...)
+    else:
+        worst = values.fillna(np.inf).argmin(...)
+    return {dim: int(index) for dim, index in worst.items()}
 
 
 def meets(key: str, value: float, bar: float) -> bool:

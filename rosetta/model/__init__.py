@@ -46,9 +46,12 @@ from rosetta.data import ScoreTable, load_scores
 from rosetta.data.items import ItemTable
 from rosetta.diagnostics import (
     checked_variables,
+    combined,
+    entry_diagnostics,
     meets,
     summarize_diagnostics,
     variable_diagnostic,
+    weakest_entry,
 )
 from rosetta.dimensions import align_dimensions
 from rosetta.domains import BENCHMARK_DOMAIN
@@ -219,33 +222,40 @@ def _enough(spec: MeasurementSpec, table, min_ess: int, *, tail: bool = True):
     Every checked quantity's bulk ESS (and tail ESS too, if ``tail``) at least ``min_ess``,
     R-hat at most `RHAT_MAX`, no divergence: with ``ESS_MIN`` and no ``tail``, the verdict of
     `summarize_diagnostics`. Reached sooner than a full summary: a divergence fails at once,
-    and the variables are checked one at a time, the one that fell short at the previous
-    checkpoint first, up to the first that falls short. Most checkpoints fail, and these checks
-    run beside the sampler, on its cores.
+    the one entry that fell short at the previous checkpoint is checked alone first, then the
+    variables one at a time, its variable first, up to the first that falls short. Most
+    checkpoints fail, and these checks run beside the sampler, on its cores.
     """
-    short: list[str] = []
+    weakest: dict = {}  # the entry that fell short last: variable, diagnostic, position
     # cheapest first
     bars = {"min_ess_bulk": min_ess, "min_ess_tail": min_ess, "max_rhat": RHAT_MAX}
     if not tail:
         del bars["min_ess_tail"]
 
+    def still_short(posterior) -> bool:
+        if not weakest:
+            return False
+        name, key = weakest["name"], weakest["key"]
+        entry = posterior[[name]].isel(weakest["at"])
+        return not meets(key, variable_diagnostic(entry, name, key), bars[key])
+
     def falls_short(posterior, name: str) -> bool:  # up to the first shortfall
-        return any(
-            not meets(key, variable_diagnostic(posterior, name, key), bar)
-            for key, bar in bars.items()
-        )
+        for key, bar in bars.items():
+            values = entry_diagnostics(posterior, name, key)
+            if not meets(key, combined(values, key), bar):
+                weakest.update(name=name, key=key, at=weakest_entry(values, key))
+                return True
+        return False
 
     def check(raw) -> bool:
         stats = raw.sample_stats
         if raw.posterior.sizes["chain"] < 2 or ("diverging" in stats and stats["diverging"].any()):
             return False
         posterior = anchor_posterior(raw.posterior, spec, table)
-        names = sorted(checked_variables(posterior), key=lambda name: name not in short)
-        for name in names:
-            if falls_short(posterior, name):
-                short[:] = [name]
-                return False
-        return True
+        if still_short(posterior):
+            return False
+        names = sorted(checked_variables(posterior), key=lambda name: name != weakest.get("name"))
+        return not any(falls_short(posterior, name) for name in names)
 
     return check
 

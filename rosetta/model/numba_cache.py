@@ -163,12 +163,13 @@ def _expand_callback(n_dim, n_expanded, expand_fn, user_data, shared_names, shar
     return function, types.int64(types.uint64, types.uint64, double, double, types.voidptr)
 
 
-def compile_nutpie(model):
+def compile_nutpie(model, var_names=None):
     """``nutpie.compile_pymc_model(model)``, with callbacks Numba caches on disk where it can.
 
     Models with shared data (compiled once, data swapped per fold) and graphs PyTensor does not
     cache get nutpie's own callbacks, compiled afresh. One compile at a time (threads too):
-    nutpie's callback factories are swapped for the duration.
+    nutpie's callback factories are swapped for the duration. ``var_names``: the variables its
+    traces hold (default: all of the model's).
     """
     import nutpie
     from nutpie import compile_pymc
@@ -182,9 +183,9 @@ def compile_nutpie(model):
             compile_pymc._make_c_logp_func = _logp_callback
             compile_pymc._make_c_expand_func = _expand_callback
             try:
-                return nutpie.compile_pymc_model(model, cache=True)
+                return nutpie.compile_pymc_model(model, cache=True, var_names=var_names)
             except _NotCacheable:
                 pass
             finally:
                 compile_pymc._make_c_logp_func, compile_pymc._make_c_expand_func = originals
-        return nutpie.compile_pymc_model(model)
+        return nutpie.compile_pymc_model(model, var_names=var_names)

@@ -220,7 +220,7 @@ def run_nuts_each(
         return
     import nutpie
 
-    compiled = compile_nutpie(model)
+    compiled = compile_nutpie(model, _kept(model))
     cores = min(chains, os.cpu_count() or 1)
     at_once = max(1, concurrent or (os.cpu_count() or 1) // chains)
     running: deque = deque()
@@ -351,7 +351,7 @@ def _run_nutpie(
 
     limit = draws * MAX_DRAWS_FACTOR if enough and converged else draws
     background = nutpie.sample(
-        _best_start(compile_nutpie(model), model, cores, random_seed),
+        _best_start(compile_nutpie(model, _kept(model)), model, cores, random_seed),
         draws=limit,
         tune=tune,
         chains=chains,

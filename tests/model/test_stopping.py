@@ -51,3 +51,13 @@ def test_a_bar_is_met_at_its_value_and_by_constant_entries():
     assert meets("max_rhat", 1.01, 1.01) and not meets("max_rhat", 1.0101, 1.01)
     assert meets("min_ess_bulk", 400, 400) and not meets("min_ess_tail", 399.9, 400)
     assert meets("min_ess_bulk", float("nan"), 400) and meets("max_rhat", float("nan"), 1.01)
+
+
+def test_the_weakest_entry_is_the_lowest_ess_or_highest_rhat_and_never_a_constant_one():
+    from rosetta.diagnostics import weakest_entry
+
+    ess = xr.DataArray([[900.0, np.nan], [350.0, 500.0]], dims=("model", "dimension"))
+    assert weakest_entry(ess, "min_ess_bulk") == {"model": 1, "dimension": 0}
+    rhat = xr.DataArray([1.002, np.nan, 1.03], dims="benchmark")
+    assert weakest_entry(rhat, "max_rhat") == {"benchmark": 2}
+    assert weakest_entry(xr.DataArray(1.02), "max_rhat") == {}  # a scalar is its own entry
