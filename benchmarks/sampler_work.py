@@ -41,6 +41,47 @@ from rosetta.model.sampling import NUTPIE_METRIC, RawPosterior, _best_start, _ke
 from rosetta.model.spec import MeasurementSpec
 
 
+def long_run(
+    table,
+    spec,
+    seed: int,
+    *,
+    limit: int,
+    tune: int,
+    maxdepth: int,
+    target_accept: float = DEFAULT_TARGET_ACCEPT,
+    metric: dict = NUTPIE_METRIC,
+):
+    """``limit`` draws per chain of `rosetta fit`'s NUTS (nutpie, its start), warm-up kept."""
+    model = build_model(table, spec)
+    compiled = _best_start(compile_nutpie(model, _kept(model)), model, DEFAULT_CHAINS, seed)
+    return nutpie.sample(
+        compiled,
+        draws=limit,
+        tune=tune,
+        maxdepth=maxdepth,
+        chains=DEFAULT_CHAINS,
+        cores=DEFAULT_CHAINS,
+        seed=seed,
+        target_accept=target_accept,
+        progress_bar=False,
+        **metric,
+    )
+
+
+def replayed_stop(trace, spec, table, draws: int, limit: int, min_ess: int = DEFAULT_MIN_ESS):
+    """Where `rosetta fit` would stop on ``trace``: (draws per chain, the draws up to there)."""
+
+    def kept(n: int) -> RawPosterior:
+        window = {"draw": slice(0, n)}
+        return RawPosterior(trace.posterior.isel(window), trace.sample_stats.isel(window), "", "")
+
+    enough = _enough(spec, table, min_ess)
+    converged = _enough(spec, table, ESS_MIN, tail=False)
+    stop = first_stop(draws, limit, kept, enough, converged) or limit
+    return stop, kept(stop)
+
+
 def work(
     table,
     spec,
@@ -53,34 +94,21 @@ def work(
     metric: dict,
 ) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
-    model = build_model(table, spec)
-    compiled = _best_start(compile_nutpie(model, _kept(model)), model, DEFAULT_CHAINS, seed)
     began = time.perf_counter()
-    trace = nutpie.sample(
-        compiled,
-        draws=limit,
+    trace = long_run(
+        table,
+        spec,
+        seed,
+        limit=limit,
         tune=tune,
         maxdepth=maxdepth,
-        chains=DEFAULT_CHAINS,
-        cores=DEFAULT_CHAINS,
-        seed=seed,
         target_accept=target_accept,
-        progress_bar=False,
-        **metric,
+        metric=metric,
     )
     seconds = time.perf_counter() - began
     stats = trace.sample_stats
-
-    def kept(n: int) -> RawPosterior:
-        window = {"draw": slice(0, n)}
-        return RawPosterior(
-            trace.posterior[_kept(model)].isel(window), stats.isel(window), "nuts", "nutpie"
-        )
-
-    enough = _enough(spec, table, DEFAULT_MIN_ESS)
-    converged = _enough(spec, table, ESS_MIN, tail=False)
-    stop = first_stop(draws, limit, kept, enough, converged) or limit
-    diagnostics = anchored_diagnostics(kept(stop), spec, table)[1]
+    stop, at_stop = replayed_stop(trace, spec, table, draws, limit)
+    diagnostics = anchored_diagnostics(at_stop, spec, table)[1]
     window = {"draw": slice(0, stop)}
     return {
         "seed": seed,

@@ -23,43 +23,18 @@ import warnings
 
 import arviz as az
 import numpy as np
-import nutpie
+from sampler_work import long_run, replayed_stop
 
 from rosetta.constants import (
-    DEFAULT_CHAINS,
     DEFAULT_DRAWS,
     DEFAULT_MIN_ESS,
-    DEFAULT_TARGET_ACCEPT,
-    ESS_MIN,
     FACTOR_DRAWS,
     MAX_DRAWS_FACTOR,
 )
 from rosetta.data import load_scores
 from rosetta.diagnostics import checked_variables
-from rosetta.model import _enough, anchor_posterior, build_model
-from rosetta.model.numba_cache import compile_nutpie
-from rosetta.model.sampling import NUTPIE_METRIC, RawPosterior, _best_start, _kept, first_stop
+from rosetta.model import anchor_posterior
 from rosetta.model.spec import MeasurementSpec
-
-
-def long_run(table, spec, seed: int, limit: int) -> RawPosterior:
-    """``limit`` draws per chain of `rosetta fit`'s NUTS (nutpie, its settings and start)."""
-    model = build_model(table, spec)
-    compiled = _best_start(compile_nutpie(model, _kept(model)), model, DEFAULT_CHAINS, seed)
-    trace = nutpie.sample(
-        compiled,
-        draws=limit,
-        tune=spec.default_tune,
-        maxdepth=spec.maxdepth,
-        chains=DEFAULT_CHAINS,
-        cores=DEFAULT_CHAINS,
-        seed=seed,
-        target_accept=DEFAULT_TARGET_ACCEPT,
-        progress_bar=False,
-        **NUTPIE_METRIC,
-    )
-    stats = trace.sample_stats[["diverging"]]
-    return RawPosterior(trace.posterior[_kept(model)], stats, "nuts", "nutpie")
 
 
 def _flat(dataset, names) -> np.ndarray:
@@ -73,14 +48,7 @@ def replay(runs: dict, table, spec, draws: int, min_ess: int, limit: int) -> dic
     means = {seed: _flat(post.mean(("chain", "draw")), names) for seed, post in anchored.items()}
     errors, lowest, stops, min_ess_at_stop = [], [], [], []
     for seed, run in runs.items():
-
-        def kept(n: int, run=run) -> RawPosterior:
-            window = {"draw": slice(0, n)}
-            return RawPosterior(run.posterior.isel(window), run.sample_stats.isel(window), "", "")
-
-        enough = _enough(spec, table, min_ess)
-        converged = _enough(spec, table, ESS_MIN, tail=False)
-        stop = first_stop(draws, limit, kept, enough, converged) or limit
+        stop, _ = replayed_stop(run, spec, table, draws, limit, min_ess)
         at_stop = anchored[seed].isel(draw=slice(0, stop))[names]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -123,7 +91,12 @@ def main() -> None:
     spec = MeasurementSpec().resolved_for(table)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
-        runs = {seed: long_run(table, spec, seed, limit) for seed in args.seeds}
+        runs = {
+            seed: long_run(
+                table, spec, seed, limit=limit, tune=spec.default_tune, maxdepth=spec.maxdepth
+            )
+            for seed in args.seeds
+        }
         for draws in args.draws:
             print(json.dumps(replay(runs, table, spec, draws, args.min_ess, limit)), flush=True)
 
