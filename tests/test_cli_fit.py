@@ -1,6 +1,11 @@
+import gc
 import json
+import sys
+from importlib.metadata import entry_points
 
-from rosetta.cli import main
+import pytest
+
+from rosetta.cli import main, run
 from rosetta.io import load_fit
 
 
@@ -170,3 +175,15 @@ def test_validate_compares_specs_on_the_same_folds(capsys, tmp_path):
     assert payload["dimensions=1"]["n_heldout"] == payload["n_heldout"]
     code = main(["validate", str(path), *common, "--folds", "2", "--compare", "dims=1"])
     assert code == 2 and "dims=1" in capsys.readouterr().err
+
+
+def test_the_program_exits_with_mains_status(monkeypatch):
+    (script,) = entry_points(group="console_scripts", name="rosetta")
+    assert script.load() is run
+    monkeypatch.setattr(sys, "argv", ["rosetta", "fit", "--draws", "0"])  # a usage error
+    try:
+        with pytest.raises(SystemExit) as done:
+            run()
+    finally:
+        gc.unfreeze()
+    assert done.value.code == 2
