@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ["--min-benchmarks", "4", "--since", "2022-11-01"]
 
 
+#: The program as the ``rosetta`` script runs it: `run` where a revision has it, else `main`.
+PROGRAM = "import sys, rosetta.cli as cli; sys.exit(cli.run() if hasattr(cli, 'run') else cli.main())"
+
 #: The untimed fit that fills each revision's compile cache.
 WARM_UP = ["--draws", "50", "--tune", "50"]
 
@@ -39,7 +42,7 @@ WARM_UP = ["--draws", "50", "--tune", "50"]
 def run_fit(code: Path, out: Path, data: list[str], options: list[str]) -> tuple[float, dict]:
     """Wall seconds of one `rosetta fit` ``options`` with the package at ``code``, and its JSON."""
     env = {**os.environ, "PYTHONPATH": str(code)}
-    command = [sys.executable, "-c", "from rosetta.cli import main; raise SystemExit(main())"]
+    command = [sys.executable, "-c", PROGRAM]
     start = time.perf_counter()
     done = subprocess.run(  # cwd: not a checkout, whose rosetta `python -c` would import first
         [*command, "fit", *data, *options, "--quiet", "--json", "--out", str(out)],
