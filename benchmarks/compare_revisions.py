@@ -33,7 +33,7 @@ BUNDLED = ["--min-benchmarks", "4", "--since", "2022-11-01"]
 
 
 #: The program as the ``rosetta`` script runs it: `run` where a revision has it, else `main`.
-PROGRAM = "import sys, rosetta.cli as cli; sys.exit(cli.run() if hasattr(cli, 'run') else cli.main())"
+PROGRAM = "import sys, rosetta.cli as c; sys.exit(c.run() if hasattr(c, 'run') else c.main())"
 
 #: The untimed fit that fills each revision's compile cache.
 WARM_UP = ["--draws", "50", "--tune", "50"]
