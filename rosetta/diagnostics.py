@@ -102,7 +102,7 @@ DIAGNOSTICS = {
 
 
 def variable_diagnostic(posterior, name: str, key: str) -> float:
-    """One of `DIAGNOSTICS` over the entries of one variable (R-hat: NaN if all are constant)."""
+    """One of `DIAGNOSTICS` over the entries of one variable (NaN if all are constant)."""
     if key == "max_rhat" and posterior.sizes["chain"] < 2:
         return np.nan
     return combined(entry_diagnostics(posterior, name, key), key)
@@ -114,22 +114,23 @@ def combined(values: xr.DataArray, key: str) -> float:
 
 
 def entry_diagnostics(posterior, name: str, key: str) -> xr.DataArray:
-    """One of `DIAGNOSTICS` for each entry of one variable.
+    """One of `DIAGNOSTICS` for each entry of one variable (NaN where the entry is constant).
 
-    Where an entry is constant (an anchored difficulty), R-hat is NaN and the ESS the number of
-    draws, as in ArviZ.
+    A constant entry (an anchored difficulty) has no diagnostics: ArviZ's convention, an ESS of
+    every draw, would stand for the lowest ESS of a variable whose other entries mix better.
     """
     function = DIAGNOSTICS[key][0]
+    values = posterior[name]
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return xr.apply_ufunc(function, posterior[name], input_core_dims=[["chain", "draw"]])
+        result = xr.apply_ufunc(function, values, input_core_dims=[["chain", "draw"]])
+    return result.where(values.max(("chain", "draw")) > values.min(("chain", "draw")))
 
 
 def weakest_entry(values: xr.DataArray, key: str) -> dict[str, int]:
     """Position (for ``isel``) of the entry of `entry_diagnostics` ``values`` furthest from the bar.
 
-    The highest R-hat or the lowest ESS; constant entries (R-hat NaN, ESS every draw) are never
-    the weakest.
+    The highest R-hat or the lowest ESS; constant entries (NaN) are never the weakest.
     """
     if not values.dims:
         return {}

@@ -85,3 +85,17 @@ def test_average_ranks_equal_scipys_with_ties():
     rng = np.random.default_rng(3)
     for rows in (rng.normal(size=(5, 100)), rng.integers(0, 4, (6, 30)), np.ones((2, 7))):
         np.testing.assert_array_equal(_average_ranks(rows), stats.rankdata(rows, axis=-1))
+
+
+def test_a_constant_entry_does_not_stand_for_a_variables_lowest_ess():
+    from rosetta.diagnostics import entry_diagnostics, variable_diagnostics
+
+    rng = np.random.default_rng(4)
+    draws = rng.normal(size=(2, 500, 3))
+    draws[..., 1] = 0.0  # the anchored entry
+    draws[:, 1::2, 2] = -draws[:, ::2, 2]  # antithetic: ESS above the number of draws
+    posterior = xr.Dataset({"difficulty": (("chain", "draw", "benchmark"), draws)})
+    assert np.isnan(entry_diagnostics(posterior, "difficulty", "min_ess_bulk")[1])
+    row = variable_diagnostics(posterior, "difficulty")
+    assert row["min_ess_bulk"] == pytest.approx(float(rank_diagnostics.ess_bulk(draws[..., 0])))
+    assert row["min_ess_bulk"] < 1000 and np.isfinite(row["max_rhat"])
