@@ -128,10 +128,11 @@ def _ess(values: np.ndarray) -> np.ndarray:
     last = np.where(pairs[..., 0] > 0.0, last, 0)
     capped = np.minimum.accumulate(pairs, axis=-1)
     kept = np.arange(n_pairs) < last[..., None]
-    lag = np.take_along_axis(rho, 2 * last[..., None], axis=-1)[..., 0]
-    final_pair = np.take_along_axis(pairs, last[..., None], axis=-1)[..., 0]
-    tail = np.where((final_pair >= 0.0) | (lag > 0.0), lag, 0.0)
-    tau = -1.0 + 2.0 * np.where(kept, capped, 0.0).sum(axis=-1) + tail
+    # ... plus the last pair's even lag, where it is positive or the pair's sum is not negative
+    even = np.take_along_axis(rho, 2 * last[..., None], axis=-1)[..., 0]
+    last_pair = np.take_along_axis(pairs, last[..., None], axis=-1)[..., 0]
+    even = np.where((last_pair >= 0.0) | (even > 0.0), even, 0.0)
+    tau = -1.0 + 2.0 * np.where(kept, capped, 0.0).sum(axis=-1) + even
     ess = size / np.maximum(tau, 1.0 / np.log10(size))
     constant = np.ptp(values, axis=(-2, -1)) < np.finfo(float).resolution
     return np.where(constant, float(size), ess)
