@@ -21,7 +21,6 @@ import argparse
 import json
 import warnings
 
-import arviz as az
 import numpy as np
 from sampler_work import long_run, replayed_stop
 
@@ -32,7 +31,7 @@ from rosetta.constants import (
     MAX_DRAWS_FACTOR,
 )
 from rosetta.data import load_scores
-from rosetta.diagnostics import checked_variables
+from rosetta.diagnostics import checked_variables, entry_diagnostics
 from rosetta.model import anchor_posterior
 from rosetta.model.spec import MeasurementSpec
 
@@ -50,9 +49,9 @@ def replay(runs: dict, table, spec, draws: int, min_ess: int, limit: int) -> dic
     for seed, run in runs.items():
         stop, _ = replayed_stop(run, spec, table, draws, limit, min_ess)
         at_stop = anchored[seed].isel(draw=slice(0, stop))[names]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ess = _flat(az.ess(at_stop, method="bulk"), names)
+        ess = np.concatenate(
+            [entry_diagnostics(at_stop, name, "min_ess_bulk").to_numpy().ravel() for name in names]
+        )
         sd = _flat(at_stop.std(("chain", "draw")), names)
         reference = np.mean([m for other, m in means.items() if other != seed], axis=0)
         varies = np.isfinite(ess) & (sd > 0)
