@@ -25,7 +25,7 @@ def rhat(values: np.ndarray) -> np.ndarray:
 
     NaN for a constant entry, one with a NaN, or fewer than two chains or `MIN_DRAWS` draws.
     """
-    values = np.asarray(values)
+    values = _draws(values)
     if values.shape[-2] < 2 or values.shape[-1] < MIN_DRAWS:
         return np.full(values.shape[:-2], np.nan)
     split = _split_chains(values)
@@ -37,7 +37,7 @@ def rhat(values: np.ndarray) -> np.ndarray:
 
 def ess_bulk(values: np.ndarray) -> np.ndarray:
     """Bulk effective sample size: of the normal scores of the ranks of the split chains."""
-    values = np.asarray(values)
+    values = _draws(values)
     if values.shape[-1] < MIN_DRAWS:
         return np.full(values.shape[:-2], np.nan)
     return _where_valid(values, _ess(_normal_scores(_split_chains(values))))
@@ -45,13 +45,24 @@ def ess_bulk(values: np.ndarray) -> np.ndarray:
 
 def ess_tail(values: np.ndarray) -> np.ndarray:
     """Tail effective sample size: the smaller of the ESS of the 5% and 95% quantiles."""
-    values = np.asarray(values)
+    values = _draws(values)
     if values.shape[-1] < MIN_DRAWS:
         return np.full(values.shape[:-2], np.nan)
     flat = values.reshape(*values.shape[:-2], -1)
     quantiles = np.quantile(flat, [0.05, 0.95], axis=-1)[..., None, None]  # R's type 7
     low, high = (_ess(_split_chains((values <= q).astype(float))) for q in quantiles)
     return _where_valid(values, np.minimum(low, high))
+
+
+def _draws(values) -> np.ndarray:
+    """``values`` as an array of draws ``(..., chain, draw)``, or a clear error."""
+    values = np.asarray(values)
+    if values.ndim < 2 or not np.issubdtype(values.dtype, np.number):
+        raise ValueError(
+            "draws must be a numeric array with chain and draw as its last two axes, got "
+            f"shape {values.shape} of {values.dtype}"
+        )
+    return values
 
 
 def _where_valid(values: np.ndarray, result: np.ndarray) -> np.ndarray:

@@ -99,3 +99,10 @@ def test_a_constant_entry_does_not_stand_for_a_variables_lowest_ess():
     row = variable_diagnostics(posterior, "difficulty")
     assert row["min_ess_bulk"] == pytest.approx(float(rank_diagnostics.ess_bulk(draws[..., 0])))
     assert row["min_ess_bulk"] < 1000 and np.isfinite(row["max_rhat"])
+
+
+@pytest.mark.parametrize("bad", [np.ones(10), np.array([]), np.array([["a", "b"], ["c", "d"]])])
+def test_draws_without_chain_and_draw_axes_are_refused(bad):
+    for name in ARVIZ:
+        with pytest.raises(ValueError, match="chain and draw as its last two axes"):
+            getattr(rank_diagnostics, name)(bad)
