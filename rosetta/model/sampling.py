@@ -254,7 +254,7 @@ def run_nuts_each(
             if check is None:
                 raw = _nutpie_raw(background.wait(), names)
             else:
-                raw = _until_stop(background, names, draws, draws, check, None)
+                raw = _until_stop(background, names, compiled.coords, draws, draws, check, None)
             start()
             yield raw
     finally:
@@ -350,8 +350,9 @@ def _run_nutpie(
     import nutpie
 
     limit = draws * MAX_DRAWS_FACTOR if enough and converged else draws
+    compiled = _best_start(compile_nutpie(model, _kept(model)), model, cores, random_seed)
     background = nutpie.sample(
-        _best_start(compile_nutpie(model, _kept(model)), model, cores, random_seed),
+        compiled,
         draws=limit,
         tune=tune,
         chains=chains,
@@ -366,29 +367,31 @@ def _run_nutpie(
     )
     if enough is None:
         return _nutpie_raw(background.wait(), _kept(model))
-    return _until_stop(background, _kept(model), draws, limit, enough, converged)
+    return _until_stop(background, _kept(model), compiled.coords, draws, limit, enough, converged)
 
 
-def _nutpie_raw(trace, names: list[str], kept: int | None = None) -> RawPosterior:
-    """The first ``kept`` draws (all by default) of variables ``names`` of a nutpie trace."""
-    window = {"draw": slice(0, kept)}
-    return RawPosterior(
-        trace.posterior[names].isel(window), trace.sample_stats.isel(window), "nuts", "nutpie"
-    )
+def _nutpie_raw(trace, names: list[str]) -> RawPosterior:
+    """Variables ``names`` of a nutpie trace (ArviZ) and its sampler statistics."""
+    return RawPosterior(trace.posterior[names], trace.sample_stats, "nuts", "nutpie")
 
 
-def _until_stop(background, names, draws, limit, enough, converged) -> RawPosterior:
-    """The draws of a running nutpie sampler up to its stop (see `run_nuts`); cancels it there."""
-    looks = _Looks(background)
+def _until_stop(background, names, coords, draws, limit, enough, converged) -> RawPosterior:
+    """The draws of a running nutpie sampler up to its stop (see `run_nuts`); cancels it there.
+
+    ``names``: the variables kept; ``coords``: the compiled model's.
+    """
+    looks = _Looks(background, names, coords)
 
     def draws_at(checkpoint: int) -> RawPosterior:  # the trace a stop was checked on is kept
-        return _nutpie_raw(looks.trace_with(checkpoint), names, checkpoint)
+        so_far = looks.trace_with(checkpoint)
+        window = {"draw": slice(0, checkpoint)}
+        kept = so_far.posterior.isel(window), so_far.sample_stats.isel(window)
+        return dataclasses.replace(so_far, posterior=kept[0], sample_stats=kept[1])
 
     try:
         stop = first_stop(draws, limit, draws_at, enough, converged)
         if stop is None:
-            final = looks.final if looks.final is not None else background.wait()
-            return _nutpie_raw(final, names)
+            return looks.final if looks.final is not None else _nutpie_raw(background.wait(), names)
         if looks.final is None:
             background.cancel()
         return draws_at(stop)
@@ -430,22 +433,25 @@ def first_stop(
 
 
 class _Looks:
-    """Looks at a running nutpie sampler's trace, as few as a wait for draws allows.
+    """Looks at a running nutpie sampler's draws of variables ``names``, as few as a wait allows.
 
-    Each look copies the whole trace into xarray, work taken from the sampling cores, so a wait
-    for ``n`` draws looks again only once they are due at the rate seen between the last two
-    looks (`_POLL_SECONDS` after the last look while no rate is known), asking meanwhile whether
-    the sampler has finished, which costs nothing; a look that has the draws is used again.
+    ``coords``: the compiled model's.
+
+    Each look copies the draws so far, work taken from the sampling cores, so a wait for ``n``
+    draws looks again only once they are due at the rate seen between the last two looks
+    (`_POLL_SECONDS` after the last look while no rate is known), asking meanwhile whether the
+    sampler has finished, which costs nothing; a look that has the draws is used again.
     """
 
-    def __init__(self, background):
+    def __init__(self, background, names: list[str], coords: dict):
         self.background = background
-        self.final = None  # the trace of the finished sampler, taken once
-        self.trace = None  # the last look
+        self.names, self.coords = names, coords  # the variables looked at, the model's coords
+        self.final: RawPosterior | None = None  # the finished sampler's draws, taken once
+        self.trace: RawPosterior | None = None  # the last look
         self.seen: list[tuple[float, int]] = []  # (time, draws per chain) of the looks
 
-    def trace_with(self, draws: int):
-        """The trace once every chain has ``draws`` draws (the final one if it has finished)."""
+    def trace_with(self, draws: int) -> RawPosterior:
+        """The draws once every chain has ``draws`` (all of them if the sampler has finished)."""
         while self.final is None:
             if self.seen:
                 if self.seen[-1][1] >= draws:
@@ -454,7 +460,7 @@ class _Looks:
                 while time.monotonic() < deadline and not self.finished():
                     time.sleep(_FINISH_POLL_SECONDS)
             if self.finished():
-                self.final = self.background.wait()
+                self.final = _nutpie_raw(self.background.wait(), self.names)
                 break
             self._look()
         return self.final
@@ -466,15 +472,15 @@ class _Looks:
             return False
 
     def _look(self) -> None:
-        with warnings.catch_warnings():  # ArviZ warns of a trace still in its warm-up
-            warnings.simplefilter("ignore")
-            self.trace = self.background.inspect()
-        have = 0
-        if "posterior" in self.trace.groups() and self.trace.posterior.sizes.get("draw", 0):
-            first = next(iter(self.trace.posterior.data_vars.values()))
-            inner = [d for d in first.dims if d not in ("chain", "draw")]
-            missing = first.isnull().any(inner) if inner else first.isnull()
-            have = first.sizes["draw"] - int(missing.sum("draw").max())
+        sampler = getattr(self.background, "_sampler", None)  # private to nutpie
+        raw = sampler.inspect() if hasattr(sampler, "inspect") else None
+        if hasattr(raw, "get_arrow_trace"):  # its arrow trace, read directly
+            self.trace, have = arrow_draws(raw.get_arrow_trace(), self.names, self.coords)
+        else:  # another nutpie: its public look, converted to ArviZ first
+            with warnings.catch_warnings():  # ArviZ warns of a trace still in its warm-up
+                warnings.simplefilter("ignore")
+                self.trace = _nutpie_raw(self.background.inspect(), self.names)
+            have = _complete_draws(self.trace.posterior)
         self.seen.append((time.monotonic(), have))
 
     def _wait(self, draws: int) -> float:
@@ -484,6 +490,64 @@ class _Looks:
             return _POLL_SECONDS
         due = (draws - have) * (now - then) / (have - before)
         return min(_MAX_WAIT_SECONDS, 1.05 * due + _FINISH_POLL_SECONDS)
+
+
+def _complete_draws(posterior: xr.Dataset) -> int:
+    """Draws per chain that every chain has completed (later ones are NaN in some chain)."""
+    if not posterior.data_vars or not posterior.sizes.get("draw", 0):
+        return 0
+    first = next(iter(posterior.data_vars.values()))
+    inner = [d for d in first.dims if d not in ("chain", "draw")]
+    missing = first.isnull().any(inner) if inner else first.isnull()
+    return first.sizes["draw"] - int(missing.sum("draw").max())
+
+
+def arrow_draws(batches, names: list[str], coords: dict) -> tuple[RawPosterior, int]:
+    """What nutpie's ``inspect()`` holds, read from its arrow trace without ArviZ's conversion.
+
+    ``batches``: nutpie's per-chain record batches of draws and of sampler statistics. Returns
+    the draws after warm-up of the variables ``names`` and the scalar statistics (``coords``:
+    the compiled model's), chains padded to the longest as nutpie pads them (NaN, or 0 for
+    integers and flags), and the draws per chain that every chain has.
+    """
+    draw_batches, stat_batches = batches
+    warm = [int(np.sum(stats.column("tuning").to_numpy())) for stats in stat_batches]
+    kept = [stats.num_rows - n for stats, n in zip(stat_batches, warm, strict=True)]
+    length = max(kept, default=0)
+    first = stat_batches[0]
+    scalars = [
+        name
+        for name in first.column_names
+        if name not in ("chain", "draw") and b"shape" not in first.column(name).field.metadata
+    ]
+    posterior = _padded(draw_batches, names, warm, length, coords)
+    stats = _padded(stat_batches, scalars, warm, length, coords)
+    return RawPosterior(posterior, stats, "nuts", "nutpie"), min(kept, default=0)
+
+
+def _padded(batches, names, skip: list[int], length: int, coords: dict) -> xr.Dataset:
+    """Columns ``names`` of per-chain ``batches`` after their first ``skip`` rows, padded."""
+    import pyarrow
+
+    data = {}
+    for name in names:
+        field = batches[0].column(name).field
+        dims = [d for d in field.metadata.get(b"dims", b"").decode().split(",") if d]
+        shape = [int(n) for n in field.metadata.get(b"shape", b"").decode().split(",") if n]
+        columns = [
+            pyarrow.array(b.column(name)).slice(n) for b, n in zip(batches, skip, strict=True)
+        ]
+        values = [(c.flatten() if shape else c).to_numpy(zero_copy_only=False) for c in columns]
+        array = np.zeros((len(columns), length, *shape), dtype=values[0].dtype)
+        if array.dtype.kind == "f":
+            array[:] = np.nan
+        for chain, (column, value) in enumerate(zip(columns, values, strict=True)):
+            filled = ~column.is_null().to_numpy(zero_copy_only=False)
+            array[chain, : len(column)][filled] = value.reshape(-1, *shape)
+        data[name] = (["chain", "draw", *dims], array)
+    used = {d for _, (dims, _) in data.items() for d in dims[2:]}
+    index = {"chain": np.arange(len(batches)), "draw": np.arange(length)}
+    return xr.Dataset(data, coords={**index, **{d: list(coords[d]) for d in used}})
 
 
 #: How long to wait for draws before the sampler's rate is known (seconds) ...

@@ -61,3 +61,63 @@ def test_the_weakest_entry_is_the_lowest_ess_or_highest_rhat_and_never_a_constan
     rhat = xr.DataArray([1.002, np.nan, 1.03], dims="benchmark")
     assert weakest_entry(rhat, "max_rhat") == {"benchmark": 2}
     assert weakest_entry(xr.DataArray(1.02), "max_rhat") == {}  # a scalar is its own entry
+
+
+def test_a_look_at_a_running_sampler_holds_what_nutpies_own_conversion_does():
+    """`arrow_draws` against nutpie's ArviZ conversion of the same arrow trace, chains uneven."""
+    import nutpie
+    import pandas as pd
+    import pymc as pm
+    from nutpie.sample import _arrow_to_arviz  # the oracle: what ``inspect()`` returns
+
+    from rosetta.model.numba_cache import compile_nutpie
+    from rosetta.model.sampling import arrow_draws
+
+    with pm.Model(coords={"item": ["a", "b", "c"]}) as model:
+        x = pm.Normal("x", dims="item")
+        pm.Deterministic("doubled", 2 * x, dims="item")
+        pm.HalfNormal("scale")
+    compiled = compile_nutpie(model)
+    sampler = nutpie.sample(
+        compiled, draws=40, tune=30, chains=2, cores=1, seed=3, progress_bar=False, blocking=False
+    )
+    sampler._sampler.wait(None)  # private to nutpie, as the look is
+    draw_batches, stat_batches = sampler._sampler.inspect().get_arrow_trace()
+    # the first chain behind the second by 7 draws, as in a look at a running sampler
+    uneven = [
+        [b.slice(0, b.num_rows - 7) if chain == 0 else b for chain, b in enumerate(batches)]
+        for batches in (draw_batches, stat_batches)
+    ]
+    names = ["x", "doubled", "scale"]
+    looked, complete = arrow_draws(uneven, names, compiled.coords)
+
+    vectors = [
+        n
+        for n in stat_batches[0].column_names
+        if b"shape" in stat_batches[0].column(n).field.metadata
+    ]
+    coords = {name: pd.Index(values) for name, values in compiled.coords.items()}
+    expected = _arrow_to_arviz(*uneven, skip_vars=vectors, coords=coords)
+    assert complete == 40 - 7
+    xr.testing.assert_identical(looked.posterior, expected.posterior[names].drop_attrs())
+    xr.testing.assert_identical(looked.sample_stats, expected.sample_stats.drop_attrs())
+    assert np.isnan(looked.posterior["x"].sel(chain=0).isel(draw=-1)).all()
+
+
+def test_a_nutpie_without_an_arrow_trace_is_looked_at_through_its_public_inspect():
+    from types import SimpleNamespace
+
+    from rosetta.model.sampling import _Looks
+
+    posterior = xr.Dataset({"x": (("chain", "draw"), [[1.0, 2.0, 3.0], [1.0, 2.0, np.nan]])})
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((2, 3), bool))})
+
+    class Running:  # a sampler whose looks come only as ArviZ data, not yet finished
+        is_finished = False
+
+        def inspect(self):
+            return SimpleNamespace(posterior=posterior, sample_stats=stats)
+
+    looks = _Looks(Running(), ["x"], {})
+    assert looks.trace_with(2).posterior.identical(posterior)
+    assert looks.seen[-1][1] == 2  # the draws every chain has
