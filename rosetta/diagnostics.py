@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import warnings
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -119,12 +122,33 @@ def entry_diagnostics(posterior, name: str, key: str) -> xr.DataArray:
     A constant entry (an anchored difficulty) has no diagnostics: ArviZ's convention, an ESS of
     every draw, would stand for the lowest ESS of a variable whose other entries mix better.
     """
-    function = DIAGNOSTICS[key][0]
     values = posterior[name]
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = xr.apply_ufunc(function, values, input_core_dims=[["chain", "draw"]])
-    return result.where(values.max(("chain", "draw")) > values.min(("chain", "draw")))
+    draws = values.to_numpy()
+    memo = (key, values.dims, draws.shape, draws.dtype.str, _digest(draws))
+    with _RECENT_LOCK:
+        result = _RECENT.get(memo)
+    if result is None:
+        moved = values.transpose(..., "chain", "draw").to_numpy()
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = np.asarray(DIAGNOSTICS[key][0](moved))
+        with _RECENT_LOCK:
+            _RECENT[memo] = result
+            while len(_RECENT) > _RECENT_SIZE:
+                _RECENT.popitem(last=False)
+    entries = values.isel(chain=0, draw=0, drop=True).copy(data=result)
+    return entries.where(values.max(("chain", "draw")) > values.min(("chain", "draw")))
+
+
+#: `entry_diagnostics` of the last few draws seen, by diagnostic and the draws' bytes: the
+#: stopping rule's last check and the fit's summary after it look at the very same draws.
+_RECENT: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_RECENT_SIZE = 64
+_RECENT_LOCK = threading.Lock()
+
+
+def _digest(array: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(array).data, digest_size=16).digest()
 
 
 def weakest_entry(values: xr.DataArray, key: str) -> dict[str, int]:

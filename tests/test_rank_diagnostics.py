@@ -106,3 +106,31 @@ def test_draws_without_chain_and_draw_axes_are_refused(bad):
     for name in ARVIZ:
         with pytest.raises(ValueError, match="chain and draw as its last two axes"):
             getattr(rank_diagnostics, name)(bad)
+
+
+def test_the_diagnostics_of_draws_just_checked_are_not_computed_again(monkeypatch):
+    from rosetta import diagnostics
+
+    calls = []
+
+    def counted(draws):
+        calls.append(draws.shape)
+        return rank_diagnostics.ess_bulk(draws)
+
+    monkeypatch.setitem(diagnostics.DIAGNOSTICS, "min_ess_bulk", (counted, "min"))
+    draws = np.random.default_rng(5).normal(size=(2, 300, 4))
+    posterior = xr.Dataset(
+        {"slope": (("chain", "draw", "benchmark"), draws)}, coords={"benchmark": list("abcd")}
+    )
+    first = diagnostics.entry_diagnostics(posterior, "slope", "min_ess_bulk")
+    again = diagnostics.entry_diagnostics(posterior.copy(deep=True), "slope", "min_ess_bulk")
+    xr.testing.assert_identical(first, again)
+    assert calls == [(4, 2, 300)]  # once, entries first
+    np.testing.assert_array_equal(first, rank_diagnostics.ess_bulk(draws.transpose(2, 0, 1)))
+    renamed = posterior.assign_coords(benchmark=list("wxyz"))  # its own labels, same figures
+    assert list(diagnostics.entry_diagnostics(renamed, "slope", "min_ess_bulk").benchmark) == list(
+        "wxyz"
+    )
+    posterior["slope"].values[1, 7, 2] += 5.0  # one draw differs: computed afresh
+    changed = diagnostics.entry_diagnostics(posterior, "slope", "min_ess_bulk")
+    assert len(calls) == 2 and not changed.identical(first)
