@@ -121,6 +121,7 @@ def entry_diagnostics(posterior, name: str, key: str) -> xr.DataArray:
 
     A constant entry (an anchored difficulty) has no diagnostics: ArviZ's convention, an ESS of
     every draw, would stand for the lowest ESS of a variable whose other entries mix better.
+    The figures of draws seen lately (by the stopping rule's last check) are not computed again.
     """
     values = posterior[name]
     draws = values.to_numpy()
