@@ -527,7 +527,7 @@ def arrow_draws(batches, names: list[str], coords: dict) -> tuple[RawPosterior, 
 
 def _padded(batches, names, skip: list[int], length: int, coords: dict) -> xr.Dataset:
     """Columns ``names`` of per-chain ``batches`` after their first ``skip`` rows, padded."""
-    import pyarrow
+    import pyarrow  # nutpie's own dependency, which its arrow trace comes from
 
     data = {}
     for name in names:
@@ -545,7 +545,7 @@ def _padded(batches, names, skip: list[int], length: int, coords: dict) -> xr.Da
             filled = ~column.is_null().to_numpy(zero_copy_only=False)
             array[chain, : len(column)][filled] = value.reshape(-1, *shape)
         data[name] = (["chain", "draw", *dims], array)
-    used = {d for _, (dims, _) in data.items() for d in dims[2:]}
+    used = {dim for dims, _ in data.values() for dim in dims[2:]}
     index = {"chain": np.arange(len(batches)), "draw": np.arange(length)}
     return xr.Dataset(data, coords={**index, **{d: list(coords[d]) for d in used}})
 
