@@ -2,6 +2,7 @@
 
 import logging
 import warnings
+from collections import OrderedDict
 
 import arviz as az
 import numpy as np
@@ -118,6 +119,7 @@ def test_the_diagnostics_of_draws_just_checked_are_not_computed_again(monkeypatc
         return rank_diagnostics.ess_bulk(draws)
 
     monkeypatch.setitem(diagnostics.DIAGNOSTICS, "min_ess_bulk", (counted, "min"))
+    monkeypatch.setattr(diagnostics, "_RECENT", OrderedDict())  # none remembered from elsewhere
     draws = np.random.default_rng(5).normal(size=(2, 300, 4))
     posterior = xr.Dataset(
         {"slope": (("chain", "draw", "benchmark"), draws)}, coords={"benchmark": list("abcd")}
