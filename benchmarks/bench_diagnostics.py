@@ -17,6 +17,7 @@ import json
 import statistics
 import time
 import warnings
+from collections import OrderedDict
 from unittest import mock
 
 import arviz as az
@@ -42,7 +43,11 @@ def _per_entry(values: np.ndarray, function) -> np.ndarray:
 def _summary(idata, table: dict) -> tuple[float, dict]:
     """Seconds of one `summarize_diagnostics` with ``table``'s functions, and every entry's."""
     functions = {key: (table[key], how) for key, (_, how) in diagnostics.DIAGNOSTICS.items()}
-    with mock.patch.dict(diagnostics.DIAGNOSTICS, functions):
+    forgotten = OrderedDict()  # each summary computed afresh, not read from an earlier round
+    with (
+        mock.patch.dict(diagnostics.DIAGNOSTICS, functions),
+        mock.patch.object(diagnostics, "_RECENT", forgotten),
+    ):
         start = time.perf_counter()
         diagnostics.summarize_diagnostics(idata, warn=False)
         seconds = time.perf_counter() - start

@@ -123,16 +123,17 @@ def entry_diagnostics(posterior, name: str, key: str) -> xr.DataArray:
     every draw, would stand for the lowest ESS of a variable whose other entries mix better.
     The figures of draws seen lately (by the stopping rule's last check) are not computed again.
     """
+    function = DIAGNOSTICS[key][0]
     values = posterior[name]
     draws = values.to_numpy()
-    memo = (key, values.dims, draws.shape, draws.dtype.str, _digest(draws))
+    memo = (function, values.dims, draws.shape, draws.dtype.str, _digest(draws))
     with _RECENT_LOCK:
         result = _RECENT.get(memo)
     if result is None:
         moved = values.transpose(..., "chain", "draw").to_numpy()
         with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
-            result = np.asarray(DIAGNOSTICS[key][0](moved))
+            result = np.asarray(function(moved))
         with _RECENT_LOCK:
             _RECENT[memo] = result
             while len(_RECENT) > _RECENT_SIZE:
@@ -141,7 +142,7 @@ def entry_diagnostics(posterior, name: str, key: str) -> xr.DataArray:
     return entries.where(values.max(("chain", "draw")) > values.min(("chain", "draw")))
 
 
-#: `entry_diagnostics` of the last few draws seen, by diagnostic and the draws' bytes: the
+#: `entry_diagnostics` of the last few draws seen, by function and the draws' bytes: the
 #: stopping rule's last check and the fit's summary after it look at the very same draws.
 _RECENT: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _RECENT_SIZE = 64
