@@ -508,7 +508,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
     """
     from rosetta.model import anchor_posterior, build_model
     from rosetta.model.measurement import likelihood_order
-    from rosetta.model.sampling import run_nuts_each
+    from rosetta.model.sampling import run_nuts_each, runs_score_kernel
 
     held = [k for k in range(folds) if (fold == k).any()]
     options = dict(fit_options)
@@ -531,7 +531,8 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
             yield k, *_fit_fold(table.subset(fold != k), spec, random_seed + k, options)
         return
     options.pop("method", None)
-    model = build_model(table, spec, weighted=True)
+    sampler = options.get("sampler", "auto")
+    model = build_model(table, spec, weighted=True, fused=runs_score_kernel(sampler))
     order = likelihood_order(table.scores)
     weights = [{"score_weight": (fold[order] != k).astype(float)} for k in held]
     posteriors = run_nuts_each(
@@ -541,7 +542,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         draws=options.get("draws") or FOLD_DRAWS,
         tune=spec.default_tune if options.get("tune") is None else options["tune"],
         chains=options.get("chains", DEFAULT_CHAINS),
-        sampler=options.get("sampler", "auto"),
+        sampler=sampler,
         target_accept=options.get("target_accept", DEFAULT_TARGET_ACCEPT),
         maxdepth=spec.maxdepth,
         concurrent=workers,

@@ -59,7 +59,7 @@ from rosetta.errors import SamplingError
 from rosetta.fitted import Fit
 from rosetta.io import SINGLE_PRECISION, FitInfo
 from rosetta.model.measurement import build_coords, build_model
-from rosetta.model.sampling import run_advi, run_map, run_nuts
+from rosetta.model.sampling import run_advi, run_map, run_nuts, runs_score_kernel
 from rosetta.model.spec import MeasurementSpec
 from rosetta.prediction import predictive_scores
 from rosetta.scale import apply_scale
@@ -159,7 +159,11 @@ def fit(
         approximate_items = items is not None and method != "nuts"
         draws = max(1, ITEM_APPROX_DRAWS // chains) if approximate_items else spec.default_draws
     model = build_model(
-        items or table, spec, batch_size=batch_size if batched else None, centred=method == "nuts"
+        items or table,
+        spec,
+        batch_size=batch_size if batched else None,
+        centred=method == "nuts",
+        fused=method != "nuts" or runs_score_kernel(sampler),
     )
     log.info(
         "fitting %d scores%s of %d models on %d benchmarks (%s)",

@@ -60,7 +60,9 @@ def gammaln_digamma_positive(x: float) -> tuple[float, float]:
         gammaln_series = gammaln_series * z + gammaln_term
         digamma_series = digamma_series * z + digamma_term
     log_x = math.log(x)
-    gammaln = (x - 0.5) * log_x - x + _HALF_LOG_2PI + inverse * gammaln_series - math.log(product)
+    gammaln = (x - 0.5) * log_x - x + _HALF_LOG_2PI + inverse * gammaln_series
+    if product != 1.0:  # shifted (no log of 1 for arguments already past the shift)
+        gammaln -= math.log(product)
     digamma = log_x - 0.5 * inverse - z * digamma_series - derivative / product
     return gammaln, digamma
 
@@ -151,7 +153,7 @@ def register_gamma_pair() -> None:
             # reflection, as SciPy: digamma(x) = digamma(1 - x) - pi / tan(pi x)
             return math.lgamma(x), positive(1.0 - x)[1] - math.pi / math.tan(math.pi * x)
 
-        return gammaln_digamma, scalar_op_cache_key(op, cache_version="rosetta-gammaln-psi-1")
+        return gammaln_digamma, scalar_op_cache_key(op, cache_version="rosetta-gammaln-psi-2")
 
     # after elementwise fusion (49) has built the loops, before in-place rewrites (49.5)
     optdb.register(REWRITE, in2out(pair_gammaln_psi), "numba", position=49.2)

@@ -94,6 +94,8 @@ draw onto the declared anchor scale afterwards.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -123,6 +125,7 @@ from rosetta.likelihoods import (
     normal_logp,
     response_logp,
 )
+from rosetta.model.score_kernel import register_score_kernels, score_constants, score_loglik
 from rosetta.model.spec import MeasurementSpec
 from rosetta.prediction import draw_scores
 
@@ -177,6 +180,7 @@ def build_model(
     batch_size: int | None = None,
     weighted: bool = False,
     centred: bool = True,
+    fused: bool = True,
 ) -> pm.Model:
     """Build the PyMC measurement model for a score table or item-level responses.
 
@@ -199,6 +203,10 @@ def build_model(
         Learned dimensions: the loadings' pre-bound values drawn centred, ``Normal(0,
         dimension_sd)``, which NUTS samples better, or non-centred, ``dimension_sd * Normal(0,
         1)``, which MAP and ADVI need (the centred joint mode is at ``dimension_sd = 0``).
+    fused
+        The Beta-family likelihood of the scores through `rosetta.model.score_kernel` (one
+        Numba loop for its value, one for its gradient) where it applies; ``False``: as a
+        PyTensor graph of elementwise operations (JAX, which the kernel lacks).
 
     Returns
     -------
@@ -230,7 +238,7 @@ def build_model(
         floor = _floor(spec.floors, nominal, prior["floor_logit_sd"])
         family = _family_effects(model, scores, spec) if spec.family_effects else None
         dimensions = _learned_dimensions(model, spec, capability, centred=centred)
-        measured_at = _measured(
+        measured = _Measured(
             capability, deviation, domain_idx, family, dimensions, model_idx, bench_idx
         )
         if coords[OBS].size:
@@ -238,20 +246,26 @@ def build_model(
                 scores,
                 spec,
                 coords[OBS],
-                bench_idx,
-                measured_at,
+                measured,
                 difficulty,
                 slope,
                 floor,
                 weight=pm.Data("score_weight", np.ones(coords[OBS].size), dims=OBS)
                 if weighted
                 else None,
+                fused=fused,
             )
         if items is not None:
-            measured = measured_at(np.arange(len(scores)))
             pair_floor = floor[bench_idx]
             _item_responses(
-                model, items, spec, measured, difficulty, log_slope, pair_floor, batch_size
+                model,
+                items,
+                spec,
+                measured.at(np.arange(len(scores))),
+                difficulty,
+                log_slope,
+                pair_floor,
+                batch_size,
             )
     return model
 
@@ -287,12 +301,10 @@ def likelihood_model(table: ScoreTable, spec: MeasurementSpec, rows=None) -> pm.
         difficulty, slope, floor = (
             pm.Flat(name, dims=BENCHMARK) for name in ("difficulty", "slope", "floor")
         )
-        measured_at = _measured(
+        measured = _Measured(
             capability, deviation, domain_idx, family, dimensions, model_idx, bench_idx
         )
-        _observe_scores(
-            scores, spec, coords[OBS], bench_idx, measured_at, difficulty, slope, floor, flat=True
-        )
+        _observe_scores(scores, spec, coords[OBS], measured, difficulty, slope, floor, flat=True)
     return model
 
 
@@ -372,14 +384,68 @@ def score_distribution(y, n_items, p, q, noise: dict, bench_idx, weight=None):
 
 
 def _observe_scores(
-    scores, spec, order, bench_idx, measured_at, difficulty, slope, floor, flat=False, weight=None
+    scores, spec, order, measured, difficulty, slope, floor, flat=False, weight=None, fused=True
 ):
-    """The scores ``order`` as the observed ``score``, with the noise parameters they need."""
+    """The scores ``order`` as the observed ``score``, with the noise parameters they need.
+
+    ``fused``: through `rosetta.model.score_kernel` where it computes this likelihood.
+    """
     y, n_items = _observed(scores, order)
-    b = bench_idx[order]
-    x = slope[b] * (measured_at(order) - difficulty[b])
+    noise = _noise(spec, y, n_items, flat)
+    if fused and spec.likelihood == "beta" and measured.fusable:
+        return _fused_scores(y, n_items, order, measured, difficulty, slope, floor, noise, weight)
+    b = measured.bench_idx[order]
+    x = slope[b] * (measured.at(order) - difficulty[b])
     p, q = expected_score(x, floor[b], PYTENSOR)
-    return score_distribution(y, n_items, p, q, _noise(spec, y, n_items, flat), b, weight)
+    return score_distribution(y, n_items, p, q, noise, b, weight)
+
+
+def _fused_scores(y, n_items, order, measured, difficulty, slope, floor, noise, weight):
+    """`score_distribution` of the Beta family through `rosetta.model.score_kernel`'s ops.
+
+    ``score`` is a `pm.CustomDist` over whole parameter vectors (signature ``(m),(c),(b),(b),
+    (b),(b),(k)->()``), one entry per score: its log-likelihood is `score_loglik` of the
+    observed scores, which it holds as constants.
+    """
+    if measured.family is None:
+        effect, cell = pt.zeros(1), np.zeros(len(measured.model_idx), dtype=int)
+    else:
+        effect, cell = measured.family
+    model_idx, bench_idx, cell = measured.model_idx[order], measured.bench_idx[order], cell[order]
+    index, data = score_constants(y, n_items, model_idx, cell, bench_idx)
+    cuts = [noise[name] for name in ("zero_cutpoint", "one_cutpoint")]
+    ends = np.array([cut is not None for cut in cuts], dtype=np.int64)
+    cutpoints = pt.stack([pt.as_tensor(0.0) if cut is None else cut for cut in cuts])
+    register_score_kernels()
+
+    def logp(value, *params):
+        return score_loglik(*map(_core, params), index, data, ends)[0]
+
+    def random(*params, rng, size):
+        capability, effect, slope, difficulty, floor, precision, cutpoints = map(_core, params)
+        x = slope[bench_idx] * (capability[model_idx] + effect[cell] - difficulty[bench_idx])
+        given = {
+            name: cut
+            for name, cut, used in zip(
+                ("zero_cutpoint", "one_cutpoint"), cutpoints, ends, strict=True
+            )
+            if used
+        }
+        mean = expected_score(x, floor[bench_idx])[0]
+        return draw_scores(mean, precision=precision[bench_idx], n_items=n_items, rng=rng, **given)
+
+    params = (measured.capability, effect, slope, difficulty, floor, noise["precision"], cutpoints)
+    signature = "(m),(c),(b),(b),(b),(b),(k)->()"
+    if weight is None:
+        return pm.CustomDist(
+            "score", *params, logp=logp, random=random, signature=signature, observed=y, dims=OBS
+        )
+    return pm.Potential("score_loglik", pt.sum(weight * logp(y, *params)))
+
+
+def _core(param):
+    """A parameter of `_fused_scores` without the leading length-1 axes PyMC's batch gives it."""
+    return param[(0,) * (param.ndim - 1)]
 
 
 def _observed(scores: pd.DataFrame, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -442,23 +508,41 @@ def _slope_and_difficulty(scores, spec, model_idx, bench_idx, n_models: int, ite
     return log_slope, slope, difficulty
 
 
-def _measured(capability, deviation, domain_idx, family, dimensions, model_idx, bench_idx):
-    """``measured_at(rows)``: what the benchmark of each score in ``rows`` measures of its model.
+@dataclass(frozen=True)
+class _Measured:
+    """What the benchmark of each score measures of its model (`at`), and its parts.
 
-    The capability, plus the domain deviation (bifactor), the family effect and the learned
+    The capability, plus the domain deviation (bifactor), the family effect (``(effect,
+    cell)``: the effects with a last 0, and each score's entry in them) and the learned
     dimensions (``(loading, score)``) where present.
     """
 
-    def measured_at(rows):
-        out = capability[model_idx[rows]]
-        if deviation is not None:
-            out = out + deviation[model_idx[rows], domain_idx[bench_idx[rows]]]
-        if dimensions is not None:
-            loading, score = dimensions
-            out = out + (score[model_idx[rows]] * loading[bench_idx[rows]]).sum(axis=-1)
-        return out if family is None else out + family[rows]
+    capability: object
+    deviation: object
+    domain_idx: np.ndarray | None
+    family: tuple | None
+    dimensions: tuple | None
+    model_idx: np.ndarray
+    bench_idx: np.ndarray
 
-    return measured_at
+    def at(self, rows):
+        """Per score of ``rows`` (score rows of the table), what its benchmark measures."""
+        model_idx, bench_idx = self.model_idx[rows], self.bench_idx[rows]
+        out = self.capability[model_idx]
+        if self.deviation is not None:
+            out = out + self.deviation[model_idx, self.domain_idx[bench_idx]]
+        if self.dimensions is not None:
+            loading, score = self.dimensions
+            out = out + (score[model_idx] * loading[bench_idx]).sum(axis=-1)
+        if self.family is not None:
+            effect, cell = self.family
+            out = out + effect[cell[rows]]
+        return out
+
+    @property
+    def fusable(self) -> bool:
+        """Capability plus a family effect at most: `rosetta.model.score_kernel` computes it."""
+        return self.deviation is None and self.dimensions is None
 
 
 def _noise(spec: MeasurementSpec, y, n_items, flat: bool = False) -> dict:
@@ -620,13 +704,15 @@ def _item_responses(
 
 
 def _family_effects(model: pm.Model, scores, spec: MeasurementSpec, flat: bool = False):
-    """Per score, the effect of its (family, benchmark) cell (0 for a cell seen once).
+    """``(effect, cell)``: the (family, benchmark) cells' effects with a last 0, and per score.
 
-    ``flat``: a flat ``family_effect`` (see `likelihood_model`).
+    Each score's entry in ``effect`` is the last (the 0) for a cell seen once. ``flat``: a flat
+    ``family_effect`` (see `likelihood_model`).
     """
     cell, cells = family_cells(scores["model"], scores["benchmark"])
+    cell = np.where(cell < 0, len(cells), cell)
     if cells.empty:
-        return pt.zeros(len(cell))
+        return pt.zeros(1), cell
     model.add_coord(FAMILY_CELL, cells["family"] + " | " + cells["benchmark"])
     if flat:
         effect = pm.Flat("family_effect", dims=FAMILY_CELL)
@@ -634,7 +720,7 @@ def _family_effects(model: pm.Model, scores, spec: MeasurementSpec, flat: bool =
         sd = pm.HalfNormal("family_effect_sd", spec.priors["family_effect_sd_sd"])
         offset = pm.Normal("family_effect_offset", 0.0, 1.0, dims=FAMILY_CELL)
         effect = pm.Deterministic("family_effect", sd * offset, dims=FAMILY_CELL)
-    return pt.concatenate([effect, pt.zeros(1)])[cell]
+    return pt.concatenate([effect, pt.zeros(1)]), cell
 
 
 def _initial_capability(scores, model_idx: np.ndarray, n_models: int) -> np.ndarray:

@@ -108,6 +108,11 @@ def choose_sampler(sampler: str = "auto") -> str:
     return "pymc"
 
 
+def runs_score_kernel(sampler: str = "auto") -> bool:
+    """Whether the NUTS backend ``sampler`` can run `rosetta.model.score_kernel` (not JAX's)."""
+    return choose_sampler(sampler) != "numpyro"
+
+
 def run_nuts(
     model: pm.Model,
     *,
