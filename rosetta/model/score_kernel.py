@@ -70,8 +70,11 @@ def _log1p_ratio(a, b):
 
 
 @numba.njit(**_FAST)
-def _beta_terms(kind, p, q, phi, data, i, gammaln_phi, digamma_phi):
-    """Beta (inside (0, 1)) or beta-binomial (counted) log-likelihood, d/dp, d/dq, d/dphi."""
+def _beta_terms(kind, p, q, phi, data, i, gammaln_phi, digamma_phi, gammaln_all, digamma_all):
+    """Beta (inside (0, 1)) or beta-binomial (counted) log-likelihood, d/dp, d/dq, d/dphi.
+
+    ``gammaln_all``, ``digamma_all``: of ``n + phi`` (counted scores only).
+    """
     alpha, beta = p * phi, q * phi
     g_alpha, psi_alpha = _gammaln_digamma(alpha)
     g_beta, psi_beta = _gammaln_digamma(beta)
@@ -83,10 +86,9 @@ def _beta_terms(kind, p, q, phi, data, i, gammaln_phi, digamma_phi):
     k, total = data[0, i], data[1, i]
     g_hit, psi_hit = _gammaln_digamma(k + alpha)
     g_miss, psi_miss = _gammaln_digamma(total - k + beta)
-    g_all, psi_all = _gammaln_digamma(total + phi)
-    out = data[2, i] + g_hit + g_miss - g_all - g_alpha - g_beta + gammaln_phi
+    out = data[2, i] + g_hit + g_miss - gammaln_all - g_alpha - g_beta + gammaln_phi
     d_p, d_q = psi_hit - psi_alpha, psi_miss - psi_beta
-    return out, phi * d_p, phi * d_q, p * d_p + q * d_q + digamma_phi - psi_all
+    return out, phi * d_p, phi * d_q, p * d_p + q * d_q + digamma_phi - digamma_all
 
 
 @numba.njit(**_FAST)
@@ -118,9 +120,10 @@ def score_loglik_kernel(
 ):
     """Log-likelihood of each score and its derivatives (rows ``D_*``) in one loop.
 
-    ``index`` rows: model, family cell (into ``effect``), benchmark and branch of each score;
-    ``data`` rows: ``log y``, ``log(1 - y)`` (inside (0, 1)) or ``k``, ``n`` and the log
-    binomial coefficient (counted); ``ends``: whether the zero and the one cutpoints are used.
+    ``index`` rows: model, family cell (into ``effect``), benchmark, branch of each score and
+    its (benchmark, item count) pair (``gammaln(n + phi)`` is computed once a pair); ``data``
+    rows: ``log y``, ``log(1 - y)`` (inside (0, 1)) or ``k``, ``n`` and the log binomial
+    coefficient (counted); ``ends``: whether the zero and the one cutpoints are used.
     """
     n = index.shape[1]
     loglik = np.empty(n)
@@ -130,6 +133,9 @@ def score_loglik_kernel(
     digamma_phi = np.empty(n_benchmarks)
     for b in range(n_benchmarks):
         gammaln_phi[b], digamma_phi[b] = _gammaln_digamma(precision[b])
+    n_pairs = index[4].max() + 1 if n else 0
+    gammaln_all = np.full(n_pairs, np.nan)
+    digamma_all = np.empty(n_pairs)
     zero_end, one_end = ends[0] != 0, ends[1] != 0
     e_zero, e_one = math.exp(cutpoints[0]), math.exp(cutpoints[1])
     log_gap = gap_slope = 0.0
@@ -148,8 +154,20 @@ def score_loglik_kernel(
         q = (1.0 - fl) * below
         out = d_p = d_q = d_logit = 0.0
         if kind in (INTERIOR, COUNTED):
+            pair = index[4, i]
+            if kind == COUNTED and math.isnan(gammaln_all[pair]):
+                gammaln_all[pair], digamma_all[pair] = _gammaln_digamma(data[1, i] + precision[b])
             out, d_p, d_q, slopes[D_PRECISION, i] = _beta_terms(
-                kind, p, q, precision[b], data, i, gammaln_phi[b], digamma_phi[b]
+                kind,
+                p,
+                q,
+                precision[b],
+                data,
+                i,
+                gammaln_phi[b],
+                digamma_phi[b],
+                gammaln_all[pair],
+                digamma_all[pair],
             )
         if kind != COUNTED and (zero_end or one_end):
             term, d_logit, slopes[D_ZERO_CUT, i], slopes[D_ONE_CUT, i] = _cutpoint_terms(
@@ -267,7 +285,9 @@ def score_constants(y, n_items, model_idx, cell_idx, bench_idx) -> tuple[np.ndar
     y = np.asarray(y, dtype=float)
     n_items = np.asarray(n_items, dtype=float)
     branch = likelihood_branch(y, n_items)
-    index = np.stack([model_idx, cell_idx, bench_idx, branch]).astype(np.int64)
+    counts = np.where(branch == COUNTED, n_items, 0.0)
+    pair = np.unique(np.column_stack([bench_idx, counts]), axis=0, return_inverse=True)[1]
+    index = np.stack([model_idx, cell_idx, bench_idx, branch, pair.ravel()]).astype(np.int64)
     data = np.zeros((3, y.size))
     inside = branch == INTERIOR
     data[0, inside], data[1, inside] = np.log(y[inside]), np.log1p(-y[inside])
