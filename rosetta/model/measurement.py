@@ -419,6 +419,11 @@ def _fused_scores(y, n_items, order, measured, difficulty, slope, floor, noise, 
     register_score_kernels()
 
     def logp(value, *params):
+        if not np.array_equal(getattr(value, "data", value), y):
+            raise NotImplementedError(
+                "the fused score likelihood is that of its observed scores only; "
+                "build the model with fused=False to evaluate other values"
+            )
         return score_loglik(*map(_core, params), index, data, ends)[0]
 
     def random(*params, rng, size):

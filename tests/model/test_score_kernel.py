@@ -99,6 +99,15 @@ def test_the_gradient_op_agrees_with_finite_differences():
     )
 
 
+def test_the_fused_likelihood_refuses_other_values(every_branch):
+    import pymc as pm
+
+    model = build_model(every_branch)
+    other = pt.dvector("other")
+    with pytest.raises(NotImplementedError, match="observed scores only"):
+        pm.logp(model["score"], other)
+
+
 def test_the_derivative_rows_have_no_gradient():
     index, data = score_constants([0.4], [np.nan], [0], [0], [0])
     params = [pt.dvector(name) for name in "abcdefg"]
