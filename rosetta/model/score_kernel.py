@@ -254,7 +254,7 @@ class ScoreLoglik(Op):
 
 
 class ScoreLoglikGrad(Op):
-    """`score_loglik_grad_kernel` as a PyTensor op (no gradient of its own)."""
+    """`score_loglik_grad_kernel` as a PyTensor op (no gradient of its own: no Hessian)."""
 
     __props__ = ()
 
@@ -269,6 +269,13 @@ class ScoreLoglikGrad(Op):
         """Through the cached ``numba.njit`` kernel (modes other than Numba)."""
         for out, value in zip(outputs, _grad_python(*inputs), strict=True):
             out[0] = value
+
+    def L_op(self, inputs, outputs, output_grads):
+        """Not implemented: second derivatives need the graph (``build_model(fused=False)``)."""
+        raise NotImplementedError(
+            "the fused score likelihood has no second derivative; build the model with "
+            "fused=False for a symbolic Hessian"
+        )
 
     def infer_shape(self, fgraph, node, shapes):
         """Each gradient has its parameter's shape (benchmark-long for floor and precision)."""

@@ -190,12 +190,17 @@ def test_posterior_predictive_of_the_model(tiny):
 
 @pytest.mark.slow  # compiling PyTensor's symbolic Hessian takes about a minute
 def test_laplace_hessian_matches_the_symbolic_one(tiny):
-    """`run_map`'s central-difference Hessian agrees with PyTensor's symbolic one."""
+    """`run_map`'s central-difference Hessian agrees with PyTensor's symbolic one.
+
+    Numeric on the fused model `run_map` fits, symbolic on the graph (the fused score
+    likelihood has no second derivative).
+    """
     from pymc.blocking import DictToArrayBijection
 
     from rosetta.model.sampling import hessian
 
-    model = build_model(tiny, MeasurementSpec(family_effects=False))
+    spec = MeasurementSpec(family_effects=False)
+    model, graph = (build_model(tiny, spec, fused=fused) for fused in (True, False))
     point = model.initial_point(0)
     raveled = DictToArrayBijection.map(point)
     gradient = model.compile_dlogp(jacobian=True)
@@ -204,7 +209,7 @@ def test_laplace_hessian_matches_the_symbolic_one(tiny):
     )
     with warnings.catch_warnings():  # PyMC's note that it will stop negating the Hessian
         warnings.filterwarnings("ignore", "hessian will stop negating", FutureWarning)
-        symbolic = model.compile_d2logp(jacobian=True, negate_output=False)(point)
+        symbolic = graph.compile_d2logp(jacobian=True, negate_output=False)(point)
     np.testing.assert_allclose(numeric, symbolic, rtol=1e-5, atol=1e-5 * np.abs(symbolic).max())
 
 

@@ -114,6 +114,10 @@ def test_the_derivative_rows_have_no_gradient():
     _, slopes = score_loglik(*params, index, data, np.array([0, 0]))
     with pytest.raises(NotImplementedError, match="no gradient"):
         pytensor.grad(slopes.sum(), params[0])
+    loglik = score_loglik(*params, index, data, np.array([0, 0]))[0].sum()
+    first = pytensor.grad(loglik, params[0])
+    with pytest.raises(NotImplementedError, match="no second derivative"):
+        pytensor.grad(first.sum(), params[0])
 
 
 def _op_names(model):
