@@ -124,6 +124,17 @@ def beta_binomial_logp(
 INTERIOR, ZERO, ONE, COUNTED = range(4)
 
 
+def item_count_pairs(bench_idx, n_items) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (benchmark, item count) pairs of the scores, and each score's pair.
+
+    ``gammaln(n + precision)`` of the beta-binomial depends on these only, so it is computed
+    once a pair. Scores without an item count (NaN) pair with a count of 0.
+    """
+    counts = np.where(np.isfinite(n_items), n_items, 0.0)
+    pairs, pair_of = np.unique(np.column_stack([bench_idx, counts]), axis=0, return_inverse=True)
+    return pairs, pair_of.ravel()
+
+
 def likelihood_branch(y, n_items) -> np.ndarray:
     """Which branch of the Beta-family likelihood each score needs.
 

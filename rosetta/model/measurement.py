@@ -121,6 +121,7 @@ from rosetta.likelihoods import (
     beta_family_logp,
     capped_precision,
     expected_score,
+    item_count_pairs,
     likelihood_branch,
     normal_logp,
     response_logp,
@@ -368,15 +369,14 @@ def score_distribution(y, n_items, p, q, noise: dict, bench_idx, weight=None):
     precision = noise["precision"]
     # gammaln(n + precision) depends on the benchmark and the item count only: computed once per
     # pair of them (a few hundred), not per score, with its digamma in the gradient.
-    counts = np.where(np.isfinite(n_items), n_items, 0.0)
-    pairs, pair_of = np.unique(np.column_stack([bench_idx, counts]), axis=0, return_inverse=True)
+    pairs, pair_of = item_count_pairs(bench_idx, n_items)
     per_pair = pt.gammaln(pairs[:, 1] + precision[pairs[:, 0].astype(int)])
     return observe(
         p,
         q,
         precision[bench_idx],
         pt.gammaln(precision)[bench_idx],
-        per_pair[pair_of.ravel()],
+        per_pair[pair_of],
         *(noise[name] for name in cuts),
         logp=logp,
         random=random,

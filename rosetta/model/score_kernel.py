@@ -18,6 +18,7 @@ fused=False)``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from pathlib import Path
@@ -30,7 +31,14 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from scipy.special import gammaln
 
-from rosetta.likelihoods import COUNTED, INTERIOR, ONE, ZERO, likelihood_branch
+from rosetta.likelihoods import (
+    COUNTED,
+    INTERIOR,
+    ONE,
+    ZERO,
+    item_count_pairs,
+    likelihood_branch,
+)
 from rosetta.model import gamma_pair
 from rosetta.model.gamma_pair import gammaln_digamma_positive
 
@@ -292,9 +300,8 @@ def score_constants(y, n_items, model_idx, cell_idx, bench_idx) -> tuple[np.ndar
     y = np.asarray(y, dtype=float)
     n_items = np.asarray(n_items, dtype=float)
     branch = likelihood_branch(y, n_items)
-    counts = np.where(branch == COUNTED, n_items, 0.0)
-    pair = np.unique(np.column_stack([bench_idx, counts]), axis=0, return_inverse=True)[1]
-    index = np.stack([model_idx, cell_idx, bench_idx, branch, pair.ravel()]).astype(np.int64)
+    pair = item_count_pairs(bench_idx, n_items)[1]
+    index = np.stack([model_idx, cell_idx, bench_idx, branch, pair]).astype(np.int64)
     data = np.zeros((3, y.size))
     inside = branch == INTERIOR
     data[0, inside], data[1, inside] = np.log(y[inside]), np.log1p(-y[inside])
@@ -306,15 +313,9 @@ def score_constants(y, n_items, model_idx, cell_idx, bench_idx) -> tuple[np.ndar
     return index, data
 
 
-_REGISTERED = False
-
-
+@functools.cache
 def register_score_kernels() -> None:
     """Give both ops their Numba code in PyTensor's Numba mode (once; no-op if unsupported)."""
-    global _REGISTERED
-    if _REGISTERED:
-        return
-    _REGISTERED = True
     try:
         from pytensor.link.numba.dispatch import basic as numba_basic
         from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
