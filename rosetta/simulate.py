@@ -333,7 +333,10 @@ def simulate_items(
     -------
     responses, truth
         Long frame (``model``, ``benchmark``, ``item``, ``correct``, ``floor`` [, ``attempts``])
-        and the `Truth`, whose ``items`` holds each item's ``difficulty`` and ``slope``.
+        and the `Truth`, whose ``items`` holds each item's ``difficulty`` and ``slope``. A
+        benchmark's ``difficulty`` and ``slope`` there are those of its drawn items (their mean
+        difficulty and geometric-mean slope), as a fit reports them, not ``difficulty_b`` and
+        ``slope_b`` of the population they were drawn from.
 
     Examples
     --------
@@ -381,7 +384,11 @@ def simulate_items(
     truth = Truth(
         capability=pd.Series(capability, index=pd.Index(models, name="model"), name="capability"),
         benchmarks=pd.DataFrame(
-            {"difficulty": difficulty, "slope": np.exp(log_slope), "floor": floor},
+            {
+                "difficulty": item_difficulty.mean(axis=1),
+                "slope": np.exp(np.log(item_slope).mean(axis=1)),
+                "floor": floor,
+            },
             index=pd.Index(benchmarks, name="benchmark"),
         ),
         items=pd.DataFrame(

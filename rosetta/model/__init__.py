@@ -36,6 +36,7 @@ from rosetta.constants import (
     ITEM_ADVI_LEARNING_RATE,
     ITEM_APPROX_DRAWS,
     ITEM_BATCH_SIZE,
+    ITEM_BENCHMARK,
     METHODS,
     PREDICTIVE_DRAWS,
     PREDICTIVE_MIN_DRAWS,
@@ -274,10 +275,11 @@ def anchored_diagnostics(raw, spec: MeasurementSpec, table) -> tuple[xr.Dataset,
 def anchor_posterior(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) -> xr.Dataset:
     """The posterior on the anchor scale, in the form a fit stores.
 
-    Item parameters in single precision, domains named, learned dimensions in one orientation
-    (`align_dimensions`).
+    Item benchmarks as their item sets (`_benchmarks_as_item_sets`), item parameters in single
+    precision, domains named, learned dimensions in one orientation (`align_dimensions`).
     """
-    posterior = align_dimensions(apply_scale(raw_posterior, spec.scale))
+    posterior = _benchmarks_as_item_sets(raw_posterior)
+    posterior = align_dimensions(apply_scale(posterior, spec.scale))
     for name in SINGLE_PRECISION:  # thousands per draw
         if name in posterior:
             posterior[name] = posterior[name].astype(np.float32)
@@ -287,6 +289,25 @@ def anchor_posterior(raw_posterior: xr.Dataset, spec: MeasurementSpec, table) ->
             {BENCHMARK_DOMAIN: (BENCHMARK, [domains.get(b, "") for b in table.benchmarks])}
         )
     return posterior
+
+
+def _benchmarks_as_item_sets(raw_posterior: xr.Dataset) -> xr.Dataset:
+    """Raw draws with each item benchmark's difficulty and slope those of its set of items.
+
+    Its items' mean difficulty and geometric-mean slope (``item_set_difficulty`` and
+    ``item_set_log_slope``, which are dropped), not the location of the population the items
+    are drawn from (see ``rosetta.model.measurement._item_sets``). Other draws are unchanged.
+    """
+    if "item_set_difficulty" not in raw_posterior:
+        return raw_posterior
+    sets = {ITEM_BENCHMARK: BENCHMARK}
+    where = {BENCHMARK: raw_posterior.indexes[ITEM_BENCHMARK]}
+    difficulty, slope = raw_posterior["difficulty"].copy(), raw_posterior["slope"].copy()
+    dims = difficulty.dims
+    difficulty.loc[where] = raw_posterior["item_set_difficulty"].rename(sets).transpose(*dims)
+    slope.loc[where] = np.exp(raw_posterior["item_set_log_slope"].rename(sets)).transpose(*dims)
+    dropped = raw_posterior.drop_vars(["item_set_difficulty", "item_set_log_slope"])
+    return dropped.assign(difficulty=difficulty, slope=slope)
 
 
 def _assemble(

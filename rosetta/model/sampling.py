@@ -63,6 +63,8 @@ KEEP = (
     "item_slope",
     "item_difficulty_sd",
     "item_log_slope_sd",
+    "item_set_difficulty",  # swapped into the item benchmarks' difficulty and slope, then dropped
+    "item_set_log_slope",
 )
 
 

@@ -95,6 +95,31 @@ def test_advi_recovers_capabilities_and_items(mixed_advi):
     assert idata.observed_data["correct"].size == 30 * 4 * 15
 
 
+def test_an_item_benchmark_is_its_set_of_items(mixed_advi):
+    """Its difficulty and slope are its items' mean and geometric mean, draw by draw."""
+    idata, truth = mixed_advi
+    posterior = idata.posterior
+    owner = posterior["item"].to_index().str.split(" | ").str[0]
+    for benchmark in ["b00", "b01", "b02", "b03"]:
+        items = posterior.isel(item=np.flatnonzero(owner == benchmark))
+        np.testing.assert_allclose(
+            items["item_difficulty"].mean("item"),
+            posterior["difficulty"].sel(benchmark=benchmark),
+            atol=1e-5,
+        )
+        np.testing.assert_allclose(
+            np.exp(np.log(items["item_slope"]).mean("item")),
+            posterior["slope"].sel(benchmark=benchmark),
+            rtol=1e-5,
+        )
+        drawn = truth.items[truth.items["benchmark"] == benchmark]
+        assert truth.benchmarks.loc[benchmark, "difficulty"] == drawn["difficulty"].mean()
+    assert "item_set_difficulty" not in posterior
+    assert posterior["difficulty"].sel(benchmark=json_scale(posterior)["benchmark"]).std() == 0
+    aggregate = posterior["difficulty"].sel(benchmark="b04")  # benchmark-level: its own variable
+    assert aggregate.std() > 0
+
+
 def test_saved_item_fit_reads_back(mixed_advi, tmp_path):
     from rosetta.io import load_fit, save_fit
     from rosetta.summary import benchmark_table, capability_table
