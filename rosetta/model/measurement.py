@@ -692,7 +692,7 @@ def _item_responses(
     slope_offset = pm.Normal("item_log_slope_offset", 0.0, 1.0, dims=ITEM)
     item_log_slope = log_slope[owners] + log_slope_sd * slope_offset
     item_slope = pm.Deterministic("item_slope", pt.exp(item_log_slope), dims=ITEM)
-    _item_sets(spread_of, item_difficulty, item_log_slope)
+    _item_sets(len(items.item_benchmarks), spread_of, item_difficulty, item_log_slope)
 
     responses = items.responses
     attempts = responses["attempts"].to_numpy(dtype=float)
@@ -711,17 +711,17 @@ def _item_responses(
     pm.Potential("response_loglik", scale * loglik.sum())
 
 
-def _item_sets(spread_of: np.ndarray, item_difficulty, item_log_slope) -> None:
+def _item_sets(sets: int, spread_of: np.ndarray, item_difficulty, item_log_slope) -> None:
     """Each item benchmark's items' mean difficulty and mean log slope (dim ``item_benchmark``).
 
-    A benchmark fitted from its items is that set of items: `rosetta.model.anchor_posterior`
-    reports these as its difficulty and slope, in place of the location of the population its
-    items are drawn from. The set is what the scores measure and what an anchor on the
-    benchmark means; the population's location differs from it by the sampling error of the
-    item set (sd 0.07 for 500 items spread 1.5), which moved every model of a one-benchmark
-    fit together, off the truth of a simulated one.
+    ``sets`` item benchmarks, ``spread_of`` each item's. A benchmark fitted from its items is
+    that set of items: `rosetta.model.anchor_posterior` reports these as its difficulty and
+    slope, in place of the location of the population its items are drawn from, which differs
+    from them by the item set's sampling error (sd 0.07 for 500 items spread 1.5); anchored on
+    that location, every model of a one-benchmark fit moved together off the truth of a
+    simulated one. (The set's expected score is the mean of its items' curves, not the one
+    logistic at these two numbers.)
     """
-    sets = int(spread_of.max()) + 1
     counts = np.bincount(spread_of, minlength=sets).astype(float)
     for name, values in (("difficulty", item_difficulty), ("log_slope", item_log_slope)):
         total = pt.inc_subtensor(pt.zeros(sets)[spread_of], values)
