@@ -40,26 +40,54 @@ def draws(tiny_fit):
 )
 def test_grid_integration_matches_a_brute_force_grid(draws, scores):
     loglik = q._LogLik(draws, q._as_score_frame(scores, "x"), [])
-    grid, _, mean, sd, log_evidence = q._integrate(loglik, draws.n_draws)
+    densities = q._integrate(loglik, draws.n_draws)
+    mean, sd, log_evidence = densities.mean, densities.sd, densities.log_evidence
     fine = np.linspace(-12, 12, 4801)
     ref_mean, ref_sd, ref_evidence = q._moments(loglik(np.arange(draws.n_draws), fine), fine)
-    assert grid.shape[1] < 40
-    # Skewed densities need a step of at most one sd for 1e-3 accuracy (see _GRID_POINTS).
-    assert np.all(grid[:, 1] - grid[:, 0] <= sd)
+    for ids, grid, _ in densities.blocks:
+        assert grid.shape[1] <= q._MAX_POINTS
+        # Skewed densities need a step of at most one sd for 1e-3 accuracy (see _GRID_POINTS).
+        assert np.all(grid[:, 1] - grid[:, 0] <= sd[ids])
     np.testing.assert_array_less(np.abs(mean - ref_mean), 1e-3 * ref_sd)
     np.testing.assert_allclose(sd, ref_sd, rtol=1e-3)
     # Single precision: log-densities near -50 carry ~1e-4 of rounding; weights move by 0.1%.
     np.testing.assert_allclose(log_evidence, ref_evidence, atol=1e-3)
 
 
-def test_grid_sampling_keeps_each_draws_mean_and_sd(draws):
+def test_each_draw_is_sampled_from_its_own_density(draws):
     loglik = q._LogLik(draws, q._as_score_frame({"b00": 0.8, "b03": 0.35}, "x"), [])
-    grid, log_density, mean, sd, _ = q._integrate(loglik, draws.n_draws)
-    row = np.repeat(log_density[:1], 40000, axis=0)
-    grid = np.repeat(grid[:1], 40000, axis=0)
-    u = q._sample_grid(row, grid, mean[:1], sd[:1], np.random.default_rng(0))
-    assert abs(u.mean() - mean[0]) < 4 * sd[0] / np.sqrt(len(u))
-    assert u.std() == pytest.approx(sd[0], rel=0.02)
+    densities = q._integrate(loglik, draws.n_draws)
+    mean, sd = densities.mean, densities.sd
+    # The draw whose density lies farthest from draw 0's, sampled alone and among the others.
+    far = int(np.argmax(np.abs(mean - mean[0]) / sd))
+    assert abs(mean[far] - mean[0]) > 0.5 * sd[far]
+    index = np.tile([0, far], 20000)
+    u = densities.sample(index, np.random.default_rng(0))
+    for d in (0, far):
+        got = u[index == d]
+        assert abs(got.mean() - mean[d]) < 4 * sd[d] / np.sqrt(len(got))
+        assert got.std() == pytest.approx(sd[d], rel=0.03)
+
+
+def test_a_steep_sided_density_is_integrated_and_sampled_on_a_finer_grid():
+    # A standard normal cut off above 0.3 by a fall of width 0.02, as a score near a
+    # benchmark's floor makes it: on 17 points, quantiles and moments come out wrong.
+    def loglik(index, grid):
+        grid = np.broadcast_to(grid, (len(index), np.shape(grid)[-1]))
+        return -(grid**2) / 2 - (np.maximum(grid - 0.3, 0) / 0.02) ** 2 / 2
+
+    densities = q._integrate(loglik, 3)
+    assert all(grid.shape[1] > q._GRID_POINTS for _, grid, _ in densities.blocks)
+    fine = np.linspace(-10, 1, 200_001)
+    ref_mean, ref_sd, ref_evidence = (v[0] for v in q._moments(loglik([0], fine), fine))
+    np.testing.assert_array_less(np.abs(densities.mean - ref_mean), 1e-3 * ref_sd)
+    np.testing.assert_allclose(densities.sd, ref_sd, rtol=1e-3)
+    np.testing.assert_allclose(densities.log_evidence, ref_evidence, atol=1e-3)
+    u = densities.sample(np.zeros(40_000, dtype=int), np.random.default_rng(1))
+    cdf = np.cumsum(np.exp(loglik([0], fine)[0]))
+    for p in (0.05, 0.5, 0.95):
+        exact = fine[np.searchsorted(cdf / cdf[-1], p)]
+        assert np.quantile(u, p) == pytest.approx(exact, abs=0.03 * ref_sd)
 
 
 def test_querying_a_fitted_model_with_its_scores_lands_on_its_capability(tiny_fit):
@@ -187,8 +215,9 @@ def test_a_density_narrower_than_a_grid_step_is_integrated_on_a_finer_grid():
         grid = np.broadcast_to(grid, (len(index), np.shape(grid)[-1]))
         return -(((grid - 0.3) / 1e-4) ** 2) / 2
 
-    grid, _, mean, sd, log_evidence = _integrate(loglik, 5)
-    assert (np.diff(grid, axis=1) > 0).all()
+    densities = _integrate(loglik, 5)
+    mean, sd, log_evidence = densities.mean, densities.sd, densities.log_evidence
+    assert all((np.diff(grid, axis=1) > 0).all() for _, grid, _ in densities.blocks)
     np.testing.assert_allclose(mean, 0.3, atol=1e-6)
     np.testing.assert_allclose(sd, 1e-4, rtol=1e-3)
     np.testing.assert_allclose(log_evidence, np.log(np.sqrt(2 * np.pi) * 1e-4), rtol=1e-6)
