@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_query.py [--posterior FILE] [--repeats 20]
+    .venv/bin/python benchmarks/bench_query.py [--posterior FILE] [--repeats 20] [--reference REV]
 
 Without --posterior it fits the bundled data once with 2 chains x 2,000 draws (a 4,000-draw
 posterior) and keeps it as ``results/posterior_4000.nc``. It then times, with medians over the
@@ -19,11 +19,17 @@ repeats:
    compiled loop (`rosetta.grid_loglik`) and, side by side as the reference, by the NumPy
    expression of the same likelihood (`rosetta.placement.score_loglik`, what the query used
    before), alternating, with their ratio.
+
+With ``--reference REV`` it also times the query of ``rosetta/placement.py`` as it was at git
+revision REV (loaded beside today's, its imports served by today's other modules), alternating
+with today's in the same process: on a shared machine whose speed drifts, the ratio is the
+figure to trust.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import subprocess
 import sys
@@ -47,6 +53,22 @@ def posterior_path(given: Path | None) -> Path:
         table = load_epoch(min_benchmarks=4, since="2022-11-01")
         save_fit(fit(table, chains=2, draws=2000, progress=False), path)
     return path
+
+
+def reference_query(revision: str):
+    """`rosetta.placement.query` of git revision ``revision``, loaded as a module of its own."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:rosetta/placement.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    ).stdout
+    spec = importlib.util.spec_from_loader("reference_placement", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    exec(compile(source, f"{revision}:rosetta/placement.py", "exec"), module.__dict__)
+    return module.query
 
 
 def timed(call, repeats: int) -> list[float]:
@@ -93,6 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posterior", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--reference", help="git revision to time side by side")
     args = parser.parse_args()
     path = posterior_path(args.posterior)
 
@@ -128,6 +151,8 @@ def main() -> None:
         f"(min {min(cold):.2f}, max {max(cold):.2f}; {cold_runs} runs)"
     )
     print(f"python -c pass     median {statistics.median(bare):7.2f} s")
+    if args.reference:
+        compare(posterior, query, reference_query(args.reference), args)
 
     from rosetta.placement import _as_score_frame, _Draws, _LogLik
 
@@ -146,6 +171,22 @@ def main() -> None:
         f"grid log-likelihood ({n_draws} draws x 17 points): compiled {fast * 1e3:.1f} ms, "
         f"NumPy {slow * 1e3:.1f} ms (medians of {args.repeats}, alternating): {slow / fast:.2f}x; "
         f"largest difference {gap:.1e}"
+    )
+
+
+def compare(posterior, query, reference, args) -> None:
+    """Today's query and the reference revision's, alternating; their medians and ratio."""
+    reference(posterior, SCORES)  # warm its caches once
+    today, before = [], []
+    for _ in range(args.repeats):
+        today += timed(lambda: query(posterior, SCORES), 1)
+        before += timed(lambda: reference(posterior, SCORES), 1)
+    new, old = statistics.median(today), statistics.median(before)
+    a, b = query(posterior, SCORES), reference(posterior, SCORES)
+    print(
+        f"against {args.reference}: {new * 1e3:.1f} ms vs {old * 1e3:.1f} ms (medians of "
+        f"{args.repeats}, alternating): {new / old:.2f}x; capability mean {a.mean:.4f} vs "
+        f"{b.mean:.4f}, sd {a.sd:.4f} vs {b.sd:.4f}"
     )
 
 

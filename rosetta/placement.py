@@ -87,6 +87,8 @@ _MAX_POINTS = 257
 #: The grid pass is split over threads in chunks of at least this many (draw, grid point) cells.
 _CHUNK_CELLS = 2_000
 _MAX_THREADS = 8
+#: Read once: ``os.cpu_count`` costs ~60 us a call in some containers.
+_CORES = os.cpu_count() or 1
 #: Below this fraction of draws' effective sample size the reweighting is flagged.
 _LOW_ESS_FRACTION = 0.1
 #: How many of the most capable fitted models get a probability of being outranked.
@@ -506,15 +508,14 @@ class _Draws:
         return self.capability.shape[0]
 
     def take(self, index: np.ndarray, columns: np.ndarray) -> dict:
-        """Benchmark parameters of draws ``index`` and benchmarks ``columns`` (broadcastable)."""
-        rows = index[:, None]
+        """Benchmark parameters of draws ``index`` (rows) and benchmarks ``columns`` (columns)."""
         out = {
-            "difficulty": self.difficulty[rows, columns],
-            "slope": self.slope[rows, columns],
-            "floor": self.floor[rows, columns],
+            "difficulty": self.difficulty.take(index, axis=0).take(columns, axis=1),
+            "slope": self.slope.take(index, axis=0).take(columns, axis=1),
+            "floor": self.floor.take(index, axis=0).take(columns, axis=1),
         }
         if self.precision is not None:
-            out["precision"] = self.precision[rows, columns]
+            out["precision"] = self.precision.take(index, axis=0).take(columns, axis=1)
         for name in ("sigma", "zero_cutpoint", "one_cutpoint"):
             value = getattr(self, name)
             out[name] = None if value is None else value[index][:, None]
@@ -537,6 +538,9 @@ def _query_one(
             "0, so this is its general capability and its predictions follow the general "
             "factor alone; refit with its scores for its profile on the dimensions"
         )
+    # Here, not at the top: numba loads in ~0.3 s, which only a query needs to pay.
+    from rosetta.grid_loglik import count_above
+
     loglik = _LogLik(draws, observed, notes)
     densities = _integrate(loglik, draws.n_draws)
     cond_mean, cond_sd, log_evidence = densities.mean, densities.sd, densities.log_evidence
@@ -557,13 +561,15 @@ def _query_one(
     second = np.sum(weights * (mean_theta**2 + (draws.sd * cond_sd) ** 2))
     sd = float(math.sqrt(max(second - mean**2, 0.0)))
 
-    above = draws.capability[index] > capability[:, None]
-    n_above = above.sum(axis=1)
+    n_above = count_above(draws.capability, index, capability)
     rank = 1 + n_above
     # Capabilities are continuous: no fitted model ties the new one.
     percentile = 100.0 * (1.0 - n_above / len(draws.models))
     leaders = np.argsort(-draws.capability.mean(axis=0))[: max(top, 0)]
-    p_above = {str(draws.models[k]): float(np.mean(~above[:, k])) for k in leaders}
+    p_above = {
+        str(draws.models[k]): float(np.mean(draws.capability[index, k] <= capability))
+        for k in leaders
+    }
 
     return QueryResult(
         name=name,
@@ -629,7 +635,7 @@ class _LogLik:
         chunk.
         """
         cells = len(index) * np.shape(grid)[-1]
-        chunks = min(os.cpu_count() or 1, _MAX_THREADS, cells // _CHUNK_CELLS, len(index))
+        chunks = min(_CORES, _MAX_THREADS, cells // _CHUNK_CELLS, len(index))
         if chunks <= 1:
             return self._evaluate(index, grid)
         bounds = np.linspace(0, len(index), chunks + 1).astype(int)
@@ -707,7 +713,7 @@ def read_ends(y: np.ndarray, n_items: np.ndarray, draws: _Draws, notes: list[str
 @cache
 def _pool() -> ThreadPoolExecutor:
     """One pool of worker threads for the whole process, started on first use."""
-    return ThreadPoolExecutor(min(os.cpu_count() or 1, _MAX_THREADS))
+    return ThreadPoolExecutor(min(_CORES, _MAX_THREADS))
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""rosetta.grid_loglik: the compiled query likelihood equals the fit's vectorised one."""
+"""rosetta.grid_loglik: the compiled query loops equal their vectorised NumPy forms."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from rosetta.grid_loglik import grid_loglik, score_constants, score_kinds
+from rosetta.grid_loglik import count_above, grid_loglik, score_constants, score_kinds
 from rosetta.likelihoods import expected_score, likelihood_branch
 from rosetta.placement import score_loglik
 
@@ -91,3 +91,12 @@ def test_compiled_loop_matches_the_fits_likelihood(cutpoints, beta):
     expected = vectorised(theta, y, n_items, stderr, par, beta, k0, k1)
     assert np.all(np.isfinite(expected))
     np.testing.assert_allclose(compiled, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_count_above_counts_the_larger_entries_of_each_chosen_row():
+    rng = np.random.default_rng(3)
+    capability = rng.normal(size=(50, 7))
+    index = rng.integers(0, 50, size=200)
+    value = rng.normal(size=200)
+    expected = (capability[index] > value[:, None]).sum(axis=1)
+    np.testing.assert_array_equal(count_above(capability, index, value), expected)
