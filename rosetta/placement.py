@@ -777,7 +777,7 @@ def _integrate(loglik: _LogLik, n_draws: int) -> _Densities:
         grid[redo] = mean[redo, None] + scale[redo, None] * unit
         log_density[redo] = loglik(everyone[redo], grid[redo])
         mean[redo], sd[redo], log_evidence[redo] = _moments(log_density[redo], grid[redo])
-    rough = ~(_roughness(log_density) <= _ROUGHNESS)
+    rough = ~_fine_enough(grid, log_density, sd)
     blocks = [(everyone[~rough], grid[~rough], log_density[~rough])]
     if rough.any():
         blocks += _refine(loglik, everyone[rough], grid[rough], log_density[rough])
@@ -791,8 +791,8 @@ def _refine(loglik, ids, grid, log_density) -> list[tuple[np.ndarray, np.ndarray
 
     The grids are first cut to the points where the density is not negligible, plus one step
     each side, on a window of the same length for every draw (the longest needed); each halving
-    evaluates only the new midpoints. Draws leave as their grids become smooth enough, as blocks
-    of `_Densities`, or at `_MAX_POINTS`.
+    evaluates only the new midpoints. Draws leave as their grids become fine enough
+    (`_fine_enough`), as blocks of `_Densities`, or at `_MAX_POINTS`.
     """
     n_points = grid.shape[1]
     matters = log_density - log_density.max(axis=1, keepdims=True) > -_NEGLIGIBLE
@@ -804,7 +804,8 @@ def _refine(loglik, ids, grid, log_density) -> list[tuple[np.ndarray, np.ndarray
     grid, log_density = grid[window], log_density[window]
     blocks = []
     while len(ids):
-        done = (_roughness(log_density) <= _ROUGHNESS) | (2 * grid.shape[1] - 1 > _MAX_POINTS)
+        _, sd, _ = _moments(log_density, grid)
+        done = _fine_enough(grid, log_density, sd) | (2 * grid.shape[1] - 1 > _MAX_POINTS)
         if done.any():
             blocks.append((ids[done], grid[done], log_density[done]))
         ids, grid, log_density = ids[~done], grid[~done], log_density[~done]
@@ -819,6 +820,11 @@ def _interleave(points: np.ndarray, midpoints: np.ndarray) -> np.ndarray:
     out = np.empty((len(points), points.shape[1] + midpoints.shape[1]))
     out[:, ::2], out[:, 1::2] = points, midpoints
     return out
+
+
+def _fine_enough(grid: np.ndarray, log_density: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Per draw: a step of at most one sd, and a log-density smooth at that step."""
+    return (grid[:, 1] - grid[:, 0] <= sd) & (_roughness(log_density) <= _ROUGHNESS)
 
 
 def _roughness(log_density: np.ndarray) -> np.ndarray:
