@@ -21,12 +21,12 @@ import pandas as pd
 import xarray as xr
 from scipy.special import gammaln
 
-from rosetta.errors import IncompatibleFitError
+from rosetta.errors import DataValidationError, IncompatibleFitError
 from rosetta.fitted import as_fit
 from rosetta.intervals import interval
 from rosetta.io import scores_of_fit
 from rosetta.likelihoods import beta_family_logp, likelihood_branch, normal_logp
-from rosetta.prediction import score_parts
+from rosetta.prediction import item_benchmarks, score_parts
 from rosetta.results import Result
 
 #: Pareto k above which a score's PSIS-LOO term is unreliable (Vehtari et al. 2017).
@@ -42,9 +42,20 @@ def pointwise_loglik(idata) -> xr.DataArray:
     """Log-likelihood of every observed score in every draw, dims ``(chain, draw, obs)``.
 
     Evaluated a block of draws at a time (`LOGLIK_BLOCK_VALUES`), so that memory stays near
-    the size of the result.
+    the size of the result. A fit with benchmarks fitted from item-level responses raises
+    `rosetta.errors.DataValidationError`: its likelihood there is of their items' responses,
+    not of the scores (which have no benchmark-level noise).
     """
     fit = as_fit(idata)
+    sets = item_benchmarks(fit)
+    if sets:
+        raise DataValidationError(
+            [
+                f"benchmark(s) {sets} were fitted from item-level responses: the fit's "
+                "likelihood there is of their items' responses, not of scores, so its pointwise "
+                "log-likelihood of scores (and PSIS-LOO) is not computed"
+            ]
+        )
     posterior = fit.posterior
     scores = scores_of_fit(fit.idata)
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]

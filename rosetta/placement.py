@@ -918,7 +918,13 @@ def _systematic_resample(weights: np.ndarray, rng) -> np.ndarray:
 
 
 def _predictions(draws, index, capability, observed, ci_prob, rng) -> pd.DataFrame:
-    columns = np.arange(len(draws.benchmarks))
+    """The new model's expected and new-evaluation scores on the posterior's benchmarks.
+
+    Benchmarks fitted from item-level responses are left out: their expected score is the mean
+    of their items' curves, whose parameters the query's draws do not hold, and they have no
+    benchmark-level score noise for a new evaluation's.
+    """
+    columns = np.flatnonzero(~draws.benchmarks.isin(draws.item_benchmarks))
     par = draws.take(index, columns)
     p, _ = expected_score(par["slope"] * (capability[:, None] - par["difficulty"]), par["floor"])
     noisy = draw_scores(
@@ -939,7 +945,7 @@ def _predictions(draws, index, capability, observed, ci_prob, rng) -> pd.DataFra
             "score_lo": lower[n:],
             "score_hi": upper[n:],
         },
-        index=pd.Index(draws.benchmarks, name="benchmark"),
+        index=pd.Index(draws.benchmarks[columns], name="benchmark"),
     )
     frame["observed"] = observed.set_index("benchmark")["score"].reindex(frame.index)
     return frame

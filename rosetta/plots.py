@@ -275,6 +275,10 @@ def plot_iccs(
 ):
     """Item characteristic curves: expected score against capability, with observed scores.
 
+    A benchmark fitted from item-level responses is drawn as the mean of its items' curves
+    (`rosetta.prediction.benchmark_scores`); its observed scores are each model's share correct
+    of the items it answered.
+
     Parameters
     ----------
     fit
@@ -287,7 +291,8 @@ def plot_iccs(
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
-    from scipy.special import expit
+
+    from rosetta.prediction import benchmark_scores
 
     posterior, const = fit.posterior, fit.constant_data
     names = posterior["benchmark"].to_numpy().astype(str)
@@ -313,11 +318,7 @@ def plot_iccs(
     m_idx = const["model_idx"].to_numpy()
     for ax, name in zip(axes.flat, benchmarks, strict=False):
         j = int(np.flatnonzero(names == name)[0])
-        par = {
-            v: posterior[v].sel(benchmark=name).to_numpy().reshape(-1, 1)
-            for v in ("difficulty", "slope", "floor")
-        }
-        curve = par["floor"] + (1 - par["floor"]) * expit(par["slope"] * (grid - par["difficulty"]))
+        curve = benchmark_scores(fit, grid, [name] * len(grid))
         lo, mid, hi = np.quantile(curve, _with_median(ci_prob), axis=0)
         ax.fill_between(grid, lo, hi, alpha=0.25, color="C0")
         ax.plot(grid, mid, color="C0")
@@ -376,20 +377,26 @@ def plot_ppc(fit, *, ci_prob: float = CI_PROB, path: str | Path | None = None):
 def plot_residuals(fit, *, path: str | Path | None = None):
     """Residuals (observed minus expected score) by benchmark, ordered by difficulty.
 
+    A pair of a benchmark fitted from item-level responses is expected the mean of the curves of
+    the items it answered (`_expected_share_correct`).
+
     Returns
     -------
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 
-    from rosetta.prediction import expected_score
+    from rosetta.prediction import expected_score, item_benchmarks
 
     const = fit.constant_data
     names = fit.posterior["benchmark"].to_numpy().astype(str)
     models = fit.posterior["model"].to_numpy().astype(str)
     m_idx, b_idx = const["model_idx"].to_numpy(), const["benchmark_idx"].to_numpy()
-    expected = expected_score(fit.posterior, models[m_idx], names[b_idx]).mean(("chain", "draw"))
-    expected = expected.to_numpy()
+    scored = ~np.isin(names[b_idx], item_benchmarks(fit))
+    expected = np.full(len(b_idx), np.nan)
+    if scored.any():
+        pairs = models[m_idx[scored]], names[b_idx[scored]]
+        expected[scored] = expected_score(fit, *pairs).mean(("chain", "draw")).to_numpy()
     if "response_pair" in const:  # item-level pairs: the mean over their items
         expected = _expected_share_correct(fit, expected)
     resid = fit.observed_data["score"].to_numpy() - expected

@@ -3,6 +3,13 @@
 The expected score and the score a new evaluation would show, for any (model, benchmark) pair in
 the posterior, draw by draw. The anchor scale does not matter: ``slope * (capability -
 difficulty)`` is invariant under it.
+
+A benchmark fitted from item-level responses is its set of items: its expected score is the mean
+over its items of ``floor + (1 - floor) * sigmoid(item_slope * (capability - item_difficulty))``
+(`benchmark_scores`), not the one logistic at its reported ``difficulty`` and ``slope`` (its
+items' mean and geometric mean). Its items are mapped to it in the fit's ``constant_data``, so
+that needs the fit, not only its posterior; and it has no benchmark-level score noise, so a new
+evaluation's score there is not predicted.
 """
 
 from __future__ import annotations
@@ -12,25 +19,33 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.special import expit
+from scipy.special import expit, logit
 
-from rosetta.constants import DEFAULT_SEED, DIMENSION, FAMILY_CELL
+from rosetta.constants import DEFAULT_SEED, DIMENSION, FAMILY_CELL, ITEM_BENCHMARK
 from rosetta.domains import benchmark_domains, domain_names
+from rosetta.errors import DataValidationError
 from rosetta.families import model_family
 from rosetta.fitted import as_fit
 from rosetta.likelihoods import expected_score as score_mean
 
+#: (draw, capability, item) values evaluated at once for an item benchmark's curve.
+_ITEM_BLOCK = 1 << 22
+#: Bisection steps that invert an item benchmark's curve (`capability_reaching`): the bracket,
+#: its items' own crossings (a few capability units wide), narrowed 2^32-fold (to ~1e-9).
+_BISECTIONS = 32
 
-def expected_score(
-    posterior: xr.Dataset, models: Sequence[str], benchmarks: Sequence[str]
-) -> xr.DataArray:
+
+def expected_score(posterior, models: Sequence[str], benchmarks: Sequence[str]) -> xr.DataArray:
     """Expected score ``p`` for pairs ``(models[i], benchmarks[i])``, per draw.
 
     Parameters
     ----------
     posterior
-        Posterior group with ``capability``, ``difficulty``, ``slope``, ``floor`` (and the
-        domain deviations and family effects of fits that have them).
+        A `rosetta.Fit` (or its InferenceData), or its posterior group: ``capability``,
+        ``difficulty``, ``slope``, ``floor`` (and the domain deviations and family effects of
+        fits that have them). A benchmark fitted from item-level responses is the mean of its
+        items' curves (`benchmark_scores`), which needs the fit: its posterior alone raises
+        `rosetta.errors.DataValidationError` for such a benchmark.
     models, benchmarks
         Equal-length sequences naming the pairs.
 
@@ -39,17 +54,161 @@ def expected_score(
     xarray.DataArray
         Dims ``(chain, draw, pair)``.
     """
+    fit, posterior = posterior, _posterior(posterior)
     models, benchmarks = list(models), list(benchmarks)
     if len(models) != len(benchmarks):
         raise ValueError("models and benchmarks must have the same length")
     _check_names(posterior, "model", models)
     _check_names(posterior, "benchmark", benchmarks)
     p, _ = score_parts(posterior, models, benchmarks)
-    return p.drop_vars(["model", "benchmark"], errors="ignore").rename("score_mean")
+    p = p.drop_vars(["model", "benchmark"], errors="ignore").rename("score_mean")
+    sets = np.flatnonzero(np.isin(benchmarks, item_benchmarks(posterior)))
+    if not sets.size:
+        return p
+    named = [benchmarks[k] for k in sets]
+    theta = effective_capability(posterior, [models[k] for k in sets], named)
+    p = p.transpose("chain", "draw", "pair").copy()
+    p.values[..., sets] = benchmark_scores(fit, _flat(theta), named).reshape(*p.shape[:2], -1)
+    return p
+
+
+def benchmark_scores(fit, theta, benchmarks: Sequence[str]) -> np.ndarray:
+    """Expected score on ``benchmarks[k]`` at capability ``theta[..., k]``, per draw.
+
+    ``floor + (1 - floor) * sigmoid(slope * (theta - difficulty))``; for a benchmark fitted from
+    item-level responses, the mean over its items of their curves ``floor + (1 - floor) *
+    sigmoid(item_slope * (theta - item_difficulty))`` (item parameters are on the anchored scale
+    too).
+
+    Parameters
+    ----------
+    fit
+        A `rosetta.Fit` or its InferenceData (its ``constant_data`` maps items to benchmarks); a
+        posterior group serves benchmarks not fitted from items.
+    theta
+        Capabilities on the posterior's scale: ``(S, P)``, per draw (chain and draw flattened,
+        chain first), or ``(P,)``, the same in every draw.
+    benchmarks
+        ``P`` names of fitted benchmarks.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(S, P)``.
+
+    Raises
+    ------
+    rosetta.errors.DataValidationError
+        For an item benchmark without the fit's item map (a posterior group given).
+    """
+    posterior, names = _posterior(fit), list(benchmarks)
+    b = xr.DataArray(names, dims="pair")
+    par = {v: _flat(posterior[v].sel(benchmark=b)) for v in ("difficulty", "slope", "floor")}
+    theta = np.broadcast_to(np.asarray(theta, dtype=float), par["slope"].shape)
+    p, _ = score_mean(par["slope"] * (theta - par["difficulty"]), par["floor"])
+    for name in set(names) & set(item_benchmarks(posterior)):
+        columns = [k for k, n in enumerate(names) if n == name]
+        floor = par["floor"][:, columns]
+        p[:, columns] = floor + (1 - floor) * _item_mean(theta[:, columns], *_items(fit, name))
+    return p
+
+
+def capability_reaching(fit, benchmark: str, level: float) -> np.ndarray:
+    """Per draw, the capability at which the expected score on ``benchmark`` equals ``level``.
+
+    ``-inf`` in draws where ``level`` is at or below the floor. The curve of a benchmark fitted
+    from item-level responses (`benchmark_scores`) is inverted by bisection, between the
+    capabilities at which its items' own curves reach the level.
+
+    Parameters
+    ----------
+    fit
+        As for `benchmark_scores`.
+    benchmark
+        A fitted benchmark.
+    level
+        An expected score in (0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(S,)``, draws flattened as in `benchmark_scores`.
+    """
+    posterior = _posterior(fit)
+    floor, difficulty, slope = (
+        _flat(posterior[v].sel(benchmark=benchmark)) for v in ("floor", "difficulty", "slope")
+    )
+    reachable = level > floor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where(reachable, logit((level - floor) / (1 - floor)), 0.0)
+    if benchmark not in item_benchmarks(posterior):
+        return difficulty + np.where(reachable, gap, -np.inf) / slope
+    item_difficulty, item_slope = _items(fit, benchmark)
+    # The set's curve is a mean of its items': it crosses where the first and the last of them do.
+    crossings = item_difficulty + gap[:, None] / item_slope
+    lo, hi = crossings.min(axis=1), crossings.max(axis=1)
+    for _ in range(_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        below = _item_mean(mid[:, None], item_difficulty, item_slope)[:, 0] < expit(gap)
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return np.where(reachable, 0.5 * (lo + hi), -np.inf)
+
+
+def item_benchmarks(fit) -> list[str]:
+    """The benchmarks of a fit (or of its posterior group) fitted from item-level responses."""
+    posterior = _posterior(fit)
+    if ITEM_BENCHMARK not in posterior.coords:
+        return []
+    return [str(name) for name in posterior[ITEM_BENCHMARK].to_numpy()]
+
+
+def _posterior(fit) -> xr.Dataset:
+    return fit if isinstance(fit, xr.Dataset) else fit.posterior
+
+
+def _flat(values: xr.DataArray) -> np.ndarray:
+    """Values ``(chain, draw, ...)`` as ``(S, ...)``, chain first."""
+    values = values.transpose("chain", "draw", ...).to_numpy()
+    return values.reshape(-1, *values.shape[2:])
+
+
+def _items(fit, benchmark: str) -> tuple[np.ndarray, np.ndarray]:
+    """``item_difficulty`` and ``item_slope`` ``(S, I)`` of the items of ``benchmark``."""
+    constant = None if isinstance(fit, xr.Dataset) else getattr(fit, "constant_data", None)
+    if constant is None or "item_benchmark_idx" not in constant:
+        raise DataValidationError(
+            [
+                f"benchmark {benchmark!r} was fitted from item-level responses: its expected "
+                "score is the mean of its items' curves, and the fit's constant_data says which "
+                "items are its; pass the fit, not its posterior"
+            ]
+        )
+    posterior = fit.posterior
+    owner = constant["item_benchmark_idx"].to_numpy()
+    mine = np.flatnonzero(owner == posterior.indexes["benchmark"].get_loc(benchmark))
+    return tuple(_flat(posterior[v].isel(item=mine)) for v in ("item_difficulty", "item_slope"))
+
+
+def _item_mean(theta: np.ndarray, difficulty: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """``mean_i sigmoid(slope_i * (theta - difficulty_i))``: ``theta (S, P)``, items ``(S, I)``.
+
+    Summed a block of items at a time (`_ITEM_BLOCK`), so memory stays near the result's.
+    """
+    total = np.zeros(theta.shape)
+    step = max(1, _ITEM_BLOCK // max(theta.size, 1))
+    for start in range(0, difficulty.shape[1], step):
+        block = slice(start, start + step)
+        x = slope[:, None, block] * (theta[..., None] - difficulty[:, None, block])
+        total += expit(x).sum(axis=-1)
+    return total / difficulty.shape[1]
 
 
 def score_parts(posterior: xr.Dataset, models, benchmarks) -> tuple[xr.DataArray, xr.DataArray]:
-    """``(p, 1 - p)`` per draw and pair, the complement computed without cancellation."""
+    """``(p, 1 - p)`` per draw and pair, the complement computed without cancellation.
+
+    The one logistic at each benchmark's ``difficulty`` and ``slope``: not the curve of a
+    benchmark fitted from item-level responses (`benchmark_scores`).
+    """
     b = xr.DataArray(list(benchmarks), dims="pair")
     theta = effective_capability(posterior, models, benchmarks)
     x = posterior["slope"].sel(benchmark=b) * (theta - posterior["difficulty"].sel(benchmark=b))
@@ -121,7 +280,22 @@ def predictive_scores(
     -------
     xarray.DataArray
         Score draws, dims ``(chain, draw, pair)``.
+
+    Raises
+    ------
+    rosetta.errors.DataValidationError
+        For a benchmark fitted from item-level responses: the fit has no benchmark-level score
+        noise there (its expected score is `expected_score`'s).
     """
+    sets = sorted(set(benchmarks) & set(item_benchmarks(posterior)))
+    if sets:
+        raise DataValidationError(
+            [
+                f"benchmark(s) {sets} were fitted from item-level responses: the fit has no "
+                "benchmark-level noise for a new evaluation's score there; predict the expected "
+                "score (kind='mean') instead"
+            ]
+        )
     p = expected_score(posterior, models, benchmarks)
     pair_benchmarks = xr.DataArray(list(benchmarks), dims="pair")
 
@@ -198,7 +372,9 @@ def predict(
         Equal-length sequences naming the pairs; each name must be in the posterior.
     kind
         ``"score"`` for predictive draws of an observed score (noise included), ``"mean"`` for
-        draws of the expected score.
+        draws of the expected score. A benchmark fitted from item-level responses has an
+        expected score (the mean of its items' curves) but no benchmark-level score noise:
+        ``"score"`` there raises `rosetta.errors.DataValidationError`.
     random_seed
         Seed of the predictive noise.
 
@@ -210,7 +386,7 @@ def predict(
     fit = as_fit(idata)
     posterior = fit.posterior
     if kind == "mean":
-        out = expected_score(posterior, models, benchmarks)
+        out = expected_score(fit, models, benchmarks)
     elif kind == "score":
         out = predictive_scores(
             posterior, models, benchmarks, likelihood=fit.info.likelihood, random_seed=random_seed

@@ -4,6 +4,9 @@ For posterior draw ``s``, benchmark ``j`` reaches level ``L`` (expected score) a
 
     theta*_s = difficulty_j,s + logit((L - floor_j) / (1 - floor_j)) / slope_j,s
 
+(a benchmark fitted from item-level responses: where the mean of its items' curves reaches ``L``,
+`rosetta.prediction.capability_reaching`; its expected scores are that mean too)
+
 and the frontier line (``intercept_s + growth_s * years``, drawn from the same posterior draw's
 capabilities) crosses ``theta*_s`` at ``years*_s = (theta*_s - intercept_s) / growth_s``. Draw
 by draw:
@@ -39,15 +42,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import logit
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED
 from rosetta.data.table import did_you_mean
 from rosetta.errors import RosettaError
 from rosetta.fitted import as_fit
 from rosetta.intervals import bounds, label
-from rosetta.likelihoods import expected_score
 from rosetta.placement import _Draws
+from rosetta.prediction import benchmark_scores, capability_reaching
 from rosetta.results import Result
 from rosetta.trends import YEAR_DAYS, LineDraws, _trend, frontier_mask, release_dates
 
@@ -199,11 +201,10 @@ def saturation(
     line = _frontier_line(trend, capability, released, line, notes)
     rows = []
     for name in names:
-        j = draws.benchmarks.get_loc(name)
-        x = draws.slope[:, j, None] * (capability - draws.difficulty[:, j, None])
-        p, _ = expected_score(x, draws.floor[:, j, None])
+        p = benchmark_scores(fit, capability, [name] * capability.shape[1])
         for level in levels:
-            rows.append(_forecast(name, level, p, released, draws, j, line, horizon, ci_prob))
+            theta = capability_reaching(fit, name, level)
+            rows.append(_forecast(name, level, p, released, theta, line, horizon, ci_prob))
     table = pd.DataFrame(rows)
     first = released.iloc[0]
     if (table["median"] == first.normalize()).any():
@@ -250,15 +251,15 @@ def _frontier_line(trend, capability, released: pd.Series, line: str, notes) -> 
     )
 
 
-def _forecast(name, level, p, released, draws, j, line, horizon, ci_prob) -> dict:
-    """The crossing-date draws of one (benchmark, level) and their summary row."""
-    floor = draws.floor[:, j]
-    above = p >= level  # (draw, model), models in release order
+def _forecast(name, level, p, released, theta, line, horizon, ci_prob) -> dict:
+    """The crossing-date draws of one (benchmark, level) and their summary row.
+
+    ``p``: expected scores (draw, model), models in release order; ``theta``: the capability at
+    the level, per draw.
+    """
+    above = p >= level
     reached = above.any(axis=1)
     first = np.argmax(above, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = logit((level - floor) / (1 - floor))
-    theta = draws.difficulty[:, j] + np.where(level > floor, gap, -np.inf) / draws.slope[:, j]
     release_years = line.years(released.to_numpy())
     now = release_years.max()
     # The years at which the line reaches theta: never (inf) without positive growth, and not

@@ -230,3 +230,152 @@ def test_one_benchmark_of_items_has_a_fixed_benchmark_population():
     assert not {"difficulty_mu", "difficulty_sigma", "log_slope_mu", "log_slope_sigma"} & free
     assert float(model["difficulty_sigma"].eval()) == pytest.approx(np.hypot(1.5, 1.5))
     assert np.isfinite(model.compile_logp()(model.initial_point(0)))
+
+
+# --- downstream of an item fit: an item benchmark's curve is the mean of its items' ------------
+
+ITEM_SETS = ["b00", "b01", "b02", "b03"]
+
+
+def item_curves(idata, benchmark, theta):
+    """By hand, per draw: the mean over the benchmark's items of their curves at ``theta``.
+
+    ``theta`` is ``(S, K)`` per draw or ``(K,)``; draws flattened chain first.
+    """
+    from scipy.special import expit
+
+    posterior = idata.posterior
+    owner = idata.constant_data["item_benchmark_idx"].to_numpy()
+    mine = np.flatnonzero(owner == list(posterior["benchmark"].to_numpy()).index(benchmark))
+    assert mine.size == 15
+    items = posterior.isel(item=mine)
+    n = posterior.sizes["chain"] * posterior.sizes["draw"]
+    d = items["item_difficulty"].transpose("chain", "draw", "item").to_numpy().reshape(n, -1)
+    s = items["item_slope"].transpose("chain", "draw", "item").to_numpy().reshape(n, -1)
+    floor = posterior["floor"].sel(benchmark=benchmark).to_numpy().reshape(n, 1)
+    theta = np.broadcast_to(theta, (n, np.shape(theta)[-1]))
+    shares = np.mean([expit(s[:, [i]] * (theta - d[:, [i]])) for i in range(d.shape[1])], axis=0)
+    return floor + (1 - floor) * shares
+
+
+def one_curve(idata, benchmark, theta):
+    """The single logistic at the benchmark's difficulty and slope, per draw."""
+    from rosetta.likelihoods import expected_score
+
+    bench = idata.posterior.sel(benchmark=benchmark)
+    n = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    par = {v: bench[v].to_numpy().reshape(n, 1) for v in ("difficulty", "slope", "floor")}
+    return expected_score(par["slope"] * (theta - par["difficulty"]), par["floor"])[0]
+
+
+def test_item_benchmark_scores_are_the_mean_of_their_item_curves(mixed_advi):
+    from rosetta.prediction import benchmark_scores, capability_reaching, item_benchmarks
+
+    idata, _ = mixed_advi
+    assert item_benchmarks(idata) == ITEM_SETS
+    grid = np.linspace(-3.0, 4.0, 9)
+    for name in ITEM_SETS:
+        got = benchmark_scores(idata, grid, [name] * len(grid))
+        np.testing.assert_allclose(got, item_curves(idata, name, grid), rtol=1e-12)
+        assert np.abs(got - one_curve(idata, name, grid)).max() > 0.01  # not the set's logistic
+    capability = idata.posterior["capability"].to_numpy().reshape(-1, 30)
+    mixed = benchmark_scores(idata, capability[:, :4], ["b00", "b04", "b01", "b04"])
+    np.testing.assert_allclose(mixed[:, 0], item_curves(idata, "b00", capability[:, :1])[:, 0])
+    np.testing.assert_allclose(mixed[:, 2], item_curves(idata, "b01", capability[:, 2:3])[:, 0])
+    for k in (1, 3):  # a benchmark-level benchmark: its one logistic, as before
+        np.testing.assert_array_equal(
+            mixed[:, k], one_curve(idata, "b04", capability[:, k : k + 1])[:, 0]
+        )
+    for level in (0.4, 0.8):  # the inverse: where the items' mean reaches the level
+        theta = capability_reaching(idata, "b00", level)
+        np.testing.assert_allclose(item_curves(idata, "b00", theta[:, None])[:, 0], level)
+    assert np.isneginf(capability_reaching(idata, "b00", 0.2)).all()  # below its 0.25 floor
+
+
+def test_predict_gives_item_benchmarks_their_item_curves_and_no_score_noise(mixed_advi):
+    from rosetta.errors import DataValidationError
+    from rosetta.prediction import expected_score, predict, predictive_scores
+
+    idata, _ = mixed_advi
+    models = ["m003", "m011", "m003", "m020"]
+    benchmarks = ["b00", "b02", "b04", "b05"]
+    mean = predict(idata, models, benchmarks, kind="mean").to_numpy().reshape(-1, 4)
+    capability = idata.posterior["capability"].sel(model=models).to_numpy().reshape(-1, 4)
+    for k, name in enumerate(benchmarks):
+        by = item_curves if name in ITEM_SETS else one_curve
+        np.testing.assert_allclose(mean[:, k], by(idata, name, capability[:, k : k + 1])[:, 0])
+    ordinary = expected_score(idata.posterior, models[2:], benchmarks[2:])  # no items: as before
+    np.testing.assert_array_equal(ordinary.to_numpy().reshape(-1, 2), mean[:, 2:])
+    with pytest.raises(DataValidationError, match="pass the fit, not its posterior"):
+        expected_score(idata.posterior, ["m003"], ["b00"])
+    with pytest.raises(DataValidationError, match=r"\['b00', 'b02'\].*no benchmark-level noise"):
+        predict(idata, models, benchmarks)
+    with pytest.raises(DataValidationError, match="no benchmark-level noise"):
+        predictive_scores(idata.posterior, ["m003"], ["b01"])
+    noisy = predict(idata, models[2:], benchmarks[2:])
+    assert noisy.notnull().all() and noisy.sizes["pair"] == 2
+
+
+def test_item_benchmark_figures_draw_their_item_curves(mixed_advi):
+    import matplotlib.pyplot as plt
+
+    from rosetta.plots import plot_iccs, plot_residuals
+
+    idata, _ = mixed_advi
+    fig = plot_iccs(idata, ["b00", "b04"])
+    capability = idata.posterior["capability"].mean(("chain", "draw")).to_numpy()
+    grid = np.linspace(capability.min() - 1, capability.max() + 1, 120)
+    for ax, curve in zip(fig.axes, (item_curves, one_curve), strict=False):
+        median = ax.lines[0].get_ydata()
+        name = ax.get_title()
+        np.testing.assert_allclose(median, np.median(curve(idata, name, grid), axis=0))
+    plt.close(fig)
+    plt.close(plot_residuals(idata))  # item pairs: the items each answered, not the set curve
+
+
+def test_saturation_of_an_item_benchmark_follows_its_item_curves(mixed_advi):
+    from rosetta.saturation_forecast import saturation
+    from rosetta.trends import trend
+
+    idata, _ = mixed_advi
+    mean = idata.posterior["capability"].mean(("chain", "draw")).to_series()
+    days = 60 * mean.rank().to_numpy() + np.random.default_rng(2).normal(0, 40, len(mean))
+    dated = pd.Series(pd.Timestamp("2023-01-01") + pd.to_timedelta(days, "D"), index=mean.index)
+    levels = (0.5, 0.8, 0.97)
+    result = saturation(idata, ["b00", "b04"], dates=dated, levels=levels, horizon_years=40)
+    table = result.table.set_index(["benchmark", "level"])
+    capability = idata.posterior["capability"].sel(model=dated.index).to_numpy().reshape(-1, 30)
+    for name, curve in (("b00", item_curves), ("b04", one_curve)):
+        expected = curve(idata, name, capability)
+        for level in levels:
+            reached = (expected >= level).any(axis=1).mean()
+            assert table.loc[(name, level), "p_reached"] == pytest.approx(reached), (name, level)
+    # Where no fitted model is at the level, half the draws' frontier lines reach the items'
+    # mean curve's level by the median date.
+    result = saturation(idata, "b01", dates=dated, levels=[0.97], line="frontier", horizon_years=40)
+    row = result.table.iloc[0]
+    assert row["status"] == "forecast" and row["p_reached"] == 0
+    line = trend(idata, dates=dated, horizon_years=1.0).frontier_line
+    theta = line.predict([row["median"]], np.random.default_rng(0), noise=False)
+    assert np.mean(item_curves(idata, "b01", theta)[:, 0] >= 0.97) == pytest.approx(0.5, abs=0.06)
+    assert np.mean(one_curve(idata, "b01", theta)[:, 0] >= 0.97) != pytest.approx(0.5, abs=0.1)
+
+
+def test_query_leaves_item_benchmarks_out_of_its_predictions(mixed_advi):
+    from rosetta.placement import query
+
+    idata, _ = mixed_advi
+    result = query(idata, {"b04": 0.6, "b05": 0.4})
+    predictions = result.predictions
+    assert list(predictions.index) == ["b04", "b05"]
+    assert predictions[["mean", "lo", "hi", "score_lo", "score_hi"]].notnull().all().all()
+    assert set(result.to_dict()["predictions"]) == {"b04", "b05"}
+    assert "b01" not in result.summary()
+
+
+def test_loo_refuses_a_fit_with_item_benchmarks(mixed_advi):
+    from rosetta.comparison import pointwise_loglik
+    from rosetta.errors import DataValidationError
+
+    with pytest.raises(DataValidationError, match="item-level responses"):
+        pointwise_loglik(mixed_advi[0])
