@@ -119,8 +119,9 @@ class QueryResult(Result):
     p_above
         Probability that the new model is more capable than each of the top fitted models.
     predictions
-        Per benchmark of the posterior: expected score ``mean``, ``lo``, ``hi`` and the interval
-        of a new evaluation's score ``score_lo``, ``score_hi``; ``observed`` where given.
+        Per benchmark of the posterior (not those fitted from item-level responses): expected
+        score ``mean``, ``lo``, ``hi`` and the interval of a new evaluation's score
+        ``score_lo``, ``score_hi``; ``observed`` where given.
         Computed on first use (with its own seed, so the order of calls does not matter).
     weight_ess
         Effective sample size of the draw weights (a low value means the new scores disagree
@@ -541,6 +542,12 @@ def _query_one(
     # Here, not at the top: numba loads in ~0.3 s, which only a query needs to pay.
     from rosetta.grid_loglik import count_above
 
+    if draws.item_benchmarks:
+        notes.append(
+            f"no predicted scores on {', '.join(draws.item_benchmarks)}: fitted from item-level "
+            "responses, their expected score is the mean of their items' curves "
+            "(`rosetta.predict` with the fit gives it)"
+        )
     loglik = _LogLik(draws, observed, notes)
     densities = _integrate(loglik, draws.n_draws)
     cond_mean, cond_sd, log_evidence = densities.mean, densities.sd, densities.log_evidence
