@@ -93,7 +93,7 @@ def query_command(
     as_json,
 ) -> None:
     """Place new models on a fitted scale from their scores, without refitting."""
-    from rosetta.io import load_posterior
+    from rosetta.io import fit_info, load_fit, load_posterior
     from rosetta.placement import QueryAnswers, query, query_table
     from rosetta.placement import capability_at as capability_query
     from rosetta.placement import score_at as score_query
@@ -109,11 +109,15 @@ def query_command(
     if scores_file:
         found = query_table(draws, scores_file, layout=layout, top=top, random_seed=seed)
         results += list(found.values())
+    asked = pairs(score_at, "--score-at") + pairs(capability_at, "--capability-at")
+    # An item benchmark's curve is the mean of its items': that needs the whole fit.
+    items = fit_info(draws).item_benchmarks
+    source = load_fit(posterior) if any(bench in items for bench, _ in asked) else draws
     lookups = [
-        score_query(draws, bench, number(value, "--score-at"))
+        score_query(source, bench, number(value, "--score-at"))
         for bench, value in pairs(score_at, "--score-at")
     ] + [
-        capability_query(draws, bench, value)
+        capability_query(source, bench, value)
         for bench, value in pairs(capability_at, "--capability-at")
     ]
     if not results and not lookups:

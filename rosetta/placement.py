@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.special import logit
 
 from rosetta.constants import CI_PROB, DEFAULT_SEED, DIMENSION
 from rosetta.data.parse import parse_cell
@@ -45,13 +44,13 @@ from rosetta.data.table import did_you_mean
 from rosetta.domains import domain_names
 from rosetta.errors import DataValidationError
 from rosetta.intervals import interval, label
-from rosetta.io import fit_info, load_posterior
+from rosetta.io import fit_info, load_fit, load_posterior
 from rosetta.likelihoods import (
     beta_family_logp,
     expected_score,
     normal_logp,
 )
-from rosetta.prediction import draw_scores
+from rosetta.prediction import benchmark_scores, capability_reaching, draw_scores
 from rosetta.results import Result
 
 #: Pilot grid (population units) and number of draws that give the first centre and scale.
@@ -398,14 +397,16 @@ def query_table(
 def score_at(posterior, benchmark: str, capability: float, *, ci_prob: float = CI_PROB) -> Lookup:
     """Expected score on ``benchmark`` of a model with the given capability (posterior scale).
 
+    For a benchmark fitted from item-level responses, the mean of its items' curves
+    (`rosetta.prediction.benchmark_scores`): that needs the fit (or its file), not its posterior.
+
     Returns
     -------
     Lookup
         The expected score's draws; ``to_dict()`` gives ``mean``, ``lo``, ``hi``.
     """
-    draws, j = _benchmark_column(posterior, benchmark)
-    x = draws.slope[:, j] * (capability - draws.difficulty[:, j])
-    p, _ = expected_score(x, draws.floor[:, j])
+    fit = _lookup_source(posterior, benchmark)
+    p = benchmark_scores(fit, np.array([float(capability)]), [benchmark])[:, 0]
     return Lookup("score_at", benchmark, float(capability), p, ci_prob)
 
 
@@ -413,31 +414,37 @@ def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = C
     """Capability at which the expected score on ``benchmark`` equals ``score``.
 
     Draws where ``score`` is at or below the benchmark's floor have no such capability and are
-    left out (their share is reported as ``p_below_floor``).
+    left out (their share is reported as ``p_below_floor``). Item benchmarks as in `score_at`.
 
     Returns
     -------
     Lookup
         The capability's draws; ``to_dict()`` gives ``mean``, ``lo``, ``hi``, ``p_below_floor``.
     """
-    draws, j = _benchmark_column(posterior, benchmark)
+    fit = _lookup_source(posterior, benchmark)
     value = _parse_one(score, f"score for {benchmark!r}")
     if not 0.0 < value < 1.0:
         raise DataValidationError([f"score {value:g} must lie strictly between 0 and 1"])
-    floor = draws.floor[:, j]
-    reachable = value > floor
+    theta = capability_reaching(fit, benchmark, value)
+    reachable = np.isfinite(theta)
     if not reachable.any():
         raise DataValidationError([f"score {value:g} is at or below the floor of {benchmark!r}"])
-    rel = (value - floor[reachable]) / (1 - floor[reachable])
-    theta = draws.difficulty[reachable, j] + logit(rel) / draws.slope[reachable, j]
-    return Lookup("capability_at", benchmark, value, theta, ci_prob, float(1 - reachable.mean()))
+    return Lookup(
+        "capability_at", benchmark, value, theta[reachable], ci_prob, float(1 - reachable.mean())
+    )
 
 
-def _benchmark_column(posterior, benchmark: str) -> tuple[_Draws, int]:
-    """The flattened draws and the column of ``benchmark`` (checked to exist)."""
-    draws = _Draws.from_posterior(_as_posterior(posterior))
-    _check_benchmarks(pd.Series([benchmark]), draws)
-    return draws, draws.benchmarks.get_loc(benchmark)
+def _lookup_source(posterior, benchmark: str):
+    """What a lookup reads: the posterior, or the whole fit for an item benchmark's file."""
+    dataset = _as_posterior(posterior)
+    known = list(dataset["benchmark"].to_numpy().astype(str))
+    if benchmark not in known:
+        raise DataValidationError(
+            [f"benchmark {benchmark!r} is not in the posterior{did_you_mean(benchmark, known)}"]
+        )
+    if isinstance(posterior, str | Path):
+        return load_fit(posterior) if benchmark in fit_info(dataset).item_benchmarks else dataset
+    return posterior
 
 
 # --- the computation -------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -372,6 +374,31 @@ def test_query_leaves_item_benchmarks_out_of_its_predictions(mixed_advi):
     assert set(result.to_dict()["predictions"]) == {"b04", "b05"}
     assert not any(line.strip().startswith("b01") for line in result.summary().splitlines())
     assert any(n.startswith("no predicted scores on") and "b01" in n for n in result.notes)
+
+
+def test_lookups_on_an_item_benchmark_follow_its_item_curves(mixed_advi, tmp_path, capsys):
+    from rosetta.cli import main
+    from rosetta.errors import DataValidationError
+    from rosetta.io import save_fit
+    from rosetta.placement import capability_at, score_at
+
+    idata, _ = mixed_advi
+    path = save_fit(idata, tmp_path / "items.nc")
+    expected = item_curves(idata, "b01", np.array([0.5]))[:, 0]
+    for source in (idata, path):  # the fit, or its file (the whole fit is read)
+        at = score_at(source, "b01", 0.5)
+        np.testing.assert_allclose(at.draws, expected, rtol=1e-5)
+        back = capability_at(source, "b01", float(np.median(expected)))
+        assert back.to_dict()["mean"] == pytest.approx(0.5, abs=0.1)
+    # A score lookup of each draw's crossing gives back the level, draw by draw.
+    theta = capability_at(idata, "b01", 0.6).draws
+    np.testing.assert_allclose(item_curves(idata, "b01", theta[:, None])[:, 0], 0.6, atol=1e-6)
+    with pytest.raises(DataValidationError, match="pass the fit"):
+        score_at(idata.posterior, "b01", 0.5)
+    # The command reads the whole fit when a lookup names an item benchmark.
+    main(["query", str(path), "--score-at", "b01=0.5", "--capability-at", "b04=0.6", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["score_at"][0]["mean"] == pytest.approx(expected.mean(), rel=1e-5)
 
 
 def test_loo_refuses_a_fit_with_item_benchmarks(mixed_advi):
