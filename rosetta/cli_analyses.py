@@ -93,10 +93,11 @@ def query_command(
     as_json,
 ) -> None:
     """Place new models on a fitted scale from their scores, without refitting."""
-    from rosetta.io import fit_info, load_fit, load_posterior
+    from rosetta.io import load_fit, load_posterior
     from rosetta.placement import QueryAnswers, query, query_table
     from rosetta.placement import capability_at as capability_query
     from rosetta.placement import score_at as score_query
+    from rosetta.prediction import item_benchmarks
     from rosetta.suggestion import rank_next
 
     draws = load_posterior(posterior)
@@ -109,17 +110,17 @@ def query_command(
     if scores_file:
         found = query_table(draws, scores_file, layout=layout, top=top, random_seed=seed)
         results += list(found.values())
-    asked = pairs(score_at, "--score-at") + pairs(capability_at, "--capability-at")
+    scores_at, capabilities_at = (
+        pairs(score_at, "--score-at"),
+        pairs(capability_at, "--capability-at"),
+    )
     # An item benchmark's curve is the mean of its items': that needs the whole fit.
-    items = fit_info(draws).item_benchmarks
-    source = load_fit(posterior) if any(bench in items for bench, _ in asked) else draws
+    items = item_benchmarks(draws)
+    asked = [bench for bench, _ in scores_at + capabilities_at]
+    source = load_fit(posterior) if any(bench in items for bench in asked) else draws
     lookups = [
-        score_query(source, bench, number(value, "--score-at"))
-        for bench, value in pairs(score_at, "--score-at")
-    ] + [
-        capability_query(source, bench, value)
-        for bench, value in pairs(capability_at, "--capability-at")
-    ]
+        score_query(source, bench, number(value, "--score-at")) for bench, value in scores_at
+    ] + [capability_query(source, bench, value) for bench, value in capabilities_at]
     if not results and not lookups:
         raise click.UsageError(
             "nothing to query: give --score, --scores, --score-at or --capability-at"

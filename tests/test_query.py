@@ -208,6 +208,32 @@ def test_threaded_grid_pass_gives_the_same_answer(tiny_fit, monkeypatch):
     np.testing.assert_array_equal(single.capability, threaded.capability)
 
 
+def test_draws_on_grids_of_different_sizes_are_each_sampled_from_their_own():
+    # Even draws: a standard normal; odd draws: a normal centred at 3 cut off above 3.2 by a
+    # steep fall, whose grids are refined. Resampled draws mix both blocks.
+    def loglik(index, grid):
+        grid = np.broadcast_to(grid, (len(index), np.shape(grid)[-1]))
+        steep = (np.asarray(index) % 2 == 1)[:, None]
+        cut = -((grid - 3) ** 2) / 2 - (np.maximum(grid - 3.2, 0) / 0.02) ** 2 / 2
+        return np.where(steep, cut, -(grid**2) / 2)
+
+    densities = q._integrate(loglik, 6)
+    sizes = {grid.shape[1] for _, grid, _ in densities.blocks}
+    assert len(densities.blocks) >= 2 and len(sizes) >= 2
+    index = np.tile(np.arange(6), 8000)
+    u = densities.sample(index, np.random.default_rng(2))
+    assert np.isfinite(u).all()
+    for d in range(6):
+        got = u[index == d]
+        assert got.mean() == pytest.approx(densities.mean[d], abs=4 * densities.sd[d] / 90)
+        assert got.std() == pytest.approx(densities.sd[d], rel=0.03)
+    fine = np.linspace(-10, 10, 400_001)
+    ref_mean, ref_sd, _ = q._moments(loglik(np.arange(2), fine), fine)
+    # The fall's kink (a jump in the second derivative) converges slowest: 2e-3 sd here.
+    np.testing.assert_allclose(densities.mean[:2], ref_mean, atol=2e-3 * ref_sd.min())
+    np.testing.assert_allclose(densities.sd[:2], ref_sd, rtol=2e-3)
+
+
 def test_a_density_narrower_than_a_grid_step_is_integrated_on_a_finer_grid():
     from rosetta.placement import _integrate
 
