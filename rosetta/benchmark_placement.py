@@ -52,7 +52,7 @@ from rosetta.placement import (
     read_ends,
     score_loglik,
 )
-from rosetta.prediction import draw_scores
+from rosetta.prediction import draw_scores, flat_draws
 from rosetta.results import Result, json_number
 
 #: Posterior draws used (evenly thinned), proposals per draw, rounds of pooled adaptation that
@@ -276,12 +276,8 @@ class _Priors:
                 "posterior",
             )
 
-        def flat(name):
-            var = posterior[name].transpose("chain", "draw")
-            return var.to_numpy().reshape(-1)
-
-        mean = np.stack([flat(f"{n}_mu") for n in names], axis=1)
-        sd = np.stack([flat(f"{n}_sigma") for n in names], axis=1)
+        mean = np.stack([flat_draws(posterior[f"{n}_mu"]) for n in names], axis=1)
+        sd = np.stack([flat_draws(posterior[f"{n}_sigma"]) for n in names], axis=1)
         return cls(mean=mean, sd=sd, names=names)
 
 

@@ -54,6 +54,7 @@ from rosetta.prediction import (
     benchmark_scores,
     capability_reaching,
     draw_scores,
+    flat_draws,
     item_benchmarks,
 )
 from rosetta.results import Result
@@ -452,11 +453,7 @@ def capability_at(posterior, benchmark: str, score: float, *, ci_prob: float = C
 def _lookup_source(posterior, benchmark: str):
     """What a lookup reads: the posterior, or the whole fit for an item benchmark's file."""
     dataset = _as_posterior(posterior)
-    known = list(dataset["benchmark"].to_numpy().astype(str))
-    if benchmark not in known:
-        raise DataValidationError(
-            [f"benchmark {benchmark!r} is not in the posterior{did_you_mean(benchmark, known)}"]
-        )
+    _check_known([benchmark], pd.Index(dataset["benchmark"].to_numpy().astype(str)))
     if isinstance(posterior, str | Path):
         return load_fit(posterior) if benchmark in item_benchmarks(dataset) else dataset
     return posterior
@@ -489,14 +486,8 @@ class _Draws:
     @classmethod
     def from_posterior(cls, posterior: xr.Dataset) -> _Draws:
         def flat(name):
-            # On the Variable, not the DataArray: xarray's transpose costs more than the copy.
             var = posterior.variables.get(name)
-            if var is None:
-                return None
-            order = [var.dims.index(d) for d in ("chain", "draw")]
-            order += [i for i in range(var.ndim) if i not in order]
-            values = np.transpose(var.to_numpy(), order)
-            return values.reshape(-1, *values.shape[2:])
+            return None if var is None else flat_draws(var)
 
         missing = [n for n in ("capability", "difficulty", "slope", "floor") if n not in posterior]
         if missing:
@@ -1100,8 +1091,8 @@ def _parse_one(value, what: str) -> float:
     return score
 
 
-def _check_benchmarks(names: pd.Series, draws: _Draws, source: str | None = None) -> None:
-    known = draws.benchmarks
+def _check_known(names, known: pd.Index, source: str | None = None) -> None:
+    """Every benchmark of ``names`` is one of ``known`` (else a did-you-mean error)."""
     unknown = [n for n in dict.fromkeys(names) if n not in known]
     if unknown:
         raise DataValidationError(
@@ -1111,6 +1102,10 @@ def _check_benchmarks(names: pd.Series, draws: _Draws, source: str | None = None
             ],
             source,
         )
+
+
+def _check_benchmarks(names: pd.Series, draws: _Draws, source: str | None = None) -> None:
+    _check_known(names, draws.benchmarks, source)
     items = [n for n in dict.fromkeys(names) if n in draws.item_benchmarks]
     if items:
         raise DataValidationError(

@@ -68,7 +68,7 @@ def expected_score(posterior, models: Sequence[str], benchmarks: Sequence[str]) 
     named = [benchmarks[k] for k in sets]
     theta = effective_capability(posterior, [models[k] for k in sets], named)
     p = p.transpose("chain", "draw", "pair").copy()
-    p.values[..., sets] = benchmark_scores(fit, _flat(theta), named).reshape(*p.shape[:2], -1)
+    p.values[..., sets] = benchmark_scores(fit, flat_draws(theta), named).reshape(*p.shape[:2], -1)
     return p
 
 
@@ -102,8 +102,9 @@ def benchmark_scores(fit, theta, benchmarks: Sequence[str]) -> np.ndarray:
         For an item benchmark without the fit's item map (a posterior group given).
     """
     posterior, names = _posterior(fit), list(benchmarks)
+    _check_names(posterior, "benchmark", names)
     b = xr.DataArray(names, dims="pair")
-    par = {v: _flat(posterior[v].sel(benchmark=b)) for v in ("difficulty", "slope", "floor")}
+    par = {v: flat_draws(posterior[v].sel(benchmark=b)) for v in ("difficulty", "slope", "floor")}
     theta = np.broadcast_to(np.asarray(theta, dtype=float), par["slope"].shape)
     p, _ = score_mean(par["slope"] * (theta - par["difficulty"]), par["floor"])
     for name in set(names) & set(item_benchmarks(posterior)):
@@ -135,8 +136,11 @@ def capability_reaching(fit, benchmark: str, level: float) -> np.ndarray:
         ``(S,)``, draws flattened as in `benchmark_scores`.
     """
     posterior = _posterior(fit)
+    _check_names(posterior, "benchmark", [benchmark])
+    if not 0.0 < level < 1.0:
+        raise DataValidationError([f"score level {level:g} must lie strictly between 0 and 1"])
     floor, difficulty, slope = (
-        _flat(posterior[v].sel(benchmark=benchmark)) for v in ("floor", "difficulty", "slope")
+        flat_draws(posterior[v].sel(benchmark=benchmark)) for v in ("floor", "difficulty", "slope")
     )
     reachable = level > floor
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -166,10 +170,16 @@ def _posterior(fit) -> xr.Dataset:
     return fit if isinstance(fit, xr.Dataset) else fit.posterior
 
 
-def _flat(values: xr.DataArray) -> np.ndarray:
-    """Values ``(chain, draw, ...)`` as ``(S, ...)``, chain first."""
-    values = values.transpose("chain", "draw", ...).to_numpy()
-    return values.reshape(-1, *values.shape[2:])
+def flat_draws(values) -> np.ndarray:
+    """A DataArray or Variable with dims ``chain`` and ``draw`` as ``(S, ...)``, chain first.
+
+    The other dims keep their order. Transposed as an array: xarray's own transpose costs more
+    than the copy.
+    """
+    order = [values.dims.index(d) for d in ("chain", "draw")]
+    order += [i for i in range(values.ndim) if i not in order]
+    array = np.transpose(values.to_numpy(), order)
+    return array.reshape(-1, *array.shape[2:])
 
 
 def _items(fit, benchmark: str) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +196,8 @@ def _items(fit, benchmark: str) -> tuple[np.ndarray, np.ndarray]:
     posterior = fit.posterior
     owner = constant["item_benchmark_idx"].to_numpy()
     mine = np.flatnonzero(owner == posterior.indexes["benchmark"].get_loc(benchmark))
-    return tuple(_flat(posterior[v].isel(item=mine)) for v in ("item_difficulty", "item_slope"))
+    names = ("item_difficulty", "item_slope")
+    return tuple(flat_draws(posterior[v].isel(item=mine)) for v in names)
 
 
 def _item_mean(theta: np.ndarray, difficulty: np.ndarray, slope: np.ndarray) -> np.ndarray:
