@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -523,13 +524,13 @@ class _Draws:
 
     def take(self, index: np.ndarray, columns: np.ndarray) -> dict:
         """Benchmark parameters of draws ``index`` (rows) and benchmarks ``columns`` (columns)."""
+        names = ("difficulty", "slope", "floor", "precision")
+        # Columns first: a query reads a few benchmarks of every draw.
         out = {
-            "difficulty": self.difficulty.take(index, axis=0).take(columns, axis=1),
-            "slope": self.slope.take(index, axis=0).take(columns, axis=1),
-            "floor": self.floor.take(index, axis=0).take(columns, axis=1),
+            name: getattr(self, name).take(columns, axis=1).take(index, axis=0)
+            for name in names
+            if getattr(self, name) is not None
         }
-        if self.precision is not None:
-            out["precision"] = self.precision.take(index, axis=0).take(columns, axis=1)
         for name in ("sigma", "zero_cutpoint", "one_cutpoint"):
             value = getattr(self, name)
             out[name] = None if value is None else value[index][:, None]
@@ -782,32 +783,34 @@ def _integrate(loglik: _LogLik, n_draws: int) -> _Densities:
     ones (`_refine`).
     """
     pilot = np.linspace(0, n_draws - 1, min(_PILOT_DRAWS, n_draws)).astype(int)
-    mean, sd, _ = _moments(loglik(pilot, _PILOT_GRID), _PILOT_GRID)
+    first = _summarise(loglik(pilot, _PILOT_GRID), _PILOT_GRID)
     everyone = np.arange(n_draws)
-    centre = np.full(n_draws, np.median(mean))
-    scale = np.full(n_draws, max(float(np.median(sd)), 1e-3))
+    centre = np.full(n_draws, np.median(first.mean))
+    scale = np.full(n_draws, max(float(np.median(first.sd)), 1e-3))
     for _ in range(_NEWTON_STEPS):
         centre, scale = _newton_step(loglik, everyone, centre, scale)
     unit = np.linspace(-_GRID_SDS, _GRID_SDS, _GRID_POINTS)
     grid = centre[:, None] + scale[:, None] * unit
     log_density = loglik(everyone, grid)
-    mean, sd, log_evidence = _moments(log_density, grid)
+    summary = _summarise(log_density, grid)
     widened = np.zeros(n_draws, dtype=bool)
     for _ in range(_MAX_REDOS):
-        edges = _edges(log_density)
+        edges = _edges(summary)
         # Once widened, a grid is not narrowed again: a density with a peak and a long tail
         # would swing between the two (`_refine` resolves its peak instead).
-        redo = edges | (~widened & (sd * _SCALE_TOLERANCE < scale))
+        redo = edges | (~widened & (summary.sd * _SCALE_TOLERANCE < scale))
         if not redo.any():
             break
         widened |= edges
-        narrower = np.maximum(sd[redo], scale[redo] / _MAX_NARROWING)
+        narrower = np.maximum(summary.sd[redo], scale[redo] / _MAX_NARROWING)
         scale[redo] = np.where(edges[redo], 1.5 * scale[redo], narrower)
-        grid[redo] = mean[redo, None] + scale[redo, None] * unit
+        grid[redo] = summary.mean[redo, None] + scale[redo, None] * unit
         log_density[redo] = loglik(everyone[redo], grid[redo])
-        mean[redo], sd[redo], log_evidence[redo] = _moments(log_density[redo], grid[redo])
-    unresolved = int(_edges(log_density).sum())
-    rough = ~_fine_enough(grid, log_density, mean, sd)
+        for whole, part in zip(summary, _summarise(log_density[redo], grid[redo]), strict=True):
+            whole[redo] = part
+    unresolved = int(_edges(summary).sum())
+    rough = ~_fine_enough(grid, summary)
+    mean, sd, log_evidence = summary.mean, summary.sd, summary.log_evidence
     blocks = [(everyone[~rough], grid[~rough], log_density[~rough])]
     if rough.any():
         refined, coarse = _refine(loglik, everyone[rough], grid[rough], log_density[rough])
@@ -838,8 +841,7 @@ def _refine(loglik, ids, grid, log_density) -> tuple[list, int]:
     grid, log_density = grid[window], log_density[window]
     blocks, coarse = [], 0
     while len(ids):
-        mean, sd, _ = _moments(log_density, grid)
-        fine = _fine_enough(grid, log_density, mean, sd)
+        fine = _fine_enough(grid, _summarise(log_density, grid))
         done = fine | (2 * grid.shape[1] - 1 > _MAX_POINTS)
         coarse += int((done & ~fine).sum())
         if done.any():
@@ -859,32 +861,20 @@ def _interleave(points: np.ndarray, midpoints: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fine_enough(grid, log_density, mean, sd) -> np.ndarray:
-    """Per draw, whether its grid is fine enough for its density (of ``mean`` and ``sd``).
+def _fine_enough(grid, summary: _Summary) -> np.ndarray:
+    """Per draw, whether its grid is fine enough for its density (`_summarise`).
 
-    A step of at most one sd, a log-density smooth at that step (`_roughness`), and the moments
-    of every other point alone within `_HALF_GRID_AGREEMENT` sd of all points' (no new
-    evaluations).
+    A step of at most one sd, a log-density smooth at that step (its second difference at most
+    `_ROUGHNESS` where the density matters, a Gaussian on the first grid has 0.77), and the
+    moments of every other point alone within `_HALF_GRID_AGREEMENT` sd of all points'.
     """
-    half_mean, half_sd, _ = _moments(log_density[:, ::2], grid[:, ::2])
     with np.errstate(invalid="ignore"):
-        gap = np.maximum(np.abs(half_mean - mean), np.abs(half_sd - sd))
-        agree = gap <= _HALF_GRID_AGREEMENT * sd
-    return (grid[:, 1] - grid[:, 0] <= sd) & (_roughness(log_density) <= _ROUGHNESS) & agree
-
-
-def _roughness(log_density: np.ndarray) -> np.ndarray:
-    """Per draw, the largest second difference of the log-density where the density matters.
-
-    A Gaussian on the first grid (a step of 0.875 sd) has 0.77 everywhere; NaN where a density
-    drops to exactly zero beside mass (read as rough).
-    """
-    peak = log_density.max(axis=1, keepdims=True)
-    lower, middle, upper = log_density[:, :-2], log_density[:, 1:-1], log_density[:, 2:]
-    matters = np.maximum(np.maximum(lower, middle), upper) - peak > -_NEGLIGIBLE
-    with np.errstate(invalid="ignore"):
-        second = np.abs(lower - 2 * middle + upper)
-    return np.where(matters, second, 0.0).max(axis=1)
+        gap = np.maximum(
+            np.abs(summary.half_mean - summary.mean), np.abs(summary.half_sd - summary.sd)
+        )
+        agree = gap <= _HALF_GRID_AGREEMENT * summary.sd
+    step = grid[:, 1] - grid[:, 0]
+    return (step <= summary.sd) & (summary.roughness <= _ROUGHNESS) & agree
 
 
 def _newton_step(loglik, index, centre, scale):
@@ -903,48 +893,54 @@ def _newton_step(loglik, index, centre, scale):
     return centre + step, np.clip(new_scale, 1e-3, 10.0)
 
 
-def _edges(log_density: np.ndarray) -> np.ndarray:
-    peak = log_density.max(axis=1)
-    end = np.maximum(log_density[:, 0], log_density[:, -1])
-    return end - peak > math.log(_EDGE_DENSITY)
+def _edges(summary: _Summary) -> np.ndarray:
+    """Per draw, whether its density at an end of its grid exceeds `_EDGE_DENSITY` of its peak."""
+    return summary.end_drop > math.log(_EDGE_DENSITY)
+
+
+class _Summary(NamedTuple):
+    """Per draw, what `_integrate` reads off a density on its grid (`_summarise`)."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    log_evidence: np.ndarray
+    #: the mean and sd from every other grid point alone (from the first)
+    half_mean: np.ndarray
+    half_sd: np.ndarray
+    #: the largest second difference of the log-density where the density matters (NaN where
+    #: it drops to exactly zero beside mass: read as rough)
+    roughness: np.ndarray
+    #: the higher end's log-density below the peak
+    end_drop: np.ndarray
+
+
+def _summarise(log_density: np.ndarray, grid: np.ndarray) -> _Summary:
+    """`_Summary` of densities on even grids: one ``(point,)`` for all draws or one per draw.
+
+    One compiled pass per draw (`rosetta.grid_loglik.density_summary`).
+    """
+    from rosetta.grid_loglik import density_summary
+
+    grid = np.broadcast_to(grid, log_density.shape)
+    return _Summary(*density_summary(grid, log_density, _NEGLIGIBLE))
 
 
 def _moments(log_density: np.ndarray, grid: np.ndarray):
-    """Per-draw mean, sd and log normalising constant of densities on even grids.
-
-    ``grid`` is one grid ``(point,)`` shared by all draws or one per draw ``(draw, point)``.
-    """
-    grid = np.broadcast_to(grid, log_density.shape)
-    top = log_density.max(axis=1, keepdims=True)
-    w = np.exp(log_density - top)
-    total = w.sum(axis=1)
-    mean = (w * grid).sum(axis=1) / total
-    var = (w * grid**2).sum(axis=1) / total - mean**2
-    log_evidence = top[:, 0] + np.log(total * (grid[:, 1] - grid[:, 0]))
-    return mean, np.sqrt(np.maximum(var, 0.0)), log_evidence
+    """Per-draw mean, sd and log normalising constant of densities on even grids."""
+    summary = _summarise(log_density, grid)
+    return summary.mean, summary.sd, summary.log_evidence
 
 
 def _sample_grid(log_density, grid, mean, sd, rng) -> np.ndarray:
     """One draw per row from the piecewise-linear interpolant of ``exp(log_density)``.
 
-    The interpolant adds ``step**2 / 6`` to the variance of the density it interpolates; each
-    draw is shrunk towards its row's mean to take that back, so draws keep the exact mean and sd.
+    Each draw keeps the exact ``mean`` and ``sd`` of its row (`rosetta.grid_loglik.sample_rows`).
     """
+    from rosetta.grid_loglik import sample_rows
+
+    pick, position = rng.random(len(log_density)), rng.random(len(log_density))
     grid = np.broadcast_to(grid, log_density.shape)
-    f = np.exp(log_density - log_density.max(axis=1, keepdims=True))
-    a, b = f[:, :-1], f[:, 1:]
-    cells = np.cumsum(a + b, axis=1)
-    pick = rng.random(len(f)) * cells[:, -1]
-    k = np.minimum((cells < pick[:, None]).sum(axis=1), cells.shape[1] - 1)
-    rows = np.arange(len(f))
-    a, b = a[rows, k], b[rows, k]
-    v = rng.random(len(f))
-    # Inverse CDF of the density a(1 - t) + b t on [0, 1], in its cancellation-free form.
-    t = v * (a + b) / (a + np.sqrt(a**2 + (b**2 - a**2) * v))
-    step = grid[:, 1] - grid[:, 0]
-    u = grid[rows, k] + t * step
-    shrink = np.sqrt(sd**2 / (sd**2 + step**2 / 6))
-    return mean + shrink * (u - mean)
+    return sample_rows(grid, log_density, mean, sd, pick, position)
 
 
 def _truncated_weights(log_evidence: np.ndarray) -> np.ndarray:

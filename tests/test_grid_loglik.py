@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from rosetta.grid_loglik import count_above, grid_loglik, score_constants, score_kinds
+from rosetta.grid_loglik import (
+    count_above,
+    density_summary,
+    grid_loglik,
+    sample_rows,
+    score_constants,
+    score_kinds,
+)
 from rosetta.likelihoods import expected_score, likelihood_branch
 from rosetta.placement import score_loglik
 
@@ -101,3 +108,59 @@ def test_count_above_counts_the_larger_entries_of_each_chosen_row():
     value[:50] = capability[index[:50], 0]  # ties are not above
     expected = (capability[index] > value[:, None]).sum(axis=1)
     np.testing.assert_array_equal(count_above(capability, index, value), expected)
+
+
+def densities(rng, n_rows: int = 40, n_points: int = 17):
+    """Skewed log-densities on even grids of their own, some falling to exactly zero."""
+    grid = rng.normal(0, 1, (n_rows, 1)) + rng.uniform(0.05, 0.5, (n_rows, 1)) * np.arange(n_points)
+    centre = grid[:, n_points // 2, None]
+    log_density = -(np.abs(grid - centre) ** rng.uniform(1.0, 3.0, (n_rows, 1))) * 4
+    log_density[:3, :4] = -np.inf
+    return grid, log_density
+
+
+def test_density_summary_matches_its_numpy_form():
+    grid, log_density = densities(np.random.default_rng(5))
+    got = density_summary(grid, log_density, 25.0)
+
+    def moments(ld, x):
+        w = np.exp(ld - ld.max(axis=1, keepdims=True))
+        mean = (w * x).sum(1) / w.sum(1)
+        sd = np.sqrt((w * x**2).sum(1) / w.sum(1) - mean**2)
+        return mean, sd, ld.max(1) + np.log(w.sum(1) * (x[:, 1] - x[:, 0]))
+
+    peak = log_density.max(axis=1, keepdims=True)
+    triples = log_density[:, :-2], log_density[:, 1:-1], log_density[:, 2:]
+    matters = np.maximum(np.maximum(*triples[:2]), triples[2]) - peak > -25.0
+    with np.errstate(invalid="ignore"):
+        second = np.abs(triples[0] - 2 * triples[1] + triples[2])
+    expected = (
+        *moments(log_density, grid),
+        *moments(log_density[:, ::2], grid[:, ::2])[:2],
+        np.where(matters, second, 0.0).max(axis=1),
+        np.maximum(log_density[:, 0], log_density[:, -1]) - peak[:, 0],
+    )
+    assert np.isnan(expected[5][:3]).all()  # a fall to exactly zero beside mass: NaN
+    for value, reference in zip(got, expected, strict=True):
+        np.testing.assert_allclose(value, reference, rtol=1e-10, atol=1e-12)
+
+
+def test_sample_rows_inverts_the_interpolants_cdf_and_keeps_each_rows_moments():
+    rng = np.random.default_rng(6)
+    grid, log_density = densities(rng, n_rows=2)
+    mean, sd, *_ = density_summary(grid, log_density, 25.0)
+    n = 200_000
+    rows = np.repeat([0, 1], n)
+    pick, position = rng.random(2 * n), rng.random(2 * n)
+    u = sample_rows(grid[rows], log_density[rows], mean[rows], sd[rows], pick, position)
+    for r in (0, 1):
+        got = u[rows == r]
+        assert abs(got.mean() - mean[r]) < 4 * sd[r] / np.sqrt(n)
+        assert got.std() == pytest.approx(sd[r], rel=0.01)
+    # Uniforms at a cell's mass boundary land on its grid point (before the shrink).
+    f = np.exp(log_density[0] - log_density[0].max())
+    mass = np.cumsum(f[:-1] + f[1:])
+    at = sample_rows(
+        grid[:1], log_density[:1], np.zeros(1), np.full(1, 1e100), mass[4:5] / mass[-1], np.zeros(1)
+    )
+    assert at[0] == pytest.approx(grid[0, 4])
