@@ -146,6 +146,15 @@ def count_above(capability, index, value):
     return out
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _peak(row):
+    """The largest entry of ``row``."""
+    peak = row[0]
+    for k in range(1, row.size):
+        peak = max(peak, row[k])
+    return peak
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def density_summary(grid, log_density, negligible):
     """Per row, what the query reads off ``exp(log_density)`` on the even grid of that row.
@@ -162,9 +171,7 @@ def density_summary(grid, log_density, negligible):
     roughness, end_drop = np.empty(n_rows), np.empty(n_rows)
     for i in range(n_rows):
         row, x = log_density[i], grid[i]
-        peak = row[0]
-        for k in range(1, n_points):
-            peak = max(peak, row[k])
+        peak = _peak(row)
         total = first = second = half_total = half_first = half_second = 0.0
         for k in range(n_points):
             w = math.exp(row[k] - peak)
@@ -208,9 +215,7 @@ def sample_rows(grid, log_density, mean, sd, pick, position):
     mass = np.empty(n_points - 1)
     for i in range(n_rows):
         row, x = log_density[i], grid[i]
-        peak = row[0]
-        for k in range(1, n_points):
-            peak = max(peak, row[k])
+        peak = _peak(row)
         total, before = 0.0, math.exp(row[0] - peak)
         for k in range(n_points - 1):
             after = math.exp(row[k + 1] - peak)

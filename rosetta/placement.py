@@ -810,25 +810,22 @@ def _integrate(loglik: _LogLik, n_draws: int) -> _Densities:
             whole[redo] = part
     unresolved = int(_edges(summary).sum())
     rough = ~_fine_enough(grid, summary)
-    mean, sd, log_evidence = summary.mean, summary.sd, summary.log_evidence
     blocks = [(everyone[~rough], grid[~rough], log_density[~rough])]
     if rough.any():
-        refined, coarse = _refine(loglik, everyone[rough], grid[rough], log_density[rough])
+        refined, coarse = _refine(loglik, everyone[rough], grid[rough], log_density[rough], summary)
         blocks, unresolved = blocks + refined, unresolved + coarse
-        for ids, fine, fine_density in refined:
-            mean[ids], sd[ids], log_evidence[ids] = _moments(fine_density, fine)
     blocks = [b for b in blocks if len(b[0])]
-    return _Densities(blocks, mean, sd, log_evidence, unresolved)
+    return _Densities(blocks, summary.mean, summary.sd, summary.log_evidence, unresolved)
 
 
-def _refine(loglik, ids, grid, log_density) -> tuple[list, int]:
+def _refine(loglik, ids, grid, log_density, summary: _Summary) -> tuple[list, int]:
     """Finer grids for draws ``ids``: halved steps until their densities are smooth on them.
 
     The grids are first cut to the points where the density is not negligible, plus one step
     each side, on a window of the same length for every draw (the longest needed); each halving
     evaluates only the new midpoints. Draws leave as their grids become fine enough
     (`_fine_enough`), as blocks of `_Densities`, or at `_MAX_POINTS` (counted: the second value
-    returned).
+    returned); each one's entries of ``summary`` (every draw's) are then those of its last grid.
     """
     n_points = grid.shape[1]
     matters = log_density - log_density.max(axis=1, keepdims=True) > -_NEGLIGIBLE
@@ -841,11 +838,14 @@ def _refine(loglik, ids, grid, log_density) -> tuple[list, int]:
     grid, log_density = grid[window], log_density[window]
     blocks, coarse = [], 0
     while len(ids):
-        fine = _fine_enough(grid, _summarise(log_density, grid))
+        current = _summarise(log_density, grid)
+        fine = _fine_enough(grid, current)
         done = fine | (2 * grid.shape[1] - 1 > _MAX_POINTS)
         coarse += int((done & ~fine).sum())
         if done.any():
             blocks.append((ids[done], grid[done], log_density[done]))
+            for whole, part in zip(summary, current, strict=True):
+                whole[ids[done]] = part[done]
         ids, grid, log_density = ids[~done], grid[~done], log_density[~done]
         if len(ids):
             midpoints = (grid[:, 1:] + grid[:, :-1]) / 2
@@ -923,12 +923,6 @@ def _summarise(log_density: np.ndarray, grid: np.ndarray) -> _Summary:
 
     grid = np.broadcast_to(grid, log_density.shape)
     return _Summary(*density_summary(grid, log_density, _NEGLIGIBLE))
-
-
-def _moments(log_density: np.ndarray, grid: np.ndarray):
-    """Per-draw mean, sd and log normalising constant of densities on even grids."""
-    summary = _summarise(log_density, grid)
-    return summary.mean, summary.sd, summary.log_evidence
 
 
 def _sample_grid(log_density, grid, mean, sd, rng) -> np.ndarray:

@@ -43,7 +43,7 @@ def test_grid_integration_matches_a_brute_force_grid(draws, scores):
     densities = q._integrate(loglik, draws.n_draws)
     mean, sd, log_evidence = densities.mean, densities.sd, densities.log_evidence
     fine = np.linspace(-12, 12, 4801)
-    ref_mean, ref_sd, ref_evidence = q._moments(loglik(np.arange(draws.n_draws), fine), fine)
+    ref_mean, ref_sd, ref_evidence = q._summarise(loglik(np.arange(draws.n_draws), fine), fine)[:3]
     for ids, grid, _ in densities.blocks:
         assert grid.shape[1] <= q._MAX_POINTS
         # Skewed densities need a step of at most one sd for 1e-3 accuracy (see _GRID_POINTS).
@@ -79,7 +79,7 @@ def test_a_steep_sided_density_is_integrated_and_sampled_on_a_finer_grid():
     densities = q._integrate(loglik, 3)
     assert all(grid.shape[1] > q._GRID_POINTS for _, grid, _ in densities.blocks)
     fine = np.linspace(-10, 1, 200_001)
-    ref_mean, ref_sd, ref_evidence = (v[0] for v in q._moments(loglik([0], fine), fine))
+    ref_mean, ref_sd, ref_evidence = (v[0] for v in q._summarise(loglik([0], fine), fine)[:3])
     np.testing.assert_array_less(np.abs(densities.mean - ref_mean), 1e-3 * ref_sd)
     np.testing.assert_allclose(densities.sd, ref_sd, rtol=1e-3)
     np.testing.assert_allclose(densities.log_evidence, ref_evidence, atol=1e-3)
@@ -228,7 +228,7 @@ def test_draws_on_grids_of_different_sizes_are_each_sampled_from_their_own():
         assert got.mean() == pytest.approx(densities.mean[d], abs=4 * densities.sd[d] / 90)
         assert got.std() == pytest.approx(densities.sd[d], rel=0.03)
     fine = np.linspace(-10, 10, 400_001)
-    ref_mean, ref_sd, _ = q._moments(loglik(np.arange(2), fine), fine)
+    ref_mean, ref_sd, _ = q._summarise(loglik(np.arange(2), fine), fine)[:3]
     # The fall's kink (a jump in the second derivative) converges slowest: 2e-3 sd here.
     np.testing.assert_allclose(densities.mean[:2], ref_mean, atol=2e-3 * ref_sd.min())
     np.testing.assert_allclose(densities.sd[:2], ref_sd, rtol=2e-3)
