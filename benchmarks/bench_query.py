@@ -21,7 +21,8 @@ repeats:
    before), alternating, with their ratio.
 
 With ``--reference REV`` it also times the query of ``rosetta/placement.py`` as it was at git
-revision REV (loaded beside today's, its imports served by today's other modules), alternating
+revision REV with its compiled loops (loaded beside today's, its other imports served by today's
+modules), alternating
 with today's in the same process: on a shared machine whose speed drifts, the ratio is the
 figure to trust.
 """
@@ -29,10 +30,11 @@ figure to trust.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,19 +58,39 @@ def posterior_path(given: Path | None) -> Path:
 
 
 def reference_query(revision: str):
-    """`rosetta.placement.query` of git revision ``revision``, loaded as a module of its own."""
-    source = subprocess.run(
-        ["git", "show", f"{revision}:rosetta/placement.py"],
-        check=True,
+    """`rosetta.placement.query` of git revision ``revision``, loaded as a module of its own.
+
+    Its compiled loops (``rosetta/grid_loglik.py``) are that revision's too, where it has them;
+    every other import is served by today's modules. Both files are written to a temporary
+    folder, so that numba can cache the reference's compiled loops like today's.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="rosetta-reference-"))
+    placement = git_show(revision, "rosetta/placement.py")
+    loops = git_show(revision, "rosetta/grid_loglik.py", missing_ok=True)
+    if loops is not None:
+        (folder / "reference_grid_loglik.py").write_text(loops)
+        placement = placement.replace("rosetta.grid_loglik", "reference_grid_loglik")
+    (folder / "reference_placement.py").write_text(placement)
+    sys.path.insert(0, str(folder))
+    try:
+        if loops is not None:  # imported by the query itself only when it runs
+            importlib.import_module("reference_grid_loglik")
+        module = importlib.import_module("reference_placement")
+    finally:
+        sys.path.remove(str(folder))
+    return module.query
+
+
+def git_show(revision: str, path: str, missing_ok: bool = False) -> str | None:
+    """The text of ``path`` at git revision ``revision`` (None if absent and ``missing_ok``)."""
+    shown = subprocess.run(
+        ["git", "show", f"{revision}:{path}"],
+        check=not missing_ok,
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
-    ).stdout
-    spec = importlib.util.spec_from_loader("reference_placement", loader=None)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    exec(compile(source, f"{revision}:rosetta/placement.py", "exec"), module.__dict__)
-    return module.query
+    )
+    return shown.stdout if shown.returncode == 0 else None
 
 
 def timed(call, repeats: int) -> list[float]:

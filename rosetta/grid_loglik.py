@@ -4,8 +4,10 @@
 twenty capabilities each: about 4000 x 20 x (number of scores) evaluations of the fit's
 likelihood per query. As NumPy expressions these make a dozen temporary arrays each; here they are
 one compiled loop (numba, which PyMC's PyTensor already depends on; loaded by the first query)
-that keeps every intermediate in registers, about twice as fast. It releases the GIL, so threads
-share the draws.
+that keeps every intermediate in registers. Its innermost loop runs over the draws, with the
+branch-free ``log``, ``exp`` and ``lgamma`` of `rosetta.vector_math`, so that it runs on the
+CPU's vector units: half the time of the same loop with the C library's functions (one call per
+element), a sixth of NumPy's. It releases the GIL, so threads share the draws.
 
 The formulas are those of `rosetta.likelihoods` (the fit's), per score, in double precision;
 ``tests/test_grid_loglik.py`` checks the two agree on every branch. Whatever depends on the draw
@@ -27,6 +29,7 @@ import numba
 import numpy as np
 from scipy.special import gammaln
 
+from rosetta import vector_math as vm
 from rosetta.likelihoods import COUNTED, ONE, ZERO, likelihood_branch
 
 #: How each score enters, beyond `rosetta.likelihoods`' Beta-family branches: Normal around the
@@ -60,16 +63,17 @@ def score_constants(kind, y, n_items, precision) -> np.ndarray:
     return constant
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _expected(x, floor):
     """``(p, q)`` of `rosetta.likelihoods.expected_score`, with one exp and one division."""
-    e = math.exp(-abs(x))
+    e = vm.exp(-abs(x))
     r = 1.0 / (1.0 + e)
-    up, down = (r, e * r) if x >= 0 else (e * r, r)  # sigmoid(x), sigmoid(-x)
+    up = r if x >= 0.0 else e * r  # sigmoid(x)
+    down = e * r if x >= 0.0 else r  # sigmoid(-x)
     return floor + (1.0 - floor) * up, (1.0 - floor) * down
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def grid_loglik(
     theta, kind, y, n_items, stderr, slope, difficulty, floor, precision, constant, sigma, k0, k1
 ):
@@ -79,58 +83,99 @@ def grid_loglik(
     ``slope``, ``difficulty``, ``floor``, ``precision``, ``constant`` are ``(draw, score)``
     (a Normal fit's ``precision`` and ``constant`` are not read: zeros do);
     ``sigma``, ``k0``, ``k1`` are per draw, NaN where the fit has none.
+
+    The innermost loop runs over the draws, thousands long, so that it vectorises
+    (`rosetta.vector_math`); a grid has only a few points.
     """
     n_draws, n_points = theta.shape
-    out = np.zeros((n_draws, n_points))
+    points = np.ascontiguousarray(theta.T)
+    out = np.zeros((n_points, n_draws))
+    # exp(k0), exp(-k1): P(0 < y < 1) = p q / ((p + exp(k0) q) (q + exp(-k1) p)).
+    e0, e1, gap = np.zeros(n_draws), np.zeros(n_draws), np.zeros(n_draws)
     for s in range(n_draws):
-        # exp(k0), exp(-k1): P(0 < y < 1) = 1 / (1 + exp(k0) q / p + exp(-k1) p / q + both).
-        e0 = 0.0 if math.isnan(k0[s]) else math.exp(k0[s])
-        e1 = 0.0 if math.isnan(k1[s]) else math.exp(-k1[s])
-        gap = 0.0 if e0 == 0.0 or e1 == 0.0 else math.log(-math.expm1(k0[s] - k1[s]))
-        row = out[s]
-        for j in range(kind.size):
-            a, b, c = slope[s, j], difficulty[s, j], floor[s, j]
-            code = kind[j]
-            phi = precision[s, j]
-            if code in (FIT_NORMAL, STDERR_NORMAL):
-                se2 = 0.0 if math.isnan(stderr[j]) else stderr[j] ** 2
-                for g in range(n_points):
-                    p, q = _expected(a * (theta[s, g] - b), c)
-                    var = sigma[s] ** 2 + se2 if code == FIT_NORMAL else p * q / (1 + phi) + se2
-                    row[g] -= 0.5 * (y[j] - p) ** 2 / var + 0.5 * math.log(var) + _HALF_LOG_2PI
-            elif code in (ZERO, ONE):  # only the point mass of an exact end
-                for g in range(n_points):
-                    p, q = _expected(a * (theta[s, g] - b), c)
-                    row[g] -= math.log1p(p / (e0 * q) if code == ZERO else q / (e1 * p))
-            elif code == COUNTED:
-                n = n_items[j]
-                k = round(y[j] * n)
-                for g in range(n_points):
-                    p, q = _expected(a * (theta[s, g] - b), c)
-                    alpha, beta = p * phi, q * phi
-                    row[g] += (
-                        constant[s, j]
-                        + math.lgamma(k + alpha)
-                        + math.lgamma(n - k + beta)
-                        - math.lgamma(alpha)
-                        - math.lgamma(beta)
-                    )
-            else:  # INTERIOR: the Beta density times P(0 < y < 1)
-                log_y, log1m_y = math.log(y[j]), math.log1p(-y[j])
-                fixed = constant[s, j] + gap - log_y - log1m_y
-                for g in range(n_points):
-                    p, q = _expected(a * (theta[s, g] - b), c)
-                    alpha, beta = p * phi, q * phi
-                    odds = q / p
-                    row[g] += (
-                        fixed
-                        + alpha * log_y
-                        + beta * log1m_y
-                        - math.lgamma(alpha)
-                        - math.lgamma(beta)
-                        - math.log1p(e0 * odds + e1 / odds + e0 * e1)
-                    )
-    return out
+        e0[s] = 0.0 if math.isnan(k0[s]) else math.exp(k0[s])
+        e1[s] = 0.0 if math.isnan(k1[s]) else math.exp(-k1[s])
+        gap[s] = 0.0 if e0[s] == 0.0 or e1[s] == 0.0 else math.log(-math.expm1(k0[s] - k1[s]))
+    for j in range(kind.size):
+        code = kind[j]
+        a = np.ascontiguousarray(slope[:, j])
+        b = np.ascontiguousarray(difficulty[:, j])
+        c = np.ascontiguousarray(floor[:, j])
+        phi = np.ascontiguousarray(precision[:, j])
+        if code in (FIT_NORMAL, STDERR_NORMAL):
+            se2 = 0.0 if math.isnan(stderr[j]) else stderr[j] ** 2
+            fixed = sigma**2 + se2 if code == FIT_NORMAL else np.full(n_draws, np.nan)
+            for g in range(n_points):
+                _add_normal(out[g], points[g], y[j], se2, a, b, c, phi, fixed)
+        elif code in (ZERO, ONE):
+            for g in range(n_points):
+                _add_end(out[g], points[g], code == ZERO, a, b, c, e0, e1)
+        elif code == COUNTED:
+            fixed = np.ascontiguousarray(constant[:, j])
+            k, n = round(y[j] * n_items[j]), n_items[j]
+            for g in range(n_points):
+                _add_counted(out[g], points[g], k, n, a, b, c, phi, fixed)
+        else:
+            log_y, log1m_y = math.log(y[j]), math.log1p(-y[j])
+            fixed = constant[:, j] + gap - log_y - log1m_y
+            for g in range(n_points):
+                _add_interior(out[g], points[g], log_y, log1m_y, a, b, c, phi, fixed, e0, e1)
+    return np.ascontiguousarray(out.T)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _add_normal(row, theta, y, se2, a, b, c, phi, fixed_var):
+    """Normal around the expected score, of variance ``fixed_var``.
+
+    Where that is NaN: ``p q / (1 + phi) + se2``, the Beta family's own spread widened by a
+    reported standard error.
+    """
+    for s in range(row.size):
+        p, q = _expected(a[s] * (theta[s] - b[s]), c[s])
+        var = p * q / (1.0 + phi[s]) + se2 if math.isnan(fixed_var[s]) else fixed_var[s]
+        row[s] -= 0.5 * (y - p) ** 2 / var + 0.5 * vm.log(var) + _HALF_LOG_2PI
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _add_end(row, theta, zero, a, b, c, e0, e1):
+    """Only the point mass of an exact 0 (``zero``) or 1."""
+    for s in range(row.size):
+        p, q = _expected(a[s] * (theta[s] - b[s]), c[s])
+        row[s] -= vm.log(1.0 + (p / (e0[s] * q) if zero else q / (e1[s] * p)))
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _add_counted(row, theta, k, n, a, b, c, phi, fixed):
+    """Beta-binomial: ``k`` of ``n`` items; ``fixed`` holds the terms free of the capability."""
+    for s in range(row.size):
+        p, q = _expected(a[s] * (theta[s] - b[s]), c[s])
+        alpha, beta = p * phi[s], q * phi[s]
+        # lgamma(k + alpha) + lgamma(n - k + beta) - lgamma(alpha) - lgamma(beta)
+        shifted = (
+            vm.lgamma_shifted(k + alpha)
+            + vm.lgamma_shifted(n - k + beta)
+            - vm.lgamma_shifted(alpha)
+            - vm.lgamma_shifted(beta)
+        )
+        up = vm.log(vm.rising(k + alpha) * vm.rising(n - k + beta))
+        row[s] += fixed[s] + shifted - up + vm.log(vm.rising(alpha) * vm.rising(beta))
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _add_interior(row, theta, log_y, log1m_y, a, b, c, phi, fixed, e0, e1):
+    """The Beta density times P(0 < y < 1); ``fixed`` holds the terms free of the capability."""
+    for s in range(row.size):
+        p, q = _expected(a[s] * (theta[s] - b[s]), c[s])
+        alpha, beta = p * phi[s], q * phi[s]
+        pq = p * q
+        # 1 / P(0 < y < 1): 1 + exp(k0) q / p + exp(-k1) p / q + exp(k0 - k1); inf where p q = 0.
+        inside = (p + e0[s] * q) * (q + e1[s] * p) / pq if pq > 0.0 else math.inf
+        log_gammas = (
+            vm.lgamma_shifted(alpha)
+            + vm.lgamma_shifted(beta)
+            - vm.log(vm.rising(alpha) * vm.rising(beta))
+        )
+        row[s] += fixed[s] + alpha * log_y + beta * log1m_y - log_gammas - vm.log(inside)
 
 
 @numba.njit(cache=True, nogil=True)

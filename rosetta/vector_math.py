@@ -1,0 +1,146 @@
+"""``log``, ``exp`` and ``lgamma`` in plain arithmetic, so that compiled loops vectorise.
+
+A numba loop that calls ``math.log``, ``math.exp`` or ``math.lgamma`` makes one call into the C
+library per element: LLVM vectorises such calls only with a vector math library, which the pip
+builds of llvmlite lack. Written as arithmetic on the float's bits (range reduction, then a
+polynomial), the same functions inline, and a loop over many elements runs on the CPU's vector
+units (4 or 8 doubles at a time). Accuracy: within a few units in the last place of the C
+library's for ``log`` and ``exp`` (subnormal, zero and infinite arguments included), within
+2e-14 of ``lgamma`` relative to ``max(1, |lgamma|)`` on ``x > 0``; ``tests/test_vector_math.py``
+checks all three. Only worth it in long loops: a lone call is slower than the C library's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def _bits(typingctx, x):
+    """The 64 bits of a float64, as an int64."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _float(typingctx, bits):
+    """The float64 whose 64 bits are those of an int64."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+#: log(2) split in two, the first with trailing zero bits, so that ``k * _LN2_HI`` is exact.
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+_MANTISSA = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+#: lgamma(x) is Stirling's series at x + _SHIFT (accurate to ~1e-14 from 8 on), less log of the
+#: rising product x (x + 1) ... (x + _SHIFT - 1).
+_SHIFT = 8.0
+
+_JIT = {"cache": True, "nogil": True, "inline": "always", "error_model": "numpy"}
+
+
+@numba.njit(**_JIT)
+def log(x):
+    """Natural logarithm: ``x = m 2**e`` with ``m`` in [sqrt(1/2), sqrt(2)), then atanh's series."""
+    subnormal = x < _SMALLEST_NORMAL
+    bits = _bits(x * 18014398509481984.0 if subnormal else x)  # times 2**54
+    exponent = (bits >> 52) - (1023 + 54 if subnormal else 1023)
+    m = _float((bits & _MANTISSA) | _ONE_BITS)
+    high = m > math.sqrt(2.0)
+    m = 0.5 * m if high else m
+    e = float(exponent + 1 if high else exponent)
+    # log(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), |s| <= 0.172: eleven terms reach 1e-17.
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    series = 1.0 / 23.0
+    series = series * z + 1.0 / 21.0
+    series = series * z + 1.0 / 19.0
+    series = series * z + 1.0 / 17.0
+    series = series * z + 1.0 / 15.0
+    series = series * z + 1.0 / 13.0
+    series = series * z + 1.0 / 11.0
+    series = series * z + 1.0 / 9.0
+    series = series * z + 1.0 / 7.0
+    series = series * z + 1.0 / 5.0
+    series = series * z + 1.0 / 3.0
+    result = e * _LN2_HI + (2.0 * s + (2.0 * s * z * series + e * _LN2_LO))
+    result = -math.inf if x == 0.0 else result
+    result = x if x == math.inf else result
+    return result if x >= 0.0 else math.nan
+
+
+@numba.njit(**_JIT)
+def exp(x):
+    """Exponential: ``x = k log(2) + r`` with ``|r| <= log(2) / 2``, then Taylor's series."""
+    # Beyond these exp(x) is 0 or inf; within them both factors of 2**k below are normal floats.
+    x = min(max(x, -1400.0), 710.0)
+    k = math.floor(x * (1.0 / math.log(2.0)) + 0.5)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    series = 1.0 / 479001600.0  # 1/12!: the next term is below 2e-16
+    series = series * r + 1.0 / 39916800.0
+    series = series * r + 1.0 / 3628800.0
+    series = series * r + 1.0 / 362880.0
+    series = series * r + 1.0 / 40320.0
+    series = series * r + 1.0 / 5040.0
+    series = series * r + 1.0 / 720.0
+    series = series * r + 1.0 / 120.0
+    series = series * r + 1.0 / 24.0
+    series = series * r + 1.0 / 6.0
+    series = series * r + 0.5
+    series = series * r + 1.0
+    series = series * r + 1.0
+    # 2**k in two factors, each a normal float, so that subnormal results come out right.
+    half = int(k) >> 1
+    return series * _float((half + 1023) << 52) * _float((int(k) - half + 1023) << 52)
+
+
+@numba.njit(**_JIT)
+def _stirling(z):
+    """``lgamma(z)`` for ``z >= 8`` by Stirling's series (error below 2e-14)."""
+    w = 1.0 / z
+    w2 = w * w
+    series = -691.0 / 360360.0
+    series = series * w2 + 1.0 / 1188.0
+    series = series * w2 - 1.0 / 1680.0
+    series = series * w2 + 1.0 / 1260.0
+    series = series * w2 - 1.0 / 360.0
+    series = series * w2 + 1.0 / 12.0
+    return (z - 0.5) * log(z) - z + _HALF_LOG_2PI + series * w
+
+
+@numba.njit(**_JIT)
+def rising(x):
+    """``x (x + 1) ... (x + 7)``: ``lgamma(x) = lgamma_shifted(x) - log(rising(x))``."""
+    return ((x * (x + 1.0)) * ((x + 2.0) * (x + 3.0))) * (
+        ((x + 4.0) * (x + 5.0)) * ((x + 6.0) * (x + 7.0))
+    )
+
+
+@numba.njit(**_JIT)
+def lgamma_shifted(x):
+    """``lgamma(x + 8)``: ``lgamma(x) = lgamma_shifted(x) - log(rising(x))`` for ``x >= 0``.
+
+    Apart, so that the logs of several rising products can be taken as one.
+    """
+    return _stirling(x + _SHIFT)
+
+
+@numba.njit(**_JIT)
+def lgamma(x):
+    """``lgamma(x)`` for ``x >= 0`` (``inf`` at 0)."""
+    return lgamma_shifted(x) - log(rising(x))
