@@ -51,6 +51,8 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 #: rising product x (x + 1) ... (x + _SHIFT - 1).
 _SHIFT = 8.0
 
+#: Inlined by Numba, so that the loops calling them vectorise; they then take the caller's
+#: fast-math flags, so callers must not allow reassociation (it would undo the split of log(2)).
 _JIT = {"cache": True, "nogil": True, "inline": "always", "error_model": "numpy"}
 
 
@@ -110,17 +112,29 @@ def exp(x):
 
 
 @numba.njit(**_JIT)
-def _stirling(z):
-    """``lgamma(z)`` for ``z >= 8`` by Stirling's series (error below 2e-14)."""
-    w = 1.0 / z
-    w2 = w * w
+def _lgamma_series(w2):
+    """Stirling's series of ``lgamma`` past ``(z - 1/2) log z - z + log(2 pi) / 2``, over ``w``.
+
+    ``w2 = 1 / z**2``; from ``z = 8`` on its error is below 2e-14.
+    """
     series = -691.0 / 360360.0
     series = series * w2 + 1.0 / 1188.0
     series = series * w2 - 1.0 / 1680.0
     series = series * w2 + 1.0 / 1260.0
     series = series * w2 - 1.0 / 360.0
-    series = series * w2 + 1.0 / 12.0
-    return (z - 0.5) * log(z) - z + _HALF_LOG_2PI + series * w
+    return series * w2 + 1.0 / 12.0
+
+
+@numba.njit(**_JIT)
+def _digamma_series(w2):
+    """The series of ``digamma`` past ``log z - 1 / (2 z)``, over ``-w2`` (error 2e-15 at 8)."""
+    series = 1.0 / 12.0
+    series = 691.0 / 32760.0 - w2 * series
+    series = 1.0 / 132.0 - w2 * series
+    series = 1.0 / 240.0 - w2 * series
+    series = 1.0 / 252.0 - w2 * series
+    series = 1.0 / 120.0 - w2 * series
+    return 1.0 / 12.0 - w2 * series
 
 
 @numba.njit(**_JIT)
@@ -132,12 +146,42 @@ def rising(x):
 
 
 @numba.njit(**_JIT)
+def rising_slope(x):
+    """`rising` and its derivative: ``digamma(x) = digamma(x + 8) - slope / rising``."""
+    # Straight-line (a loop here would stop the caller's loop from vectorising).
+    slope, product = 1.0, x
+    slope, product = slope * (x + 1.0) + product, product * (x + 1.0)
+    slope, product = slope * (x + 2.0) + product, product * (x + 2.0)
+    slope, product = slope * (x + 3.0) + product, product * (x + 3.0)
+    slope, product = slope * (x + 4.0) + product, product * (x + 4.0)
+    slope, product = slope * (x + 5.0) + product, product * (x + 5.0)
+    slope, product = slope * (x + 6.0) + product, product * (x + 6.0)
+    return product * (x + 7.0), slope * (x + 7.0) + product
+
+
+@numba.njit(**_JIT)
 def lgamma_shifted(x):
     """``lgamma(x + 8)``: ``lgamma(x) = lgamma_shifted(x) - log(rising(x))`` for ``x >= 0``.
 
     Apart, so that the logs of several rising products can be taken as one.
     """
-    return _stirling(x + _SHIFT)
+    z = x + _SHIFT
+    w = 1.0 / z
+    return (z - 0.5) * log(z) - z + _HALF_LOG_2PI + w * _lgamma_series(w * w)
+
+
+@numba.njit(**_JIT)
+def lgamma_digamma_shifted(x):
+    """``(lgamma(x + 8), digamma(x + 8))`` for ``x >= 0``, sharing one ``log``.
+
+    With `rising_slope`, ``lgamma(x)`` and ``digamma(x)``.
+    """
+    z = x + _SHIFT
+    w = 1.0 / z
+    w2 = w * w
+    log_z = log(z)
+    lgamma_z = (z - 0.5) * log_z - z + _HALF_LOG_2PI + w * _lgamma_series(w2)
+    return lgamma_z, log_z - 0.5 * w - w2 * _digamma_series(w2)
 
 
 @numba.njit(**_JIT)

@@ -72,3 +72,17 @@ def test_the_shifted_form_is_lgamma_of_the_shifted_argument():
     rising = _over(vm.rising, x)
     assert np.allclose(shifted, [math.lgamma(v + 8.0) for v in x], rtol=1e-14, atol=1e-14)
     assert np.allclose(rising, [math.prod(v + k for k in range(8)) for v in x], rtol=1e-14)
+
+
+def test_digamma_from_the_shifted_series_and_the_rising_products_slope():
+    from scipy.special import digamma
+
+    x = _spread(np.random.default_rng(5), 1e-8, 1e5, 2000)
+    shifted = np.array([vm.lgamma_digamma_shifted(v) for v in x])
+    assert np.allclose(shifted[:, 0], [math.lgamma(v + 8.0) for v in x], rtol=1e-14, atol=1e-14)
+    assert np.allclose(shifted[:, 1], digamma(x + 8.0), rtol=1e-14, atol=1e-14)
+    rising = np.array([vm.rising_slope(v) for v in x])
+    # digamma(x) = digamma(x + 8) - sum_j 1 / (x + j) = digamma(x + 8) - slope / rising
+    recovered = shifted[:, 1] - rising[:, 1] / rising[:, 0]
+    error = np.abs(recovered - digamma(x)) / np.maximum(1.0, np.abs(digamma(x)))
+    assert error.max() < 1e-13

@@ -31,6 +31,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from scipy.special import gammaln
 
+from rosetta import vector_math as vm
 from rosetta.likelihoods import (
     COUNTED,
     INTERIOR,
@@ -42,12 +43,13 @@ from rosetta.likelihoods import (
 from rosetta.model import gamma_pair
 from rosetta.model.gamma_pair import gammaln_digamma_positive
 
-#: Numba's cached code of the ops is keyed by the text of this module and of `gamma_pair`: any
-#: change to either recompiles them.
+#: Numba's cached code of the ops is keyed by the text of this module, `gamma_pair` and
+#: `rosetta.vector_math`: any change to them recompiles it.
 _CACHE_VERSION = (
     "rosetta-score-loglik-"
     + hashlib.blake2b(
-        Path(__file__).read_bytes() + Path(gamma_pair.__file__).read_bytes(), digest_size=8
+        b"".join(Path(f).read_bytes() for f in (__file__, gamma_pair.__file__, vm.__file__)),
+        digest_size=8,
     ).hexdigest()
 )
 #: Rows of the per-score derivatives `ScoreLoglik` returns beside the log-likelihood.
@@ -60,6 +62,9 @@ _FAST = {
     "fastmath": {"arcp", "contract", "afn", "reassoc", "nsz"},
     "error_model": "numpy",
 }
+#: The loops over the scores: no fast-math flags, which would let LLVM reassociate the range
+#: reductions of `rosetta.vector_math` (inlined here) and lose their accuracy.
+_EXACT = {"cache": True, "error_model": "numpy"}
 _positive = numba.njit(gammaln_digamma_positive, **_FAST)
 
 
@@ -71,123 +76,176 @@ def _gammaln_digamma(x):
     return math.inf, math.nan
 
 
-@numba.njit(**_FAST)
-def _log1p_ratio(a, b):
-    """``softplus(t)`` and ``sigmoid(t)`` at ``t = log(a / b)``, with no exp and no log of t."""
-    return math.log1p(a / b), a / (a + b)
+@numba.njit(inline="always", **_EXACT)
+def _gammaln_digamma_pair(a, b):
+    """``gammaln(a) + gammaln(b)``, ``digamma(a)``, ``digamma(b)`` for ``a, b >= 0``, branch-free.
 
-
-@numba.njit(**_FAST)
-def _beta_terms(kind, p, q, phi, data, i, gammaln_phi, digamma_phi, gammaln_all, digamma_all):
-    """Beta (inside (0, 1)) or beta-binomial (counted) log-likelihood, d/dp, d/dq, d/dphi.
-
-    ``gammaln_all``, ``digamma_all``: of ``n + phi`` (counted scores only).
+    One ``log`` of the two rising products, one division for the two digamma corrections.
     """
+    lgamma_a, digamma_a = vm.lgamma_digamma_shifted(a)
+    lgamma_b, digamma_b = vm.lgamma_digamma_shifted(b)
+    rising_a, slope_a = vm.rising_slope(a)
+    rising_b, slope_b = vm.rising_slope(b)
+    both = rising_a * rising_b
+    inverse = 1.0 / both
+    return (
+        lgamma_a + lgamma_b - vm.log(both),
+        digamma_a - slope_a * rising_b * inverse,
+        digamma_b - slope_b * rising_a * inverse,
+    )
+
+
+@numba.njit(inline="always", **_EXACT)
+def _score(x, fl, phi, kind, data, gammas, cuts, counted):
+    """One score's log-likelihood and its derivatives in x, floor, phi and the two cutpoints.
+
+    Branch-free, so that a loop over the scores vectorises: every branch is computed and the
+    score's kind selects. ``counted`` (a constant where inlined) chooses the beta-binomial over
+    the Beta and the cutpoints. ``data``: the score's column of `score_constants`' data;
+    ``gammas``: gammaln and digamma of its phi and of its n + phi (counted).
+    """
+    gammaln_phi, digamma_phi, gammaln_all, digamma_all = gammas
+    e_zero, e_one, k_zero, k_one, zero_end, one_end, log_gap, gap_slope = cuts
+    e = vm.exp(-abs(x))  # sigmoid(x) and sigmoid(-x) from one exponential
+    r = 1.0 / (1.0 + e)
+    above = r if x >= 0.0 else e * r
+    below = e * r if x >= 0.0 else r
+    p = fl + (1.0 - fl) * above
+    q = (1.0 - fl) * below
     alpha, beta = p * phi, q * phi
-    g_alpha, psi_alpha = _gammaln_digamma(alpha)
-    g_beta, psi_beta = _gammaln_digamma(beta)
-    if kind == INTERIOR:
-        log_y, log1m_y = data[0, i], data[1, i]
-        out = (alpha - 1.0) * log_y + (beta - 1.0) * log1m_y + gammaln_phi - g_alpha - g_beta
-        d_p, d_q = log_y - psi_alpha, log1m_y - psi_beta
-        return out, phi * d_p, phi * d_q, p * d_p + q * d_q + digamma_phi
-    k, total = data[0, i], data[1, i]
-    g_hit, psi_hit = _gammaln_digamma(k + alpha)
-    g_miss, psi_miss = _gammaln_digamma(total - k + beta)
-    out = data[2, i] + g_hit + g_miss - gammaln_all - g_alpha - g_beta + gammaln_phi
-    d_p, d_q = psi_hit - psi_alpha, psi_miss - psi_beta
-    return out, phi * d_p, phi * d_q, p * d_p + q * d_q + digamma_phi - digamma_all
+    gammaln_ab, digamma_a, digamma_b = _gammaln_digamma_pair(alpha, beta)
+    d_logit = d_zero = d_one = 0.0
+    if counted:
+        k, total, log_choose = data
+        gammaln_kn, digamma_k, digamma_n = _gammaln_digamma_pair(k + alpha, total - k + beta)
+        value = log_choose + gammaln_kn - gammaln_all - gammaln_ab + gammaln_phi
+        d_p, d_q = digamma_k - digamma_a, digamma_n - digamma_b
+        d_phi = p * d_p + q * d_q + digamma_phi - digamma_all
+    else:
+        inside = kind == INTERIOR
+        log_y, log1m_y, _ = data
+        beta_value = (alpha - 1.0) * log_y + (beta - 1.0) * log1m_y + gammaln_phi - gammaln_ab
+        value = beta_value if inside else 0.0
+        d_p = log_y - digamma_a if inside else 0.0
+        d_q = log1m_y - digamma_b if inside else 0.0
+        d_phi = p * d_p + q * d_q + digamma_phi if inside else 0.0
+        # Ordered Beta's cutpoints: each term is softplus(+-(logit p - k)), a log of a sum.
+        odds = p / q
+        log_odds = vm.log(odds)
+        to_zero, to_one = vm.log(e_zero + odds), vm.log(odds + e_one)
+        t_zero, t_one = e_zero / (e_zero + odds), odds / (odds + e_one)
+        is_zero, is_one = kind == ZERO, kind == ONE
+        with_zero, with_one = inside and zero_end, inside and one_end
+        with_gap = with_zero and with_one
+        value += log_odds - to_zero if with_zero else 0.0
+        value += k_one - to_one if with_one else 0.0
+        value += log_gap if with_gap else 0.0
+        value = k_zero - to_zero if is_zero else value
+        value = log_odds - to_one if is_one else value
+        d_logit = (t_zero if with_zero else 0.0) - (t_one if with_one else 0.0)
+        d_logit = t_zero - 1.0 if is_zero else d_logit
+        d_logit = 1.0 - t_one if is_one else d_logit
+        d_zero = (-t_zero if with_zero else 0.0) - (gap_slope if with_gap else 0.0)
+        d_zero = 1.0 - t_zero if is_zero else d_zero
+        d_one = (t_one if with_one else 0.0) + (gap_slope if with_gap else 0.0)
+        d_one = t_one - 1.0 if is_one else d_one
+    # d_p, d_q are per unit of alpha = p phi and beta = q phi.
+    # dp/dx = -dq/dx = (1 - floor) sigmoid(x) sigmoid(-x); dp/dfloor = -dq/dfloor = sigmoid(-x)
+    through_p = phi * (d_p - d_q) + d_logit * (1.0 / p + 1.0 / q)
+    return value, through_p * (1.0 - fl) * above * below, through_p * below, d_phi, d_zero, d_one
 
 
-@numba.njit(**_FAST)
-def _cutpoint_terms(kind, odds, e_zero, e_one, zero_end, one_end, log_gap, gap_slope):
-    """Ordered Beta's cutpoint terms at odds ``p / q``; d/dlogit(p), d/dk0, d/dk1.
+@numba.njit(**_EXACT)
+def _every_score(counted, work, cuts, out):
+    """`_score` of every column of ``work`` (rows as `_gather`'s) into the rows of ``out``.
 
-    Every term is ``softplus(+-(logit p - k))``, so `_log1p_ratio` of the odds and ``exp(k)``.
+    As beta-binomial scores if ``counted``. Two loops, each with its branch fixed.
     """
-    if kind == ZERO:
-        out, t = _log1p_ratio(odds, e_zero)
-        return -out, -t, t, 0.0
-    if kind == ONE:
-        out, t = _log1p_ratio(e_one, odds)
-        return -out, t, 0.0, -t
-    out = d_logit = d_zero = d_one = 0.0
-    if zero_end:
-        out, t = _log1p_ratio(e_zero, odds)
-        out, d_logit, d_zero = -out, t, -t
-    if one_end:
-        term, t = _log1p_ratio(odds, e_one)
-        out, d_logit, d_one = out - term, d_logit - t, t
-    if zero_end and one_end:
-        out, d_zero, d_one = out + log_gap, d_zero - gap_slope, d_one + gap_slope
-    return out, d_logit, d_zero, d_one
+    if counted:
+        for i in range(work.shape[1]):
+            out[0, i], out[1, i], out[2, i], out[3, i], out[4, i], out[5, i] = _score(
+                work[0, i],
+                work[1, i],
+                work[2, i],
+                work[3, i],
+                (work[4, i], work[5, i], work[6, i]),
+                (work[7, i], work[8, i], work[9, i], work[10, i]),
+                cuts,
+                True,
+            )
+    else:
+        for i in range(work.shape[1]):
+            out[0, i], out[1, i], out[2, i], out[3, i], out[4, i], out[5, i] = _score(
+                work[0, i],
+                work[1, i],
+                work[2, i],
+                work[3, i],
+                (work[4, i], work[5, i], work[6, i]),
+                (work[7, i], work[8, i], work[9, i], work[10, i]),
+                cuts,
+                False,
+            )
+
+
+@numba.njit(**_EXACT)
+def _gather(capability, effect, slope, difficulty, floor, precision, index, data, gammas):
+    """Per score (columns), what `_score` reads: ``x``, floor, phi, branch, ``data``'s rows.
+
+    Then gammaln and digamma of phi and of n + phi (``gammas``: per benchmark in rows 0-1, per
+    (benchmark, item count) pair in rows 2-3).
+    """
+    n = index.shape[1]
+    work = np.empty((11, n))
+    for i in range(n):
+        m, c, b, pair = index[0, i], index[1, i], index[2, i], index[4, i]
+        work[0, i] = slope[b] * (capability[m] + effect[c] - difficulty[b])
+        work[1, i], work[2, i], work[3, i] = floor[b], precision[b], index[3, i]
+        work[4, i], work[5, i], work[6, i] = data[0, i], data[1, i], data[2, i]
+        work[7, i], work[8, i] = gammas[0, b], gammas[1, b]
+        work[9, i], work[10, i] = gammas[2, pair], gammas[3, pair]
+    return work
 
 
 def score_loglik_kernel(
     capability, effect, slope, difficulty, floor, precision, cutpoints, index, data, ends
 ):
-    """Log-likelihood of each score and its derivatives (rows ``D_*``) in one loop.
+    """Log-likelihood of each score and its derivatives (rows ``D_*``).
 
     ``index`` rows: model, family cell (into ``effect``), benchmark, branch of each score and
     its (benchmark, item count) pair (``gammaln(n + phi)`` is computed once a pair); ``data``
     rows: ``log y``, ``log(1 - y)`` (inside (0, 1)) or ``k``, ``n`` and the log binomial
     coefficient (counted); ``ends``: whether the zero and the one cutpoints are used.
+
+    The parameters are gathered per score (`_gather`), then one branch-free loop over the
+    scores (`_score`) vectorises; where only some scores are counted, those are redone as
+    beta-binomial.
     """
     n = index.shape[1]
-    loglik = np.empty(n)
-    slopes = np.zeros((5, n))
     n_benchmarks = precision.shape[0]
-    gammaln_phi = np.empty(n_benchmarks)
-    digamma_phi = np.empty(n_benchmarks)
-    for b in range(n_benchmarks):
-        gammaln_phi[b], digamma_phi[b] = _gammaln_digamma(precision[b])
     n_pairs = index[4].max() + 1 if n else 0
-    gammaln_all = np.full(n_pairs, np.nan)
-    digamma_all = np.empty(n_pairs)
+    # gammaln and digamma of each benchmark's phi (rows 0, 1), of each pair's n + phi (2, 3)
+    gammas = np.zeros((4, max(n_benchmarks, n_pairs)))
+    for b in range(n_benchmarks):
+        gammas[0, b], gammas[1, b] = _gammaln_digamma(precision[b])
+    counted = np.nonzero(index[3] == COUNTED)[0]
+    for i in counted:
+        pair = index[4, i]
+        gammas[2, pair], gammas[3, pair] = _gammaln_digamma(data[1, i] + precision[index[2, i]])
     zero_end, one_end = ends[0] != 0, ends[1] != 0
     e_zero, e_one = math.exp(cutpoints[0]), math.exp(cutpoints[1])
     log_gap = gap_slope = 0.0
     if zero_end and one_end:  # P(0 < y < 1) = 1 - exp(k0 - k1): its log, derivative in k1 (-k0)
         log_gap = math.log1p(-e_zero / e_one)
         gap_slope = e_zero / (e_one - e_zero)
-    for i in range(n):
-        m, c, b, kind = index[0, i], index[1, i], index[2, i], index[3, i]
-        x = slope[b] * (capability[m] + effect[c] - difficulty[b])
-        e = math.exp(-abs(x))  # sigmoid(x) and sigmoid(-x) from one exponential
-        above, below = (
-            (1.0 / (1.0 + e), e / (1.0 + e)) if x >= 0.0 else (e / (1.0 + e), 1.0 / (1.0 + e))
-        )
-        fl = floor[b]
-        p = fl + (1.0 - fl) * above
-        q = (1.0 - fl) * below
-        out = d_p = d_q = d_logit = 0.0
-        if kind in (INTERIOR, COUNTED):
-            pair = index[4, i]
-            if kind == COUNTED and math.isnan(gammaln_all[pair]):
-                gammaln_all[pair], digamma_all[pair] = _gammaln_digamma(data[1, i] + precision[b])
-            out, d_p, d_q, slopes[D_PRECISION, i] = _beta_terms(
-                kind,
-                p,
-                q,
-                precision[b],
-                data,
-                i,
-                gammaln_phi[b],
-                digamma_phi[b],
-                gammaln_all[pair],
-                digamma_all[pair],
-            )
-        if kind != COUNTED and (zero_end or one_end):
-            term, d_logit, slopes[D_ZERO_CUT, i], slopes[D_ONE_CUT, i] = _cutpoint_terms(
-                kind, p / q, e_zero, e_one, zero_end, one_end, log_gap, gap_slope
-            )
-            out += term
-        loglik[i] = out
-        # dp/dx = -dq/dx = (1 - floor) sigmoid(x) sigmoid(-x); dp/dfloor = -dq/dfloor = sigmoid(-x)
-        through_p = d_p - d_q + d_logit * (1.0 / p + 1.0 / q)
-        slopes[D_X, i] = through_p * (1.0 - fl) * above * below
-        slopes[D_FLOOR, i] = through_p * below
-    return loglik, slopes
+    cuts = (e_zero, e_one, cutpoints[0], cutpoints[1], zero_end, one_end, log_gap, gap_slope)
+    work = _gather(capability, effect, slope, difficulty, floor, precision, index, data, gammas)
+    out = np.empty((6, n))
+    _every_score(counted.size == n, work, cuts, out)
+    if 0 < counted.size < n:
+        part = np.empty((6, counted.size))
+        _every_score(True, work[:, counted], cuts, part)
+        out[:, counted] = part
+    return out[0].copy(), out[1:]
 
 
 def score_loglik_grad_kernel(grad, slopes, capability, effect, slope, difficulty, index):
