@@ -69,17 +69,13 @@ def log(x):
     # log(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), |s| <= 0.172: eleven terms reach 1e-17.
     s = (m - 1.0) / (m + 1.0)
     z = s * s
-    series = 1.0 / 23.0
-    series = series * z + 1.0 / 21.0
-    series = series * z + 1.0 / 19.0
-    series = series * z + 1.0 / 17.0
-    series = series * z + 1.0 / 15.0
-    series = series * z + 1.0 / 13.0
-    series = series * z + 1.0 / 11.0
-    series = series * z + 1.0 / 9.0
-    series = series * z + 1.0 / 7.0
-    series = series * z + 1.0 / 5.0
-    series = series * z + 1.0 / 3.0
+    # Estrin's scheme: a shallow tree of products, not Horner's chain of dependent steps.
+    z2 = z * z
+    z4 = z2 * z2
+    low = (1.0 / 3.0 + z * (1.0 / 5.0)) + z2 * (1.0 / 7.0 + z * (1.0 / 9.0))
+    middle = (1.0 / 11.0 + z * (1.0 / 13.0)) + z2 * (1.0 / 15.0 + z * (1.0 / 17.0))
+    high = (1.0 / 19.0 + z * (1.0 / 21.0)) + z2 * (1.0 / 23.0)
+    series = low + z4 * (middle + z4 * high)
     result = e * _LN2_HI + (2.0 * s + (2.0 * s * z * series + e * _LN2_LO))
     result = -math.inf if x == 0.0 else result
     result = x if x == math.inf else result
@@ -93,19 +89,13 @@ def exp(x):
     x = min(max(x, -1400.0), 710.0)
     k = math.floor(x * (1.0 / math.log(2.0)) + 0.5)
     r = (x - k * _LN2_HI) - k * _LN2_LO
-    series = 1.0 / 479001600.0  # 1/12!: the next term is below 2e-16
-    series = series * r + 1.0 / 39916800.0
-    series = series * r + 1.0 / 3628800.0
-    series = series * r + 1.0 / 362880.0
-    series = series * r + 1.0 / 40320.0
-    series = series * r + 1.0 / 5040.0
-    series = series * r + 1.0 / 720.0
-    series = series * r + 1.0 / 120.0
-    series = series * r + 1.0 / 24.0
-    series = series * r + 1.0 / 6.0
-    series = series * r + 0.5
-    series = series * r + 1.0
-    series = series * r + 1.0
+    # Taylor's series to r^12 / 12! (the next term is below 2e-16), by Estrin's scheme.
+    r2 = r * r
+    r4 = r2 * r2
+    low = (1.0 + r) + r2 * (1.0 / 2.0 + r * (1.0 / 6.0))
+    middle = (1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0 + r * (1.0 / 5040.0))
+    high = (1.0 / 40320.0 + r * (1.0 / 362880.0)) + r2 * (1.0 / 3628800.0 + r * (1.0 / 39916800.0))
+    series = low + r4 * (middle + r4 * (high + r4 * (1.0 / 479001600.0)))
     # 2**k in two factors, each a normal float, so that subnormal results come out right.
     half = int(k) >> 1
     return series * _float((half + 1023) << 52) * _float((int(k) - half + 1023) << 52)
@@ -113,28 +103,28 @@ def exp(x):
 
 @numba.njit(**_JIT)
 def _lgamma_series(w2):
-    """Stirling's series of ``lgamma`` past ``(z - 1/2) log z - z + log(2 pi) / 2``, over ``w``.
+    """``S`` in ``lgamma(z) = (z - 1/2) log z - z + log(2 pi) / 2 + S / z``; ``w2 = 1 / z**2``.
 
-    ``w2 = 1 / z**2``; from ``z = 8`` on its error is below 2e-14.
+    Stirling's series, six terms (error below 2e-14 from ``z = 8``), by Estrin's scheme.
     """
-    series = -691.0 / 360360.0
-    series = series * w2 + 1.0 / 1188.0
-    series = series * w2 - 1.0 / 1680.0
-    series = series * w2 + 1.0 / 1260.0
-    series = series * w2 - 1.0 / 360.0
-    return series * w2 + 1.0 / 12.0
+    w4 = w2 * w2
+    low = 1.0 / 12.0 - w2 * (1.0 / 360.0)
+    middle = 1.0 / 1260.0 - w2 * (1.0 / 1680.0)
+    high = 1.0 / 1188.0 - w2 * (691.0 / 360360.0)
+    return low + w4 * (middle + w4 * high)
 
 
 @numba.njit(**_JIT)
 def _digamma_series(w2):
-    """The series of ``digamma`` past ``log z - 1 / (2 z)``, over ``-w2`` (error 2e-15 at 8)."""
-    series = 1.0 / 12.0
-    series = 691.0 / 32760.0 - w2 * series
-    series = 1.0 / 132.0 - w2 * series
-    series = 1.0 / 240.0 - w2 * series
-    series = 1.0 / 252.0 - w2 * series
-    series = 1.0 / 120.0 - w2 * series
-    return 1.0 / 12.0 - w2 * series
+    """``S`` in ``digamma(z) = log z - 1 / (2 z) - S / z**2``; ``w2 = 1 / z**2``.
+
+    Seven terms (error 2e-15 at ``z = 8``), by Estrin's scheme.
+    """
+    w4 = w2 * w2
+    low = 1.0 / 12.0 - w2 * (1.0 / 120.0)
+    middle = 1.0 / 252.0 - w2 * (1.0 / 240.0)
+    high = 1.0 / 132.0 - w2 * (691.0 / 32760.0)
+    return low + w4 * (middle + w4 * (high + w4 * (1.0 / 12.0)))
 
 
 @numba.njit(**_JIT)
