@@ -38,6 +38,7 @@ from rosetta.likelihoods import COUNTED, ONE, ZERO, likelihood_branch
 FIT_NORMAL, STDERR_NORMAL = 4, 5
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_TINY = 1e-300
 
 
 def score_kinds(y, n_items, stderr, beta: bool) -> np.ndarray:
@@ -167,15 +168,13 @@ def _add_interior(row, theta, log_y, log1m_y, a, b, c, phi, fixed, e0, e1):
     for s in range(row.size):
         p, q = _expected(a[s] * (theta[s] - b[s]), c[s])
         alpha, beta = p * phi[s], q * phi[s]
-        pq = p * q
-        # 1 / P(0 < y < 1): 1 + exp(k0) q / p + exp(-k1) p / q + exp(k0 - k1); inf where p q = 0.
-        inside = (p + e0[s] * q) * (q + e1[s] * p) / pq if pq > 0.0 else math.inf
-        log_gammas = (
-            vm.lgamma_shifted(alpha)
-            + vm.lgamma_shifted(beta)
-            - vm.log(vm.rising(alpha) * vm.rising(beta))
-        )
-        row[s] += fixed[s] + alpha * log_y + beta * log1m_y - log_gammas - vm.log(inside)
+        # -lgamma(alpha) - lgamma(beta) + log P(0 < y < 1), where P(0 < y < 1) is
+        # p q / ((p + exp(k0) q) (q + exp(-k1) p)): one log for the rising products and P. It
+        # is floored far out (p q below ~1e-150), where the density is nil either way.
+        inside = p * q / ((p + e0[s] * q) * (q + e1[s] * p))
+        logs = vm.log(max(vm.rising(alpha) * vm.rising(beta) * inside, _TINY))
+        shifted = vm.lgamma_shifted_sum(alpha, beta)
+        row[s] += fixed[s] + alpha * log_y + beta * log1m_y - shifted + logs
 
 
 @numba.njit(cache=True, nogil=True)

@@ -161,6 +161,23 @@ def lgamma_shifted(x):
 
 
 @numba.njit(**_JIT)
+def lgamma_shifted_sum(a, b):
+    """``lgamma_shifted(a) + lgamma_shifted(b)``, with one division for both series."""
+    za, zb = a + _SHIFT, b + _SHIFT
+    inverse = 1.0 / (za * zb)
+    wa, wb = zb * inverse, za * inverse
+    return (
+        (za - 0.5) * log(za)
+        + (zb - 0.5) * log(zb)
+        - za
+        - zb
+        + 2.0 * _HALF_LOG_2PI
+        + wa * _lgamma_series(wa * wa)
+        + wb * _lgamma_series(wb * wb)
+    )
+
+
+@numba.njit(**_JIT)
 def lgamma_digamma_shifted(x):
     """``(lgamma(x + 8), digamma(x + 8))`` for ``x >= 0``, sharing one ``log``.
 

@@ -86,3 +86,11 @@ def test_digamma_from_the_shifted_series_and_the_rising_products_slope():
     recovered = shifted[:, 1] - rising[:, 1] / rising[:, 0]
     error = np.abs(recovered - digamma(x)) / np.maximum(1.0, np.abs(digamma(x)))
     assert error.max() < 1e-13
+
+
+def test_the_shifted_sum_is_the_sum_of_the_shifted():
+    rng = np.random.default_rng(6)
+    a, b = _spread(rng, 1e-8, 1e4, 1000), _spread(rng, 1e-8, 1e4, 1000)
+    pairs = [vm.lgamma_shifted_sum(x, y) for x, y in zip(a, b, strict=True)]
+    exact = [math.lgamma(x + 8.0) + math.lgamma(y + 8.0) for x, y in zip(a, b, strict=True)]
+    assert np.allclose(pairs, exact, rtol=1e-14, atol=1e-13)
