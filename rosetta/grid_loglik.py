@@ -190,13 +190,20 @@ def count_above(capability, index, value):
     return out
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _peak(row):
-    """The largest entry of ``row``."""
-    peak = row[0]
-    for k in range(1, row.size):
-        peak = max(peak, row[k])
-    return peak
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _relative(log_density):
+    """Each row's peak, and ``exp(log_density - peak)`` (one vectorised loop over every cell)."""
+    n_rows, n_points = log_density.shape
+    peak = np.empty(n_rows)
+    for i in range(n_rows):
+        peak[i] = log_density[i, 0]
+        for k in range(1, n_points):
+            peak[i] = max(peak[i], log_density[i, k])
+    shifted = (log_density - np.repeat(peak, n_points).reshape(n_rows, n_points)).ravel()
+    density = np.empty(shifted.size)
+    for cell in range(shifted.size):
+        density[cell] = vm.exp(shifted[cell])
+    return peak, density.reshape(n_rows, n_points)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -213,12 +220,12 @@ def density_summary(grid, log_density, negligible):
     mean, sd, log_evidence = np.empty(n_rows), np.empty(n_rows), np.empty(n_rows)
     half_mean, half_sd = np.empty(n_rows), np.empty(n_rows)
     roughness, end_drop = np.empty(n_rows), np.empty(n_rows)
+    peaks, density = _relative(log_density)
     for i in range(n_rows):
-        row, x = log_density[i], grid[i]
-        peak = _peak(row)
+        row, x, peak = log_density[i], grid[i], peaks[i]
         total = first = second = half_total = half_first = half_second = 0.0
         for k in range(n_points):
-            w = math.exp(row[k] - peak)
+            w = density[i, k]
             total += w
             first += w * x[k]
             second += w * x[k] * x[k]
@@ -257,20 +264,18 @@ def sample_rows(grid, log_density, mean, sd, pick, position):
     n_rows, n_points = log_density.shape
     out = np.empty(n_rows)
     mass = np.empty(n_points - 1)
+    density = _relative(log_density)[1]
     for i in range(n_rows):
-        row, x = log_density[i], grid[i]
-        peak = _peak(row)
-        total, before = 0.0, math.exp(row[0] - peak)
+        x, w = grid[i], density[i]
+        total = 0.0
         for k in range(n_points - 1):
-            after = math.exp(row[k + 1] - peak)
-            total += before + after
+            total += w[k] + w[k + 1]
             mass[k] = total
-            before = after
         target = pick[i] * total
         k = 0
         while k < n_points - 2 and mass[k] < target:
             k += 1
-        a, b = math.exp(row[k] - peak), math.exp(row[k + 1] - peak)
+        a, b = w[k], w[k + 1]
         v = position[i]
         # Inverse CDF of the density a(1 - t) + b t on [0, 1], in its cancellation-free form.
         t = v * (a + b) / (a + math.sqrt(a * a + (b * b - a * a) * v))

@@ -86,9 +86,9 @@ def log(x):
 def exp(x):
     """Exponential: ``x = k log(2) + r`` with ``|r| <= log(2) / 2``, then Taylor's series."""
     # Beyond these exp(x) is 0 or inf; within them both factors of 2**k below are normal floats.
-    x = min(max(x, -1400.0), 710.0)
-    k = math.floor(x * (1.0 / math.log(2.0)) + 0.5)
-    r = (x - k * _LN2_HI) - k * _LN2_LO
+    y = min(max(x, -1400.0), 710.0)
+    k = math.floor(y * (1.0 / math.log(2.0)) + 0.5)
+    r = (y - k * _LN2_HI) - k * _LN2_LO
     # Taylor's series to r^12 / 12! (the next term is below 2e-16), by Estrin's scheme.
     r2 = r * r
     r4 = r2 * r2
@@ -98,7 +98,8 @@ def exp(x):
     series = low + r4 * (middle + r4 * (high + r4 * (1.0 / 479001600.0)))
     # 2**k in two factors, each a normal float, so that subnormal results come out right.
     half = int(k) >> 1
-    return series * _float((half + 1023) << 52) * _float((int(k) - half + 1023) << 52)
+    result = series * _float((half + 1023) << 52) * _float((int(k) - half + 1023) << 52)
+    return result if x == x else x  # NaN in, NaN out
 
 
 @numba.njit(**_JIT)

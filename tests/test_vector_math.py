@@ -50,6 +50,7 @@ def test_exp_is_within_an_ulp_or_two_down_to_its_subnormal_results():
     tiny = np.array([-710.0, -740.0, -745.0, -746.0, -1e4, -math.inf])
     assert np.allclose(_over(vm.exp, tiny), np.exp(tiny), rtol=1e-3, atol=0)
     assert _over(vm.exp, np.array([710.0, math.inf]))[1] == math.inf
+    assert np.isnan(_over(vm.exp, np.array([math.nan]))[0])
 
 
 @pytest.mark.parametrize("low, high", [(1e-300, 1e-3), (1e-3, 8.0), (8.0, 1e6), (1e6, 1e25)])
