@@ -50,7 +50,7 @@ def score_kinds(y, n_items, stderr, beta: bool) -> np.ndarray:
 
 def score_constants(kind, y, n_items, precision) -> np.ndarray:
     """``(draw, score)`` terms of the Beta-family log-likelihood not depending on the capability."""
-    constant = gammaln(precision)
+    constant = _lgamma(np.ascontiguousarray(precision, dtype=float))
     counted = kind == COUNTED
     if counted.any():
         n = n_items[counted]
@@ -62,6 +62,16 @@ def score_constants(kind, y, n_items, precision) -> np.ndarray:
             - gammaln(n + precision[:, counted])
         )
     return constant
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _lgamma(values):
+    """``lgamma`` of every entry (positive), in one vectorised loop."""
+    out = np.empty_like(values)
+    flat, result = values.ravel(), out.ravel()
+    for i in range(flat.size):
+        result[i] = vm.lgamma(flat[i])
+    return out
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")

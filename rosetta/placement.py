@@ -526,12 +526,14 @@ class _Draws:
     def n_draws(self) -> int:
         return self.capability.shape[0]
 
-    def take(self, index: np.ndarray, columns: np.ndarray) -> dict:
-        """Benchmark parameters of draws ``index`` (rows) and benchmarks ``columns`` (columns)."""
+    def take(self, index: np.ndarray | None, columns: np.ndarray) -> dict:
+        """Benchmark parameters of draws ``index`` (rows; None: all) and benchmarks ``columns``."""
+        if index is None:
+            index = slice(None)
         names = ("difficulty", "slope", "floor", "precision")
         # Columns first: a query reads a few benchmarks of every draw.
         out = {
-            name: getattr(self, name).take(columns, axis=1).take(index, axis=0)
+            name: getattr(self, name).take(columns, axis=1)[index]
             for name in names
             if getattr(self, name) is not None
         }
@@ -640,7 +642,7 @@ class _LogLik:
         y = read_ends(observed["score"].to_numpy(dtype=float), n_items, draws, notes)
         kind = score_kinds(y, n_items, stderr, beta=draws.precision is not None)
         # Every draw's parameters for these scores, gathered once.
-        par = draws.take(np.arange(draws.n_draws), columns)
+        par = draws.take(None, columns)
         per_draw = {
             name: np.full(draws.n_draws, np.nan) if par[name] is None else par[name][:, 0]
             for name in ("sigma", "zero_cutpoint", "one_cutpoint")
