@@ -82,6 +82,16 @@ class Fit(Result):
 
         return MeasurementSpec.from_json(self.info.spec_json)
 
+    @cached_property
+    def query_draws(self):
+        """The posterior's draws flattened as `rosetta.query` reads them, made on first use.
+
+        Kept with the fit, so that repeated queries of it do not flatten them again.
+        """
+        from rosetta.placement import _Draws
+
+        return _Draws.from_posterior(self.posterior)
+
     @property
     def scale(self):
         """The anchor `rosetta.Scale` of the posterior."""

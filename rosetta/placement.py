@@ -44,6 +44,7 @@ from rosetta.data.readers import read_file, to_raw_long
 from rosetta.data.table import did_you_mean
 from rosetta.domains import domain_names
 from rosetta.errors import DataValidationError
+from rosetta.fitted import Fit
 from rosetta.intervals import interval, label
 from rosetta.io import fit_info, load_fit, load_posterior
 from rosetta.likelihoods import (
@@ -373,7 +374,7 @@ def query(
     -------
     QueryResult
     """
-    draws = _Draws.from_posterior(_as_posterior(posterior))
+    draws = _draws_of(posterior)
     observed = _as_score_frame(scores, name)
     _check_benchmarks(observed["benchmark"], draws)
     return _query_one(draws, observed, name, top, ci_prob, np.random.default_rng(random_seed))
@@ -405,7 +406,7 @@ def query_table(
     if "model" not in columns and {"benchmark", "score"} <= columns:
         frame.insert(0, "model", Path(source).stem if source != "DataFrame" else "new model")
     raw = to_raw_long(frame, layout=layout, source=source)
-    draws = _Draws.from_posterior(_as_posterior(posterior))
+    draws = _draws_of(posterior)
     _check_benchmarks(raw["benchmark"].astype(str).str.strip(), draws, source)
     rng = np.random.default_rng(random_seed)
     results = {}
@@ -526,6 +527,11 @@ class _Draws:
     def n_draws(self) -> int:
         return self.capability.shape[0]
 
+    @cached_property
+    def ranking(self) -> np.ndarray:
+        """The fitted models, most capable (posterior mean) first."""
+        return np.argsort(-self.capability.mean(axis=0))
+
     def take(self, index: np.ndarray | None, columns: np.ndarray) -> dict:
         """Benchmark parameters of draws ``index`` (rows; None: all) and benchmarks ``columns``."""
         if index is None:
@@ -598,7 +604,7 @@ def _query_one(
     rank = 1 + n_above
     # Capabilities are continuous: no fitted model ties the new one.
     percentile = 100.0 * (1.0 - n_above / len(draws.models))
-    leaders = np.argsort(-draws.capability.mean(axis=0))[: max(top, 0)]
+    leaders = draws.ranking[: max(top, 0)]
     p_above = {
         str(draws.models[k]): float(np.mean(draws.capability[index, k] <= capability))
         for k in leaders
@@ -996,6 +1002,16 @@ def _predictions(draws, index, capability, observed, ci_prob, rng) -> pd.DataFra
 
 
 # --- input -----------------------------------------------------------------------------------
+
+
+def _draws_of(posterior) -> _Draws:
+    """The draws of a fit, a posterior Dataset or a ``.nc`` path.
+
+    A fit's are made once and kept on it (`rosetta.Fit.query_draws`).
+    """
+    if isinstance(posterior, Fit):
+        return posterior.query_draws
+    return _Draws.from_posterior(_as_posterior(posterior))
 
 
 def _as_posterior(posterior) -> xr.Dataset:

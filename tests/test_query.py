@@ -103,6 +103,16 @@ def test_querying_a_fitted_model_with_its_scores_lands_on_its_capability(tiny_fi
     assert misses <= 1
 
 
+def test_a_fit_keeps_its_flattened_draws_and_answers_as_its_posterior(tiny_fit):
+    import rosetta
+
+    fit = rosetta.load(tiny_fit[1])
+    scores = {"b00": 0.8, "b03": 0.35}
+    answer = q.query(fit, scores)
+    assert fit.query_draws is fit.query_draws  # made once, then kept with the fit
+    np.testing.assert_array_equal(answer.capability, q.query(fit.posterior, scores).capability)
+
+
 def test_result_summary_and_predictions(tiny_fit, tmp_path):
     idata, _ = tiny_fit
     result = q.query(idata, {"b00": 0.8, "b02": "60%", "b03": 35}, name="new", top=3)

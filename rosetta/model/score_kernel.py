@@ -278,7 +278,7 @@ def score_loglik_grad_kernel(grad, slopes, capability, effect, slope, difficulty
     return d_capability, d_effect, d_slope, d_difficulty, d_floor, d_precision, d_cutpoints
 
 
-_loglik_python = numba.njit(score_loglik_kernel, **_FAST)
+_loglik_python = numba.njit(score_loglik_kernel, **_EXACT)
 _grad_python = numba.njit(score_loglik_grad_kernel, **_FAST)
 
 
@@ -384,7 +384,9 @@ def register_score_kernels() -> None:
         from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
     except ImportError:
         return
-    loglik = numba_basic.numba_njit(score_loglik_kernel, error_model="numpy")
+    # Without PyTensor's fast-math flags, as `_loglik_python`: LLVM inlines the loops into it,
+    # and with them fresh and cached code had differed in the last digits.
+    loglik = numba_basic.numba_njit(score_loglik_kernel, error_model="numpy", fastmath=False)
     grad = numba_basic.numba_njit(score_loglik_grad_kernel, error_model="numpy")
 
     @register_funcify_and_cache_key(ScoreLoglik)
