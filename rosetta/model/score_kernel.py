@@ -67,8 +67,9 @@ _FAST = {
     "fastmath": {"arcp", "contract", "afn", "reassoc", "nsz"},
     "error_model": "numpy",
 }
-#: The loops over the scores: no fast-math flags, which would let LLVM reassociate the range
-#: reductions of `rosetta.vector_math` (inlined here) and lose their accuracy.
+#: The log-likelihood kernel and its loops over the scores: no fast-math flags, which would let
+#: LLVM reassociate the range reductions of `rosetta.vector_math` (inlined here) and lose their
+#: accuracy, and made freshly compiled and cached code differ.
 _EXACT = {"cache": True, "error_model": "numpy"}
 _positive = numba.njit(gammaln_digamma_positive, **_FAST)
 
@@ -160,35 +161,36 @@ def _score(x, fl, phi, kind, data, gammas, cuts, counted):
     return value, through_p * (1.0 - fl) * above * below, through_p * below, d_phi, d_zero, d_one
 
 
+@numba.njit(inline="always", **_EXACT)
+def _score_column(work, i, cuts, counted):
+    """`_score` of column ``i`` of ``work`` (rows as `_gather`'s)."""
+    return _score(
+        work[0, i],
+        work[1, i],
+        work[2, i],
+        work[3, i],
+        (work[4, i], work[5, i], work[6, i]),
+        (work[7, i], work[8, i], work[9, i], work[10, i]),
+        cuts,
+        counted,
+    )
+
+
 @numba.njit(**_EXACT)
 def _every_score(counted, work, cuts, out):
-    """`_score` of every column of ``work`` (rows as `_gather`'s) into the rows of ``out``.
+    """`_score` of every column of ``work`` into the rows of ``out``.
 
-    As beta-binomial scores if ``counted``. Two loops, each with its branch fixed.
+    As beta-binomial scores if ``counted``. Two loops, each with its branch a constant.
     """
     if counted:
         for i in range(work.shape[1]):
-            out[0, i], out[1, i], out[2, i], out[3, i], out[4, i], out[5, i] = _score(
-                work[0, i],
-                work[1, i],
-                work[2, i],
-                work[3, i],
-                (work[4, i], work[5, i], work[6, i]),
-                (work[7, i], work[8, i], work[9, i], work[10, i]),
-                cuts,
-                True,
+            out[0, i], out[1, i], out[2, i], out[3, i], out[4, i], out[5, i] = _score_column(
+                work, i, cuts, True
             )
     else:
         for i in range(work.shape[1]):
-            out[0, i], out[1, i], out[2, i], out[3, i], out[4, i], out[5, i] = _score(
-                work[0, i],
-                work[1, i],
-                work[2, i],
-                work[3, i],
-                (work[4, i], work[5, i], work[6, i]),
-                (work[7, i], work[8, i], work[9, i], work[10, i]),
-                cuts,
-                False,
+            out[0, i], out[1, i], out[2, i], out[3, i], out[4, i], out[5, i] = _score_column(
+                work, i, cuts, False
             )
 
 
