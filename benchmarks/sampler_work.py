@@ -37,7 +37,7 @@ from rosetta.constants import (
 from rosetta.data import load_scores
 from rosetta.model import _enough, anchored_diagnostics, build_model
 from rosetta.model.numba_cache import compile_nutpie
-from rosetta.model.sampling import NUTPIE_METRIC, RawPosterior, _best_start, _kept, first_stop
+from rosetta.model.sampling import RawPosterior, _best_start, _kept, first_stop, nutpie_metric
 from rosetta.model.spec import MeasurementSpec
 
 
@@ -50,7 +50,7 @@ def long_run(
     tune: int,
     maxdepth: int,
     target_accept: float = DEFAULT_TARGET_ACCEPT,
-    metric: dict = NUTPIE_METRIC,
+    metric: dict | None = None,
 ):
     """``limit`` draws per chain of `rosetta fit`'s NUTS (nutpie, its start), warm-up kept."""
     model = build_model(table, spec)
@@ -65,7 +65,7 @@ def long_run(
         seed=seed,
         target_accept=target_accept,
         progress_bar=False,
-        **metric,
+        **(metric or nutpie_metric(spec.eigval_cutoff)),
     )
 
 
@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument(
         "--eigval-cutoff",
         type=float,
-        default=NUTPIE_METRIC["mass_matrix_eigval_cutoff"],
+        default=None,
         help="nutpie's low-rank mass matrix cutoff (default: as `rosetta fit`)",
     )
     parser.add_argument(
@@ -164,7 +164,7 @@ def main() -> None:
     limit = args.max_draws or draws * MAX_DRAWS_FACTOR
     tune = spec.default_tune if args.tune is None else args.tune
     maxdepth = spec.maxdepth if args.maxdepth is None else args.maxdepth
-    metric = {**NUTPIE_METRIC, "mass_matrix_eigval_cutoff": args.eigval_cutoff}
+    metric = nutpie_metric(args.eigval_cutoff or spec.eigval_cutoff)
     if args.diagonal:
         metric = {"low_rank_modified_mass_matrix": False}
     with warnings.catch_warnings():

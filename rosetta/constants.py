@@ -109,18 +109,24 @@ FOLD_DRAWS: Final = 1800
 #: left one divergent transition on seed 2026 (`benchmarks/sampler_work.py --maxdepth`).
 NUTS_MAXDEPTH: Final = 7
 #: nutpie's low-rank mass matrix keeps the directions of posterior variance more than this
-#: factor from its diagonal's (nutpie's own default, pinned). On the bundled table it keeps ~150
-#: of 538 directions; 3.0 changed neither the gradients nor the ESS of seeds 2025-2029, nor the
-#: cost of a step, beyond noise (`benchmarks/sampler_work.py --eigval-cutoff`); a diagonal mass
-#: matrix is cheaper per step (0.72 times) but samples fewer effective draws (seeds 2025-2027,
-#: 1,800 draws: lowest bulk ESS 343-407 against 438-775; `sampler_work.py --diagonal`).
-NUTS_EIGVAL_CUTOFF: Final = 2.0
+#: factor from its diagonal's. nutpie's default, 2, keeps ~155 of the bundled table's 538
+#: directions, and with a gradient of ~105 us each leapfrog step then cost 156 us in sampling
+#: (292 us in warm-up, where the directions are re-estimated); 10 keeps the 3-5 strongest (old
+#: against new benchmarks, linked through few models) at 89 us a step (226 in warm-up), a
+#: diagonal mass matrix 82 us (101). Over seeds 2025-2034 (`benchmarks/sampler_work.py
+#: --eigval-cutoff`), 10 sampled 19% more gradients to the stop than 2 (1.05M against 0.88M; 5:
+#: 0.97M), every seed converged with no divergence, and two chains sampled to the limit in 12.8 s
+#: against 17.2 s (medians). A diagonal mass matrix left seed 2025 unconverged at 2,000 draws
+#: (R-hat 1.013, bulk ESS 243).
+NUTS_EIGVAL_CUTOFF: Final = 10.0
 #: Models with learned dimensions or domains keep 600 warm-up steps and depth 10: one dimension
 #: samples at 63-127 steps per draw, and on the bundled table seed 2025 had two divergent
 #: transitions after 300 steps at depth 8 and two after 600 at depth 8, none after 600 at depth
 #: 10 (nor had seed 2026; seed 2027 had one).
 FACTOR_TUNE: Final = 600
 FACTOR_MAXDEPTH: Final = 10
+#: ... and nutpie's default low-rank cutoff (not re-measured with the cheaper gradient).
+FACTOR_EIGVAL_CUTOFF: Final = 2.0
 #: Posterior-predictive draws stored with a fit (evenly thinned over each chain): enough for
 #: predictive intervals and checks, while the file grows with the parameters, not scores x draws.
 #: ``rosetta fit --full-predictive`` keeps one per posterior draw.

@@ -545,6 +545,7 @@ def _fold_fits(table, spec, fold, folds, random_seed, fit_options):
         sampler=sampler,
         target_accept=options.get("target_accept", DEFAULT_TARGET_ACCEPT),
         maxdepth=spec.maxdepth,
+        eigval_cutoff=spec.eigval_cutoff,
         concurrent=workers,
         enough=[_predictions_converged(table, fold == k) for k in held],
     )

@@ -180,7 +180,12 @@ def fit(
             PREDICTIVE_DRAWS, max(PREDICTIVE_MIN_DRAWS, PREDICTIVE_VALUES // max(fitting, 1))
         )
     settings = {"draws": draws, "chains": chains, "random_seed": random_seed}
-    nuts = {"tune": tune, "maxdepth": spec.maxdepth, "target_accept": target_accept}
+    nuts = {
+        "tune": tune,
+        "maxdepth": spec.maxdepth,
+        "eigval_cutoff": spec.eigval_cutoff,
+        "target_accept": target_accept,
+    }
     if min_ess and method == "nuts":
         nuts["enough"] = _enough(spec, table, min_ess)
         nuts["converged"] = _enough(spec, table, ESS_MIN, tail=False)

@@ -24,6 +24,7 @@ import xarray as xr
 
 from rosetta.constants import (
     ESS_CHECK_EVERY,
+    FACTOR_EIGVAL_CUTOFF,
     MAX_DRAWS_FACTOR,
     NUTS_EIGVAL_CUTOFF,
     NUTS_MAXDEPTH,
@@ -82,12 +83,13 @@ class RawPosterior:
 Check = Callable[[RawPosterior], bool]
 
 
-#: nutpie's mass matrix: diagonal plus the directions whose variance its adaptation finds
-#: outside [1 / cutoff, cutoff] times the diagonal's (see `choose_sampler`).
-NUTPIE_METRIC = {
-    "low_rank_modified_mass_matrix": True,
-    "mass_matrix_eigval_cutoff": NUTS_EIGVAL_CUTOFF,
-}
+def nutpie_metric(eigval_cutoff: float = NUTS_EIGVAL_CUTOFF) -> dict:
+    """The settings of nutpie's low-rank mass matrix.
+
+    Its diagonal plus the directions whose variance the adaptation finds outside [1 /
+    ``eigval_cutoff``, ``eigval_cutoff``] times the diagonal's (see `choose_sampler`).
+    """
+    return {"low_rank_modified_mass_matrix": True, "mass_matrix_eigval_cutoff": eigval_cutoff}
 
 
 def choose_sampler(sampler: str = "auto") -> str:
@@ -126,10 +128,14 @@ def run_nuts(
     target_accept: float,
     progress: bool,
     maxdepth: int = NUTS_MAXDEPTH,
+    eigval_cutoff: float = NUTS_EIGVAL_CUTOFF,
     enough: Check | None = None,
     converged: Check | None = None,
 ) -> RawPosterior:
     """Sample with NUTS through the chosen backend, trees at most ``maxdepth`` deep.
+
+    ``eigval_cutoff``: nutpie's low-rank mass matrix (`nutpie_metric`); other backends adapt a
+    diagonal one.
 
     With nutpie and ``enough``, sampling stops at the first checkpoint (every
     `ESS_CHECK_EVERY` draws per chain) where ``enough`` holds for the draws so far, which are
@@ -150,6 +156,7 @@ def run_nuts(
             random_seed=random_seed,
             target_accept=target_accept,
             maxdepth=maxdepth,
+            eigval_cutoff=eigval_cutoff,
             progress=progress,
             enough=enough,
             converged=converged,
@@ -194,6 +201,7 @@ def run_nuts_each(
     sampler: str,
     target_accept: float,
     maxdepth: int = NUTS_MAXDEPTH,
+    eigval_cutoff: float = NUTS_EIGVAL_CUTOFF,
     concurrent: int | None = None,
     enough: Iterable[Check | None] | None = None,
 ) -> Iterator[RawPosterior]:
@@ -246,7 +254,7 @@ def run_nuts_each(
                         progress_bar=False,
                         save_warmup=False,
                         blocking=False,
-                        **NUTPIE_METRIC,
+                        **nutpie_metric(eigval_cutoff),
                         **settings,
                     ),
                 )
@@ -304,7 +312,7 @@ def _start_runs(
             seed=random_seed,
             progress_bar=False,
             store_unconstrained=True,
-            **NUTPIE_METRIC,
+            **nutpie_metric(FACTOR_EIGVAL_CUTOFF),
             maxdepth=maxdepth,
         )
 
@@ -350,6 +358,7 @@ def _run_nutpie(
     random_seed,
     target_accept,
     maxdepth,
+    eigval_cutoff,
     progress,
     enough,
     converged,
@@ -369,7 +378,7 @@ def _run_nutpie(
         progress_bar=progress,
         maxdepth=maxdepth,
         save_warmup=False,  # not used, and each look at a running sampler would copy it
-        **NUTPIE_METRIC,
+        **nutpie_metric(eigval_cutoff),
         blocking=False,
     )
     if enough is None:

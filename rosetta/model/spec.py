@@ -13,10 +13,12 @@ from rosetta.constants import (
     DEFAULT_TUNE,
     DIMENSION_BOUND,
     FACTOR_DRAWS,
+    FACTOR_EIGVAL_CUTOFF,
     FACTOR_MAXDEPTH,
     FACTOR_TUNE,
     FLOOR_MODES,
     LIKELIHOODS,
+    NUTS_EIGVAL_CUTOFF,
     NUTS_MAXDEPTH,
 )
 from rosetta.scale import Scale
@@ -122,6 +124,11 @@ class MeasurementSpec:
     def maxdepth(self) -> int:
         """NUTS tree depth cap: `FACTOR_MAXDEPTH` with dimensions or domains."""
         return FACTOR_MAXDEPTH if self._factors else NUTS_MAXDEPTH
+
+    @property
+    def eigval_cutoff(self) -> float:
+        """Low-rank mass-matrix cutoff: `FACTOR_EIGVAL_CUTOFF` with dimensions or domains."""
+        return FACTOR_EIGVAL_CUTOFF if self._factors else NUTS_EIGVAL_CUTOFF
 
     @property
     def _factors(self) -> bool:

@@ -327,25 +327,32 @@ def test_warm_up_length_follows_the_model_and_trees_are_capped(tiny_sim, monkeyp
         DEFAULT_DRAWS,
         DEFAULT_TUNE,
         FACTOR_DRAWS,
+        FACTOR_EIGVAL_CUTOFF,
         FACTOR_MAXDEPTH,
         FACTOR_TUNE,
+        NUTS_EIGVAL_CUTOFF,
         NUTS_MAXDEPTH,
     )
 
     one = MeasurementSpec()
-    assert (one.default_draws, one.default_tune, one.maxdepth) == (
+    assert (one.default_draws, one.default_tune, one.maxdepth, one.eigval_cutoff) == (
         DEFAULT_DRAWS,
         DEFAULT_TUNE,
         NUTS_MAXDEPTH,
+        NUTS_EIGVAL_CUTOFF,
     )
     for factor in (MeasurementSpec(dimensions=1), MeasurementSpec(domains={"b01": "math"})):
-        assert (factor.default_draws, factor.default_tune, factor.maxdepth) == (
+        settings = (factor.default_draws, factor.default_tune, factor.maxdepth)
+        assert (*settings, factor.eigval_cutoff) == (
             FACTOR_DRAWS,
             FACTOR_TUNE,
             FACTOR_MAXDEPTH,
+            FACTOR_EIGVAL_CUTOFF,
         )
     table, _ = tiny_sim
     monkeypatch.setattr(MeasurementSpec, "maxdepth", 2)
+    # a cutoff just above 1 keeps (nearly) every direction in nutpie's low-rank mass matrix
+    monkeypatch.setattr(MeasurementSpec, "eigval_cutoff", 1.0 + 1e-9)
     result = fit(
         table,
         MeasurementSpec(scale=Scale(benchmark="b01")),
@@ -357,5 +364,6 @@ def test_warm_up_length_follows_the_model_and_trees_are_capped(tiny_sim, monkeyp
         min_ess=None,
     )
     assert result.info.tune == DEFAULT_TUNE
-    depth = result.idata.sample_stats["depth"]
-    assert int(depth.max()) == 2 and bool(result.idata.sample_stats["maxdepth_reached"].any())
+    stats = result.idata.sample_stats
+    assert int(stats["depth"].max()) == 2 and bool(stats["maxdepth_reached"].any())
+    assert int(stats["num_eigenvalues"].min()) >= 10
