@@ -50,12 +50,20 @@ def long_run(
     tune: int,
     maxdepth: int,
     target_accept: float = DEFAULT_TARGET_ACCEPT,
-    metric: dict | None = None,
+    eigval_cutoff: float | None = None,
+    diagonal: bool = False,
 ):
-    """``limit`` draws per chain of `rosetta fit`'s NUTS (nutpie, its start), warm-up kept."""
+    """``limit`` draws per chain of `rosetta fit`'s NUTS (nutpie, its start), warm-up kept.
+
+    The mass matrix is `rosetta fit`'s, with ``eigval_cutoff`` in place of the spec's if given,
+    or a diagonal one; `nutpie.sample`'s settings of it come back in the trace's ``attrs``.
+    """
     model = build_model(table, spec)
     compiled = _best_start(compile_nutpie(model, _kept(model)), model, DEFAULT_CHAINS, seed)
-    return nutpie.sample(
+    metric = nutpie_metric(eigval_cutoff or spec.eigval_cutoff, compiled.n_dim)
+    if diagonal:
+        metric = {"low_rank_modified_mass_matrix": False}
+    trace = nutpie.sample(
         compiled,
         draws=limit,
         tune=tune,
@@ -65,8 +73,10 @@ def long_run(
         seed=seed,
         target_accept=target_accept,
         progress_bar=False,
-        **(metric or nutpie_metric(spec.eigval_cutoff)),
+        **metric,
     )
+    trace.attrs.update(metric)
+    return trace
 
 
 def replayed_stop(trace, spec, table, draws: int, limit: int, min_ess: int = DEFAULT_MIN_ESS):
@@ -91,7 +101,8 @@ def work(
     target_accept: float,
     maxdepth: int,
     limit: int,
-    metric: dict,
+    eigval_cutoff: float | None,
+    diagonal: bool,
 ) -> dict:
     """Gradient evaluations and convergence of one seed's NUTS run (see the module doc)."""
     began = time.perf_counter()
@@ -103,7 +114,8 @@ def work(
         tune=tune,
         maxdepth=maxdepth,
         target_accept=target_accept,
-        metric=metric,
+        eigval_cutoff=eigval_cutoff,
+        diagonal=diagonal,
     )
     seconds = time.perf_counter() - began
     stats = trace.sample_stats
@@ -115,8 +127,8 @@ def work(
         "tune": tune,
         "target_accept": target_accept,
         "maxdepth": maxdepth,
-        "metric": "low-rank" if metric["low_rank_modified_mass_matrix"] else "diagonal",
-        "eigval_cutoff": metric.get("mass_matrix_eigval_cutoff"),
+        "metric": "diagonal" if diagonal else "low-rank",
+        "eigval_cutoff": trace.attrs.get("mass_matrix_eigval_cutoff"),
         "warmup_gradients": int(trace.warmup_sample_stats["n_steps"].sum()),
         "draws_kept": stop,
         "sampling_gradients": int(stats["n_steps"].isel(window).sum()),
@@ -164,9 +176,6 @@ def main() -> None:
     limit = args.max_draws or draws * MAX_DRAWS_FACTOR
     tune = spec.default_tune if args.tune is None else args.tune
     maxdepth = spec.maxdepth if args.maxdepth is None else args.maxdepth
-    metric = nutpie_metric(args.eigval_cutoff or spec.eigval_cutoff)
-    if args.diagonal:
-        metric = {"low_rank_modified_mass_matrix": False}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's and nutpie's chatter about short traces
         for seed in args.seeds:
@@ -179,7 +188,8 @@ def main() -> None:
                 args.target_accept,
                 maxdepth,
                 limit,
-                metric,
+                args.eigval_cutoff,
+                args.diagonal,
             )
             print(json.dumps(result), flush=True)
 

@@ -119,14 +119,19 @@ NUTS_MAXDEPTH: Final = 7
 #: against 17.2 s (medians). A diagonal mass matrix left seed 2025 unconverged at 2,000 draws
 #: (R-hat 1.013, bulk ESS 243).
 NUTS_EIGVAL_CUTOFF: Final = 10.0
+#: nutpie's own cutoff, kept by models with learned dimensions or domains (not re-measured with
+#: the cheaper gradient) and by models of fewer than `SMALL_MODEL_PARAMETERS` free parameters,
+#: where a step's low-rank cost is a few microseconds: on the tiny test table's folds (25 models
+#: x 6 benchmarks, ~50 scores each, ~70 parameters; seeds 1-4), 10 left 30 divergent
+#: transitions in 12 fits, 8 of them with some, against 7 in 6 with 2.
+NUTPIE_EIGVAL_CUTOFF: Final = 2.0
+SMALL_MODEL_PARAMETERS: Final = 200
 #: Models with learned dimensions or domains keep 600 warm-up steps and depth 10: one dimension
 #: samples at 63-127 steps per draw, and on the bundled table seed 2025 had two divergent
 #: transitions after 300 steps at depth 8 and two after 600 at depth 8, none after 600 at depth
 #: 10 (nor had seed 2026; seed 2027 had one).
 FACTOR_TUNE: Final = 600
 FACTOR_MAXDEPTH: Final = 10
-#: ... and nutpie's default low-rank cutoff (not re-measured with the cheaper gradient).
-FACTOR_EIGVAL_CUTOFF: Final = 2.0
 #: Posterior-predictive draws stored with a fit (evenly thinned over each chain): enough for
 #: predictive intervals and checks, while the file grows with the parameters, not scores x draws.
 #: ``rosetta fit --full-predictive`` keeps one per posterior draw.

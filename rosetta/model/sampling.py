@@ -24,11 +24,12 @@ import xarray as xr
 
 from rosetta.constants import (
     ESS_CHECK_EVERY,
-    FACTOR_EIGVAL_CUTOFF,
     MAX_DRAWS_FACTOR,
+    NUTPIE_EIGVAL_CUTOFF,
     NUTS_EIGVAL_CUTOFF,
     NUTS_MAXDEPTH,
     SAMPLERS,
+    SMALL_MODEL_PARAMETERS,
 )
 from rosetta.errors import SamplingError
 from rosetta.model.numba_cache import compile_nutpie
@@ -83,12 +84,15 @@ class RawPosterior:
 Check = Callable[[RawPosterior], bool]
 
 
-def nutpie_metric(eigval_cutoff: float = NUTS_EIGVAL_CUTOFF) -> dict:
-    """The settings of nutpie's low-rank mass matrix.
+def nutpie_metric(eigval_cutoff: float, n_dim: int) -> dict:
+    """The settings of nutpie's low-rank mass matrix for a model of ``n_dim`` free parameters.
 
     Its diagonal plus the directions whose variance the adaptation finds outside [1 /
-    ``eigval_cutoff``, ``eigval_cutoff``] times the diagonal's (see `choose_sampler`).
+    ``eigval_cutoff``, ``eigval_cutoff``] times the diagonal's (see `choose_sampler`); models of
+    fewer than `SMALL_MODEL_PARAMETERS` parameters keep `NUTPIE_EIGVAL_CUTOFF`.
     """
+    if n_dim < SMALL_MODEL_PARAMETERS:
+        eigval_cutoff = NUTPIE_EIGVAL_CUTOFF
     return {"low_rank_modified_mass_matrix": True, "mass_matrix_eigval_cutoff": eigval_cutoff}
 
 
@@ -254,7 +258,7 @@ def run_nuts_each(
                         progress_bar=False,
                         save_warmup=False,
                         blocking=False,
-                        **nutpie_metric(eigval_cutoff),
+                        **nutpie_metric(eigval_cutoff, fold.n_dim),
                         **settings,
                     ),
                 )
@@ -312,7 +316,7 @@ def _start_runs(
             seed=random_seed,
             progress_bar=False,
             store_unconstrained=True,
-            **nutpie_metric(FACTOR_EIGVAL_CUTOFF),
+            **nutpie_metric(NUTPIE_EIGVAL_CUTOFF, compiled.n_dim),
             maxdepth=maxdepth,
         )
 
@@ -378,7 +382,7 @@ def _run_nutpie(
         progress_bar=progress,
         maxdepth=maxdepth,
         save_warmup=False,  # not used, and each look at a running sampler would copy it
-        **nutpie_metric(eigval_cutoff),
+        **nutpie_metric(eigval_cutoff, compiled.n_dim),
         blocking=False,
     )
     if enough is None:

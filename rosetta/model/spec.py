@@ -13,11 +13,11 @@ from rosetta.constants import (
     DEFAULT_TUNE,
     DIMENSION_BOUND,
     FACTOR_DRAWS,
-    FACTOR_EIGVAL_CUTOFF,
     FACTOR_MAXDEPTH,
     FACTOR_TUNE,
     FLOOR_MODES,
     LIKELIHOODS,
+    NUTPIE_EIGVAL_CUTOFF,
     NUTS_EIGVAL_CUTOFF,
     NUTS_MAXDEPTH,
 )
@@ -127,8 +127,8 @@ class MeasurementSpec:
 
     @property
     def eigval_cutoff(self) -> float:
-        """Low-rank mass-matrix cutoff: `FACTOR_EIGVAL_CUTOFF` with dimensions or domains."""
-        return FACTOR_EIGVAL_CUTOFF if self._factors else NUTS_EIGVAL_CUTOFF
+        """Low-rank mass-matrix cutoff: `NUTPIE_EIGVAL_CUTOFF` with dimensions or domains."""
+        return NUTPIE_EIGVAL_CUTOFF if self._factors else NUTS_EIGVAL_CUTOFF
 
     @property
     def _factors(self) -> bool:

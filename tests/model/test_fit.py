@@ -322,17 +322,28 @@ def test_the_stored_predictive_is_thinned_unless_asked(tiny_sim):
     assert full.posterior.sizes["draw"] == 1200
 
 
+def test_small_models_keep_nutpies_own_low_rank_cutoff():
+    from rosetta.constants import NUTPIE_EIGVAL_CUTOFF, SMALL_MODEL_PARAMETERS
+    from rosetta.model.sampling import nutpie_metric
+
+    for n_dim, cutoff in ((SMALL_MODEL_PARAMETERS - 1, NUTPIE_EIGVAL_CUTOFF), (538, 10.0)):
+        metric = nutpie_metric(10.0, n_dim)
+        assert metric["low_rank_modified_mass_matrix"]
+        assert metric["mass_matrix_eigval_cutoff"] == cutoff
+
+
 def test_warm_up_length_follows_the_model_and_trees_are_capped(tiny_sim, monkeypatch):
     from rosetta.constants import (
         DEFAULT_DRAWS,
         DEFAULT_TUNE,
         FACTOR_DRAWS,
-        FACTOR_EIGVAL_CUTOFF,
         FACTOR_MAXDEPTH,
         FACTOR_TUNE,
+        NUTPIE_EIGVAL_CUTOFF,
         NUTS_EIGVAL_CUTOFF,
         NUTS_MAXDEPTH,
     )
+    from rosetta.model import sampling
 
     one = MeasurementSpec()
     assert (one.default_draws, one.default_tune, one.maxdepth, one.eigval_cutoff) == (
@@ -347,12 +358,13 @@ def test_warm_up_length_follows_the_model_and_trees_are_capped(tiny_sim, monkeyp
             FACTOR_DRAWS,
             FACTOR_TUNE,
             FACTOR_MAXDEPTH,
-            FACTOR_EIGVAL_CUTOFF,
+            NUTPIE_EIGVAL_CUTOFF,
         )
     table, _ = tiny_sim
     monkeypatch.setattr(MeasurementSpec, "maxdepth", 2)
     # a cutoff just above 1 keeps (nearly) every direction in nutpie's low-rank mass matrix
     monkeypatch.setattr(MeasurementSpec, "eigval_cutoff", 1.0 + 1e-9)
+    monkeypatch.setattr(sampling, "SMALL_MODEL_PARAMETERS", 0)  # the tiny table's model is small
     result = fit(
         table,
         MeasurementSpec(scale=Scale(benchmark="b01")),
