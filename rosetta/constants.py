@@ -115,8 +115,8 @@ NUTS_MAXDEPTH: Final = 7
 #: against new benchmarks, linked through few models) at 89 us a step (226 in warm-up), a
 #: diagonal mass matrix 82 us (101). Over seeds 2025-2034 (`benchmarks/sampler_work.py
 #: --eigval-cutoff`), 10 sampled 19% more gradients to the stop than 2 (1.05M against 0.88M; 5:
-#: 0.97M), every seed converged with no divergence, and two chains sampled to the limit in 12.8 s
-#: against 17.2 s (medians). A diagonal mass matrix left seed 2025 unconverged at 2,000 draws
+#: 0.97M), every seed converged with no divergence, and two chains sampled to the limit in 13.0 s
+#: against 17.5 s (medians). A diagonal mass matrix left seed 2025 unconverged at 2,000 draws
 #: (R-hat 1.013, bulk ESS 243).
 NUTS_EIGVAL_CUTOFF: Final = 10.0
 #: nutpie's own cutoff, kept by models with learned dimensions or domains (not re-measured with
