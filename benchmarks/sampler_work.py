@@ -60,9 +60,10 @@ def long_run(
     """
     model = build_model(table, spec)
     compiled = _best_start(compile_nutpie(model, _kept(model)), model, DEFAULT_CHAINS, seed)
-    metric = nutpie_metric(eigval_cutoff or spec.eigval_cutoff, compiled.n_dim)
     if diagonal:
         metric = {"low_rank_modified_mass_matrix": False}
+    else:
+        metric = nutpie_metric(eigval_cutoff or spec.eigval_cutoff, compiled.n_dim)
     trace = nutpie.sample(
         compiled,
         draws=limit,
